@@ -1,0 +1,48 @@
+/* Everything instruction-level goes through this interface, so capstone's
+ * types never reach unexec/ or relink/ (objtool's arch.h). */
+#ifndef SURGEON_DISASM_H
+#define SURGEON_DISASM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum insn_kind {
+	INSN_OTHER,
+	INSN_CALL,
+	INSN_JMP,	/* unconditional */
+	INSN_JCC,	/* conditional, loop, jrcxz */
+	INSN_RET,
+	INSN_ENDBR,
+	INSN_NOP,
+	INSN_TRAP,	/* int3, ud2, hlt */
+};
+
+struct insn {
+	uint64_t addr;
+	uint8_t len;
+	uint8_t bytes[16];
+	enum insn_kind kind;
+	bool has_target;	/* direct branch: target is its destination */
+	uint64_t target;
+	bool rip_mem;		/* has a RIP-relative memory operand at mem_addr */
+	uint64_t mem_addr;
+	bool mem_indirect;	/* the branch goes through memory (jmp [mem]) */
+	char mnemonic[32];
+	char operands[160];
+};
+
+enum {
+	DISASM_ATT = 1,
+};
+
+struct disasm;
+int disasm_new(struct disasm **out, unsigned flags);
+void disasm_free(struct disasm *d);
+/* Decodes one instruction at `addr`; -1 when the bytes are not one. */
+int disasm_one(struct disasm *d, const uint8_t *code, size_t size, uint64_t addr, struct insn *out);
+/* An import stub (.plt, .plt.sec, .plt.got, .iplt entry): the GOT slot it
+ * jumps through, found within its first three instructions. */
+bool disasm_stub_slot(struct disasm *d, const uint8_t *code, size_t size, uint64_t addr, uint64_t *slot);
+
+#endif

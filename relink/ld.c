@@ -1,0 +1,220 @@
+/* Driving the system linker. Its messages are read back and turned into one
+ * line that names the symbol and the input member at fault. */
+#include "relink/relink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* "lld", "gold", "mold", "bfd" name the usual linkers; anything else is a path or program. */
+static const char *linker_program(const char *ld)
+{
+	if (!ld || !strcmp(ld, "bfd"))
+		return ld ? "ld.bfd" : "ld";
+	if (!strcmp(ld, "lld"))
+		return "ld.lld";
+	if (!strcmp(ld, "gold"))
+		return "ld.gold";
+	return ld;
+}
+
+static bool is_archive(const char *path)
+{
+	char magic[8];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool yes = false;
+
+	if (fd >= 0) {
+		yes = read(fd, magic, 8) == 8 && !memcmp(magic, "!<arch>\n", 8);
+		close(fd);
+	}
+	return yes;
+}
+
+/* Text between two markers on a line, copied; NULL when absent. */
+static char *between(const char *line, const char *open, const char *close)
+{
+	const char *a = strstr(line, open), *b;
+
+	if (!a)
+		return NULL;
+	a += strlen(open);
+	b = strstr(a, close);
+	return b ? strndup(a, b - a) : NULL;
+}
+
+/* Who a message is about: "ld: lib.a(m.o): in function `f':" names the member. */
+static char *culprit(const char *line)
+{
+	const char *p = strstr(line, ": in function");
+	const char *start;
+
+	if (!p)
+		return NULL;
+	start = strncmp(line, "ld: ", 4) ? line : line + 4;
+	if (strstr(start, ": ") && strstr(start, ": ") < p)
+		start = strstr(start, ": ") + 2;
+	return strndup(start, p - start);
+}
+
+static int explain(const char *ldname, char *msgs)
+{
+	char *who = NULL, *line, *save = NULL, *sym;
+	char *first = NULL;
+	int err = -1;
+
+	for (line = strtok_r(msgs, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *c = culprit(line);
+
+		if (c) {
+			free(who);
+			who = c;
+			continue;
+		}
+		if ((sym = between(line, "undefined reference to `", "'"))) {
+			pr_err(who ? who : ldname, "undefined symbol '%s': neither the program nor the added inputs define it", sym);
+			free(sym);
+			goto out;
+		}
+		if ((sym = between(line, "multiple definition of `", "'"))) {
+			char *first_def = between(line, "; ", ": first defined here");
+
+			if (first_def && strstr(first_def, ".old"))
+				pr_err(who ? who : ldname, "defines '%s', which the program already defines "
+				       "(rename it, or use --replace when that exists)", sym);
+			else
+				pr_err(who ? who : ldname, "defines '%s' again (first defined in %s)", sym,
+				       first_def ? first_def : "another input");
+			free(first_def);
+			free(sym);
+			goto out;
+		}
+		if (!first && (strstr(line, "error") || strstr(line, "cannot") || strstr(line, "No such")))
+			first = line;
+	}
+	if (!first)
+		first = msgs[0] ? msgs : "failed with no message";
+	if (!strncmp(first, "ld: ", 4))
+		first += 4;
+	pr_err(ldname, "%s", first);
+out:
+	free(who);
+	return err;
+}
+
+int ld_run(const struct relink_opts *o, const char *obj, const char *hook, const char *script,
+	   const char *out)
+{
+	const char *ld = linker_program(o->ld);
+	VEC(const char *) argv = { 0 };
+	posix_spawn_file_actions_t fa;
+	char *msgs = NULL, *errpath;
+	int status = 0, fd = -1, err = -1;
+	size_t i;
+	pid_t pid;
+	FILE *f;
+
+	errpath = xasprintf("%s/ld.stderr", tmp_dir());
+	if (!errpath)
+		return -1;
+#define ARG(x) do { if (VEC_PUSH(&argv, (const char *)(x))) goto out; } while (0)
+	ARG(ld);
+	ARG("-o"); ARG(out);
+	ARG("-T"); ARG(script);
+	ARG("-static");
+	ARG("-nostdlib");
+	ARG("-z"); ARG("noexecstack");
+	ARG("--build-id=none");
+	ARG("-e"); ARG("__surgeon_entry");
+	for (i = 0; i < o->undefs.n; i++) {
+		ARG("-u");
+		ARG(o->undefs.v[i]);
+	}
+	ARG(obj);
+	if (hook)
+		ARG(hook);
+	for (i = 0; i < o->inputs.n; i++) {
+		const struct input *in = &o->inputs.v[i];
+		char *a;
+
+		switch (in->kind) {
+		case IN_LIBDIR:
+			ARG("-L");
+			ARG(in->arg);
+			break;
+		case IN_LIB:
+			a = xasprintf("-l%s", in->arg);
+			if (!a)
+				goto out;
+			ARG(a);	/* leaks one string per -l until exit; harmless */
+			break;
+		case IN_FILE:
+			/* The user named this library: add every member of it. */
+			if (!o->only && is_archive(in->arg)) {
+				ARG("--whole-archive");
+				ARG(in->arg);
+				ARG("--no-whole-archive");
+			} else {
+				ARG(in->arg);
+			}
+			break;
+		}
+	}
+	ARG(NULL);
+#undef ARG
+	if (verbose) {
+		fputs("surgeon: running", stderr);
+		for (i = 0; argv.v[i]; i++)
+			fprintf(stderr, " %s", argv.v[i]);
+		fputc('\n', stderr);
+	}
+	fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		pr_err(errpath, "%s", strerror(errno));
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fd, 2);
+	posix_spawn_file_actions_adddup2(&fa, fd, 1);
+	err = posix_spawnp(&pid, ld, &fa, NULL, (char *const *)argv.v, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fd);
+	if (err) {
+		err = pr_err(ld, "cannot run the linker: %s", strerror(err));
+		goto out;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	f = fopen(errpath, "r");
+	if (f) {
+		size_t cap = 0;
+		ssize_t n = getdelim(&msgs, &cap, '\0', f);
+
+		if (n < 0) {
+			free(msgs);
+			msgs = NULL;
+		}
+		fclose(f);
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		if (verbose && msgs && *msgs)
+			fprintf(stderr, "%s", msgs);
+		err = 0;
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && (!msgs || !*msgs)) {
+		err = pr_err(ld, "cannot run the linker");
+	} else {
+		err = explain(ld, msgs ? msgs : (char[]){ "" });
+	}
+out:
+	free(msgs);
+	free(errpath);
+	VEC_FREE(&argv);
+	return err;
+}

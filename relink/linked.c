@@ -1,0 +1,132 @@
+/* Reading what the linker made: only the sections after the old image, and
+ * their symbols, are taken from it. Old bytes come from the original. */
+#include "relink/relink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "unexec/unexec.h"
+
+const char *linked_str(const struct linked *l, size_t strndx, uint64_t off)
+{
+	Elf_Scn *scn = elf_getscn(l->elf, strndx);
+	GElf_Shdr sh;
+	const char *base;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type != SHT_STRTAB || off >= sh.sh_size ||
+	    !range_ok(sh.sh_offset, sh.sh_size, l->size))
+		return NULL;
+	base = (const char *)l->data + sh.sh_offset;
+	return memchr(base + off, 0, sh.sh_size - off) ? base + off : NULL;
+}
+
+/* Sections the new code may not bring: they would need a dynamic linker
+ * step or a TLS block that the old program does not have. */
+static int refuse(const struct linked *l, const struct newsec *s)
+{
+	static const char *const dyn[] = { ".interp", ".dynamic", ".dynsym", ".dynstr", ".hash", ".gnu.hash",
+					   ".rela.dyn", ".rela.plt", ".plt", ".plt.got", ".plt.sec" };
+	size_t i;
+
+	if (s->sh.sh_flags & SHF_TLS)
+		return pr_err(l->path, "the added code defines thread-local variables (section '%s'), "
+			      "which cannot be added to an existing program's TLS block", s->name);
+	for (i = 0; i < sizeof(dyn) / sizeof(*dyn); i++)
+		if (!strcmp(s->name, dyn[i]))
+			return pr_err(l->path, "the added code needs dynamic linking (section '%s'); "
+				      "new shared-library imports are not supported yet", s->name);
+	return 0;
+}
+
+int linked_open(struct linked *l, const struct image *img, const char *path)
+{
+	uint64_t base = unexec_new_base(img);
+	size_t shstrndx, i;
+	Elf_Scn *scn = NULL;
+	size_t sz;
+
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	l->path = xstrdup(path);
+	if (!l->path)
+		return -1;
+	l->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (l->fd < 0)
+		return pr_err(path, "%s", strerror(errno));
+	l->elf = elf_begin(l->fd, ELF_C_READ_MMAP, NULL);
+	if (!l->elf || elf_kind(l->elf) != ELF_K_ELF || !(l->data = (const unsigned char *)elf_rawfile(l->elf, &sz)))
+		return pr_err(path, "cannot read the linker's output: %s", elf_errmsg(-1));
+	l->size = sz;
+	if (elf_getshdrnum(l->elf, &l->ld_shnum) || elf_getshdrstrndx(l->elf, &shstrndx))
+		return pr_err(path, "cannot read the linker's sections: %s", elf_errmsg(-1));
+	l->ld_to_new = zalloc((l->ld_shnum + 1) * sizeof(*l->ld_to_new));
+	if (!l->ld_to_new)
+		return -1;
+	while ((scn = elf_nextscn(l->elf, scn))) {
+		struct newsec s = { .ld_index = elf_ndxscn(scn) };
+
+		if (!gelf_getshdr(scn, &s.sh) || !(s.name = elf_strptr(l->elf, shstrndx, s.sh.sh_name)))
+			return pr_err(path, "cannot read section %zu: %s", s.ld_index, elf_errmsg(-1));
+		if (s.sh.sh_type == SHT_SYMTAB) {
+			if (s.sh.sh_entsize != sizeof(Elf64_Sym) || !range_ok(s.sh.sh_offset, s.sh.sh_size, l->size))
+				return pr_err(path, "bad symbol table");
+			l->syms = (const Elf64_Sym *)(l->data + s.sh.sh_offset);
+			l->nsyms = s.sh.sh_size / sizeof(Elf64_Sym);
+			l->sym_strndx = s.sh.sh_link;
+			continue;
+		}
+		if (!(s.sh.sh_flags & SHF_ALLOC) || !s.sh.sh_size || !strncmp(s.name, OLD_PREFIX, strlen(OLD_PREFIX)))
+			continue;
+		if (s.sh.sh_addr < base)
+			return pr_err(path, "the linker placed section '%s' at 0x%llx, inside the old program "
+				      "(below 0x%llx)", s.name, (unsigned long long)s.sh.sh_addr,
+				      (unsigned long long)base);
+		if (refuse(l, &s))
+			return -1;
+		if (s.sh.sh_type != SHT_NOBITS) {
+			if (!range_ok(s.sh.sh_offset, s.sh.sh_size, l->size))
+				return pr_err(path, "section '%s' lies outside the file", s.name);
+			s.bytes = l->data + s.sh.sh_offset;
+		}
+		if (!strcmp(s.name, ".init_array"))
+			l->has_init = true;
+		if (!strcmp(s.name, ".fini_array"))
+			l->has_fini = true;
+		if (!strcmp(s.name, ".rela.iplt"))
+			l->has_irel = true;
+		if (VEC_PUSH(&l->secs, s))
+			return -1;
+		l->ld_to_new[s.ld_index] = l->secs.n;
+	}
+	for (i = 1; i < l->nsyms; i++) {
+		const char *name = linked_str(l, l->sym_strndx, l->syms[i].st_name);
+
+		if (!name)
+			continue;
+		if (!strcmp(name, "__surgeon_init_thunk"))
+			l->init_thunk = l->syms[i].st_value;
+		if (!strcmp(name, "__surgeon_fini_thunk"))
+			l->fini_thunk = l->syms[i].st_value;
+	}
+	/* The linker lists sections by address already; keep it that way. */
+	for (i = 1; i < l->secs.n; i++)
+		if (l->secs.v[i].sh.sh_addr < l->secs.v[i - 1].sh.sh_addr)
+			return pr_err(path, "the linker's sections are not in address order");
+	return 0;
+}
+
+void linked_close(struct linked *l)
+{
+	if (l->elf)
+		elf_end(l->elf);
+	if (l->fd >= 0)
+		close(l->fd);
+	VEC_FREE(&l->secs);
+	free(l->ld_to_new);
+	free(l->path);
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+}

@@ -1,0 +1,76 @@
+/* relink: run the linker on the frozen image and the new inputs, write the
+ * result around the old bytes, prove the old bytes are intact, rename. */
+#include "relink/relink.h"
+
+#include <string.h>
+#include <unistd.h>
+
+int relink_run(struct image *img, const char *obj, const char *script, const struct relink_opts *o)
+{
+	const char *dir = tmp_dir();
+	char *hook = NULL, *linked_path = NULL;
+	struct outfile out = { .fd = -1 };
+	struct verify_report rep;
+	struct linked l = { .fd = -1 };
+	edit_vec edits = { 0 };
+	int err = -1;
+	size_t i;
+
+	if (!dir)
+		return -1;
+	linked_path = xasprintf("%s/linked", dir);
+	if (!linked_path)
+		goto out;
+	if ((img->init.present || img->fini.present) && o->inputs.n) {
+		hook = xasprintf("%s/hook.o", dir);
+		if (!hook || hook_write_object(img, hook))
+			goto out;
+	}
+	/* Link: the linker resolves the new code against the pinned old sections. */
+	if (ld_run(o, obj, hook, script, linked_path) || linked_open(&l, img, linked_path))
+		goto out;
+
+	/* Write: old bytes where they were, new segments after them. */
+	if (outfile_open(&out, o->output, o->mode))
+		goto out;
+	if (!l.secs.n) {
+		pr_info("nothing new to add: the output is a copy of %s", img->path);
+		if (img->fd >= 0 ? copy_range(img->fd, 0, out.fd, 0, img->size) :
+		    write_all(out.fd, img->data, img->size, 0)) {
+			pr_err(o->output, "cannot write: %m");
+			goto out;
+		}
+	} else if (output_write(img, &l, out.fd, o->output, &edits)) {
+		goto out;
+	}
+
+	/* Prove: every old loaded byte is unchanged but for the recorded edits. */
+	if (verify_fd(img, out.fd, o->output, &edits, &rep))
+		goto out;
+	if (rep.bad) {
+		char where[128];
+
+		image_addr_name(img, rep.first_bad, where, sizeof(where));
+		pr_err(o->output, "verification failed: the byte at 0x%llx (%s) changed and no edit explains it",
+		       (unsigned long long)rep.first_bad, where);
+		goto out;
+	}
+	for (i = 0; i < edits.n; i++) {
+		char where[128];
+
+		image_addr_name(img, edits.v[i].addr, where, sizeof(where));
+		pr_info("edit 0x%llx-0x%llx (%s): %s", (unsigned long long)edits.v[i].addr,
+			(unsigned long long)(edits.v[i].addr + edits.v[i].size), where, edits.v[i].reason);
+	}
+	pr_info("verified: %llu old bytes compared, %llu changed, all by the %zu recorded edits",
+		(unsigned long long)rep.compared, (unsigned long long)rep.differing, edits.n);
+	err = outfile_commit(&out);
+out:
+	if (err && out.tmp)
+		outfile_abort(&out);
+	linked_close(&l);
+	VEC_FREE(&edits);
+	free(hook);
+	free(linked_path);
+	return err;
+}

@@ -1,0 +1,587 @@
+/* Writing the output. Old loaded bytes keep their file offsets and their
+ * addresses; the new code follows in one page-aligned run; the non-loaded
+ * sections (old and rebuilt symbol tables) and the section header table come
+ * next; the program header table goes last, in its own read-only segment,
+ * at an address that equals (first segment's vaddr - offset) + its file
+ * offset, which is where both old kernels (load_addr + e_phoff) and new ones
+ * (the PT_LOAD that contains e_phoff) look for it. */
+#include "relink/relink.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "unexec/unexec.h"
+
+struct outsec {
+	const char *name;
+	GElf_Shdr sh;
+	const void *buf;	/* NULL for NOBITS or empty */
+};
+
+/* A string table kept as the old bytes plus what is appended, so every old
+ * sh_name and st_name stays valid. */
+struct strapp {
+	bytevec buf;
+	struct strmap *added;
+	VEC(char *) keys;
+};
+
+static int strapp_init(struct strapp *s, const unsigned char *old, size_t len)
+{
+	memset(s, 0, sizeof(*s));
+	s->added = strmap_new(64);
+	if (!s->added)
+		return -1;
+	while (s->buf.cap < len + 1)
+		if (vec_grow((void **)&s->buf.v, &s->buf.cap, 1))
+			return -1;
+	if (len)
+		memcpy(s->buf.v, old, len);
+	else
+		s->buf.v[len++] = 0;
+	s->buf.n = len;
+	return 0;
+}
+
+static long strapp_add(struct strapp *s, const char *str)
+{
+	size_t len = strlen(str);
+	uintptr_t have = (uintptr_t)strmap_get(s->added, str);
+	char *key;
+
+	if (have)
+		return have - 1;
+	while (s->buf.n + len + 1 > s->buf.cap)
+		if (vec_grow((void **)&s->buf.v, &s->buf.cap, 1))
+			return -1;
+	memcpy(s->buf.v + s->buf.n, str, len + 1);
+	key = xstrdup(str);
+	if (!key || VEC_PUSH(&s->keys, key) || strmap_put(s->added, key, (void *)(uintptr_t)(s->buf.n + 1))) {
+		free(key);
+		return -1;
+	}
+	s->buf.n += len + 1;
+	return s->buf.n - len - 1;
+}
+
+static void strapp_free(struct strapp *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->keys.n; i++)
+		free(s->keys.v[i]);
+	VEC_FREE(&s->keys);
+	VEC_FREE(&s->buf);
+	strmap_free(s->added);
+}
+
+struct group {
+	uint64_t vaddr, fileend, memend;
+	unsigned flags;
+};
+
+struct writer {
+	const struct image *img;
+	const struct linked *l;
+	const char *path;
+	int fd;
+	VEC(struct outsec) secs;
+	VEC(struct group) groups;
+	VEC(GElf_Phdr) phdrs;
+	size_t ins;		/* where new sections go in the section table */
+	uint64_t vnew, xnew;	/* first new address and its file offset */
+	struct strapp shstr, str;
+	bool shared_str;	/* .symtab's names live in .shstrtab */
+	Elf64_Sym *symtab;
+	size_t nsym, nlocal;
+	size_t out_symtab, out_strtab, out_shstrtab;
+	uint64_t shoff, phoff, end;
+};
+
+static size_t remap(const struct writer *w, size_t old)
+{
+	return old < w->ins ? old : old + w->l->secs.n;
+}
+
+static unsigned pflags(uint64_t shf)
+{
+	return PF_R | (shf & SHF_WRITE ? PF_W : 0) | (shf & SHF_EXECINSTR ? PF_X : 0);
+}
+
+static int make_groups(struct writer *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->l->secs.n; i++) {
+		const GElf_Shdr *sh = &w->l->secs.v[i].sh;
+		struct group *g = w->groups.n ? &w->groups.v[w->groups.n - 1] : NULL;
+		unsigned f = pflags(sh->sh_flags);
+
+		if (!g || g->flags != f) {
+			struct group ng = { .vaddr = sh->sh_addr, .fileend = sh->sh_addr, .flags = f };
+
+			if (g && sh->sh_addr < align_up(g->memend, PAGE_SIZE_X86))
+				return pr_err(w->path, "the linker put section '%s' (0x%llx) on the same page as "
+					      "sections of other permissions", w->l->secs.v[i].name,
+					      (unsigned long long)sh->sh_addr);
+			if (VEC_PUSH(&w->groups, ng))
+				return -1;
+			g = &w->groups.v[w->groups.n - 1];
+		}
+		if (sh->sh_type != SHT_NOBITS)
+			g->fileend = sh->sh_addr + sh->sh_size;
+		g->memend = sh->sh_addr + sh->sh_size;
+	}
+	w->vnew = w->groups.v[0].vaddr & ~(PAGE_SIZE_X86 - 1);
+	w->xnew = align_up(w->img->loaded_end, PAGE_SIZE_X86);
+	return 0;
+}
+
+static int push_sec(struct writer *w, const char *name, const GElf_Shdr *sh, const void *buf)
+{
+	struct outsec s = { .name = name, .sh = *sh, .buf = buf };
+
+	return VEC_PUSH(&w->secs, s);
+}
+
+/* New symbols from the linker's table, appended after the old ones of each binding. */
+static int build_symtab(struct writer *w)
+{
+	const struct image *img = w->img;
+	const struct linked *l = w->l;
+	const Elf64_Sym *old = NULL;
+	size_t nold = 0, oldlocal = 1, noldglob = 0, i, k;
+	VEC(Elf64_Sym) loc = { 0 }, glob = { 0 };
+	int err = -1;
+
+	if (img->symtab_idx >= 0) {
+		const struct section *s = &img->secs[img->symtab_idx];
+
+		old = (const Elf64_Sym *)(img->data + s->sh.sh_offset);
+		nold = s->sh.sh_size / sizeof(Elf64_Sym);
+		oldlocal = s->sh.sh_info <= nold ? s->sh.sh_info : nold;
+		if (!oldlocal)
+			oldlocal = 1;
+		noldglob = nold > oldlocal ? nold - oldlocal : 0;
+	}
+	for (i = 1; i < l->nsyms; i++) {
+		Elf64_Sym s = l->syms[i];
+		const char *name = linked_str(l, l->sym_strndx, s.st_name);
+		size_t pos;
+		long off;
+
+		if (!name || !*name || ELF64_ST_TYPE(s.st_info) == STT_SECTION || ELF64_ST_TYPE(s.st_info) == STT_FILE)
+			continue;
+		if (s.st_shndx == SHN_UNDEF || s.st_shndx >= SHN_LORESERVE || s.st_shndx >= l->ld_shnum)
+			continue;
+		pos = l->ld_to_new[s.st_shndx];
+		if (!pos)
+			continue;
+		off = strapp_add(w->shared_str ? &w->shstr : &w->str, name);
+		if (off < 0)
+			goto out;
+		s.st_name = off;
+		s.st_shndx = w->ins + pos - 1;
+		if (!strncmp(name, "__surgeon_", 10))
+			s.st_info = ELF64_ST_INFO(STB_LOCAL, ELF64_ST_TYPE(s.st_info));
+		if (ELF64_ST_BIND(s.st_info) == STB_LOCAL ? VEC_PUSH(&loc, s) : VEC_PUSH(&glob, s))
+			goto out;
+	}
+	w->nsym = (nold ? nold : 1) + loc.n + glob.n;
+	w->symtab = zalloc(w->nsym * sizeof(*w->symtab));
+	if (!w->symtab)
+		goto out;
+	k = 1;
+	for (i = 1; i < oldlocal; i++)
+		w->symtab[k++] = old[i];
+	memcpy(w->symtab + k, loc.v, loc.n * sizeof(*loc.v));
+	k += loc.n;
+	w->nlocal = k;
+	for (i = 0; i < noldglob; i++)
+		w->symtab[k++] = old[oldlocal + i];
+	memcpy(w->symtab + k, glob.v, glob.n * sizeof(*glob.v));
+	/* Old symbols point at old section indices. */
+	for (i = 1; i < w->nsym; i++) {
+		Elf64_Sym *s = &w->symtab[i];
+
+		if ((i < oldlocal || (i >= w->nlocal && i < w->nlocal + noldglob)) &&
+		    s->st_shndx && s->st_shndx < SHN_LORESERVE)
+			s->st_shndx = remap(w, s->st_shndx);
+	}
+	err = 0;
+out:
+	VEC_FREE(&loc);
+	VEC_FREE(&glob);
+	return err;
+}
+
+static int build_sections(struct writer *w)
+{
+	const struct image *img = w->img;
+	const struct linked *l = w->l;
+	size_t i, maxalloc = 0;
+	GElf_Shdr sh;
+	int strtab_idx = img->symtab_idx >= 0 ? (int)img->secs[img->symtab_idx].sh.sh_link : -1;
+
+	for (i = 1; i < img->shnum; i++)
+		if (img->secs[i].sh.sh_flags & SHF_ALLOC)
+			maxalloc = i;
+	w->ins = maxalloc + 1;
+	if (img->shnum) {
+		const struct section *s = &img->secs[img->shstrndx];
+
+		if (strapp_init(&w->shstr, img->data + s->sh.sh_offset, s->sh.sh_size))
+			return -1;
+	} else if (strapp_init(&w->shstr, NULL, 0)) {
+		return -1;
+	}
+	w->shared_str = strtab_idx >= 0 && (size_t)strtab_idx == img->shstrndx;
+	if (strtab_idx >= 0 && !w->shared_str) {
+		const struct section *s = &img->secs[strtab_idx];
+
+		if (strapp_init(&w->str, img->data + s->sh.sh_offset, s->sh.sh_size))
+			return -1;
+	} else if (strapp_init(&w->str, NULL, 0)) {
+		return -1;
+	}
+
+	memset(&sh, 0, sizeof(sh));
+	if (push_sec(w, "", &sh, NULL))
+		return -1;
+	for (i = 1; i <= img->shnum + l->secs.n; i++) {
+		if (i == w->ins) {
+			/* The new sections, in address order. */
+			for (size_t j = 0; j < l->secs.n; j++) {
+				const struct newsec *ns = &l->secs.v[j];
+				long off = strapp_add(&w->shstr, ns->name);
+
+				if (off < 0)
+					return -1;
+				sh = ns->sh;
+				sh.sh_name = off;
+				sh.sh_offset = w->xnew + (sh.sh_addr - w->vnew);
+				sh.sh_link = sh.sh_link && sh.sh_link < l->ld_shnum && l->ld_to_new[sh.sh_link] ?
+					     w->ins + l->ld_to_new[sh.sh_link] - 1 : 0;
+				sh.sh_info = (sh.sh_flags & SHF_INFO_LINK) && sh.sh_info < l->ld_shnum &&
+					     l->ld_to_new[sh.sh_info] ? w->ins + l->ld_to_new[sh.sh_info] - 1 : 0;
+				if (push_sec(w, ns->name, &sh, ns->sh.sh_type == SHT_NOBITS ? NULL : ns->bytes))
+					return -1;
+			}
+		}
+		if (i >= img->shnum)
+			break;
+		{
+			const struct section *s = &img->secs[i];
+			const void *buf = s->sh.sh_type == SHT_NOBITS ? NULL : img->data + s->sh.sh_offset;
+
+			sh = s->sh;
+			sh.sh_link = remap(w, sh.sh_link);
+			if ((sh.sh_type == SHT_REL || sh.sh_type == SHT_RELA || (sh.sh_flags & SHF_INFO_LINK)) &&
+			    sh.sh_info)
+				sh.sh_info = remap(w, sh.sh_info);
+			if ((int)i == img->symtab_idx)
+				w->out_symtab = w->secs.n;
+			if ((int)i == strtab_idx)
+				w->out_strtab = w->secs.n;
+			if (i == img->shstrndx)
+				w->out_shstrtab = w->secs.n;
+			if (push_sec(w, s->name, &sh, buf))
+				return -1;
+		}
+	}
+	if (build_symtab(w))
+		return -1;
+	if (img->symtab_idx < 0 && w->nsym > 1) {
+		long a = strapp_add(&w->shstr, ".symtab"), b = strapp_add(&w->shstr, ".strtab");
+
+		if (a < 0 || b < 0)
+			return -1;
+		w->out_symtab = w->secs.n;
+		w->out_strtab = w->secs.n + 1;
+		sh = (GElf_Shdr){ .sh_name = a, .sh_type = SHT_SYMTAB, .sh_addralign = 8,
+				  .sh_entsize = sizeof(Elf64_Sym), .sh_link = w->out_strtab };
+		if (push_sec(w, ".symtab", &sh, NULL))
+			return -1;
+		sh = (GElf_Shdr){ .sh_name = b, .sh_type = SHT_STRTAB, .sh_addralign = 1 };
+		if (push_sec(w, ".strtab", &sh, NULL))
+			return -1;
+	}
+	if (!img->shnum) {
+		long a = strapp_add(&w->shstr, ".shstrtab");
+
+		if (a < 0)
+			return -1;
+		w->out_shstrtab = w->secs.n;
+		sh = (GElf_Shdr){ .sh_name = a, .sh_type = SHT_STRTAB, .sh_addralign = 1 };
+		if (push_sec(w, ".shstrtab", &sh, NULL))
+			return -1;
+	}
+	if (w->secs.n >= SHN_LORESERVE)
+		return pr_err(w->path, "too many sections (%zu)", w->secs.n);
+	/* The rebuilt tables replace the old contents. */
+	if (w->out_symtab) {
+		struct outsec *s = &w->secs.v[w->out_symtab];
+
+		s->buf = w->symtab;
+		s->sh.sh_size = w->nsym * sizeof(Elf64_Sym);
+		s->sh.sh_info = w->nlocal;
+	}
+	if (w->out_strtab && !w->shared_str) {
+		w->secs.v[w->out_strtab].buf = w->str.buf.v;
+		w->secs.v[w->out_strtab].sh.sh_size = w->str.buf.n;
+	}
+	w->secs.v[w->out_shstrtab].buf = w->shstr.buf.v;
+	w->secs.v[w->out_shstrtab].sh.sh_size = w->shstr.buf.n;
+	return 0;
+}
+
+static int layout(struct writer *w)
+{
+	const struct image *img = w->img;
+	const struct group *last = &w->groups.v[w->groups.n - 1];
+	uint64_t cursor = w->xnew + (last->fileend - w->vnew);
+	uint64_t top = last->memend > img->vaddr_end ? last->memend : img->vaddr_end;
+	size_t i, nph = img->phnum + w->groups.n + 1, last_load = 0;
+	GElf_Phdr ph;
+
+	for (i = 1; i < w->secs.n; i++) {
+		GElf_Shdr *sh = &w->secs.v[i].sh;
+
+		if (sh->sh_flags & SHF_ALLOC)
+			continue;
+		cursor = align_up(cursor, sh->sh_addralign ? sh->sh_addralign : 1);
+		sh->sh_offset = cursor;
+		if (sh->sh_type != SHT_NOBITS)
+			cursor += sh->sh_size;
+	}
+	w->shoff = align_up(cursor, 8);
+	cursor = w->shoff + w->secs.n * sizeof(Elf64_Shdr);
+	w->phoff = align_up(cursor, 8);
+	if (img->delta_first + w->phoff < align_up(top, PAGE_SIZE_X86))
+		w->phoff = align_up(top, PAGE_SIZE_X86) - img->delta_first;
+	w->end = w->phoff + nph * sizeof(Elf64_Phdr);
+	if (nph >= PN_XNUM)
+		return pr_err(w->path, "too many program headers (%zu)", nph);
+
+	for (i = 0; i < img->phnum; i++)
+		if (img->phdrs[i].p_type == PT_LOAD)
+			last_load = i;
+	for (i = 0; i < img->phnum; i++) {
+		ph = img->phdrs[i];
+		if (ph.p_type == PT_PHDR) {
+			ph.p_offset = w->phoff;
+			ph.p_vaddr = ph.p_paddr = img->delta_first + w->phoff;
+			ph.p_filesz = ph.p_memsz = nph * sizeof(Elf64_Phdr);
+		}
+		if (VEC_PUSH(&w->phdrs, ph))
+			return -1;
+		if (i != last_load)
+			continue;
+		for (size_t g = 0; g < w->groups.n; g++) {
+			const struct group *gr = &w->groups.v[g];
+
+			ph = (GElf_Phdr){
+				.p_type = PT_LOAD, .p_flags = gr->flags, .p_offset = w->xnew + (gr->vaddr - w->vnew),
+				.p_vaddr = gr->vaddr, .p_paddr = gr->vaddr, .p_filesz = gr->fileend - gr->vaddr,
+				.p_memsz = gr->memend - gr->vaddr, .p_align = PAGE_SIZE_X86,
+			};
+			if (VEC_PUSH(&w->phdrs, ph))
+				return -1;
+		}
+		ph = (GElf_Phdr){
+			.p_type = PT_LOAD, .p_flags = PF_R, .p_offset = w->phoff,
+			.p_vaddr = img->delta_first + w->phoff, .p_paddr = img->delta_first + w->phoff,
+			.p_filesz = nph * sizeof(Elf64_Phdr), .p_memsz = nph * sizeof(Elf64_Phdr),
+			.p_align = PAGE_SIZE_X86,
+		};
+		if (VEC_PUSH(&w->phdrs, ph))
+			return -1;
+	}
+	return 0;
+}
+
+static int libelf_write(struct writer *w, GElf_Ehdr *eh)
+{
+	Elf *e = elf_begin(w->fd, ELF_C_WRITE, NULL);
+	size_t i;
+	int err = -1;
+
+	if (!e || !gelf_newehdr(e, ELFCLASS64) || !gelf_newphdr(e, w->phdrs.n)) {
+		pr_err(w->path, "cannot create ELF: %s", elf_errmsg(-1));
+		goto out;
+	}
+	elf_flagelf(e, ELF_C_SET, ELF_F_LAYOUT);
+	for (i = 1; i < w->secs.n; i++) {
+		const struct outsec *s = &w->secs.v[i];
+		Elf_Scn *scn = elf_newscn(e);
+		Elf_Data *d = scn ? elf_newdata(scn) : NULL;
+
+		if (!d || !gelf_update_shdr(scn, (GElf_Shdr *)&s->sh)) {
+			pr_err(w->path, "section '%s': %s", s->name, elf_errmsg(-1));
+			goto out;
+		}
+		d->d_type = ELF_T_BYTE;
+		d->d_align = 1;
+		d->d_size = s->sh.sh_size;
+		d->d_buf = s->sh.sh_type == SHT_NOBITS ? NULL : (void *)s->buf;
+		if (!d->d_buf && s->sh.sh_type != SHT_NOBITS)
+			d->d_size = 0;
+	}
+	for (i = 0; i < w->phdrs.n; i++)
+		if (!gelf_update_phdr(e, i, &w->phdrs.v[i])) {
+			pr_err(w->path, "program header %zu: %s", i, elf_errmsg(-1));
+			goto out;
+		}
+	if (!gelf_update_ehdr(e, eh) || elf_update(e, ELF_C_WRITE) < 0) {
+		pr_err(w->path, "cannot write: %s", elf_errmsg(-1));
+		goto out;
+	}
+	err = 0;
+out:
+	if (e)
+		elf_end(e);
+	return err;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* libelf writes sections, not the bytes between them: put back every old
+ * loaded byte no section carried (headers, padding), then the new header. */
+static int restore_holes(struct writer *w, const GElf_Ehdr *eh)
+{
+	const struct image *img = w->img;
+	VEC(uint64_t) r = { 0 };
+	size_t i, j;
+	int err = 0;
+
+	for (i = 1; i < img->shnum && !err; i++) {
+		const GElf_Shdr *sh = &img->secs[i].sh;
+
+		if ((sh->sh_flags & SHF_ALLOC) && sh->sh_type != SHT_NOBITS && sh->sh_size) {
+			err |= VEC_PUSH(&r, sh->sh_offset);
+			err |= VEC_PUSH(&r, sh->sh_offset + sh->sh_size);
+		}
+	}
+	if (err)
+		goto out;
+	qsort(r.v, r.n / 2, 2 * sizeof(uint64_t), cmp_range);
+	for (i = 0; i < img->phnum && !err; i++) {
+		const GElf_Phdr *ph = &img->phdrs[i];
+		uint64_t pos = ph->p_offset, end = ph->p_offset + ph->p_filesz;
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		for (j = 0; j + 1 < r.n && pos < end && !err; j += 2) {
+			uint64_t a = r.v[j], b = r.v[j + 1];
+
+			if (b <= pos)
+				continue;
+			if (a > pos)
+				err = write_all(w->fd, img->data + pos, (a < end ? a : end) - pos, pos);
+			pos = b > pos ? b : pos;
+		}
+		if (!err && pos < end)
+			err = write_all(w->fd, img->data + pos, end - pos, pos);
+	}
+	if (!err)
+		err = write_all(w->fd, eh, sizeof(Elf64_Ehdr), 0);
+	if (err)
+		pr_err(w->path, "cannot write: %m");
+out:
+	VEC_FREE(&r);
+	return err ? -1 : 0;
+}
+
+static bool off_to_vaddr(const struct image *img, uint64_t off, uint64_t *va)
+{
+	for (size_t i = 0; i < img->phnum; i++) {
+		const GElf_Phdr *ph = &img->phdrs[i];
+
+		if (ph->p_type == PT_LOAD && off >= ph->p_offset && off - ph->p_offset < ph->p_filesz) {
+			*va = ph->p_vaddr + (off - ph->p_offset);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int add_edit(edit_vec *edits, uint64_t addr, uint64_t size, const char *reason)
+{
+	struct edit e = { .addr = addr, .size = size, .reason = reason };
+
+	return VEC_PUSH(edits, e);
+}
+
+static int hook_slot(struct writer *w, const struct hook *h, uint64_t thunk, const char *what, edit_vec *edits)
+{
+	uint64_t off;
+
+	if (!h->present || !thunk)
+		return pr_err(w->path, "the added code has %s, but the program has no .%s_array slot to run them from",
+			      what, strcmp(what, "constructors") ? "fini" : "init");
+	if (!image_vaddr_to_off(w->img, h->slot, 8, &off))
+		return pr_err(w->path, "the %s slot at 0x%llx is not in the file", what, (unsigned long long)h->slot);
+	if (write_all(w->fd, &thunk, 8, off))
+		return pr_err(w->path, "cannot write: %m");
+	return add_edit(edits, h->slot, 8, strcmp(what, "constructors") ?
+			".fini_array slot: runs the added destructors, then the program's" :
+			".init_array slot: runs the program's constructor, then the added ones");
+}
+
+int output_write(const struct image *img, const struct linked *l, int fd, const char *path, edit_vec *edits)
+{
+	struct writer w = { .img = img, .l = l, .path = path, .fd = fd };
+	GElf_Ehdr eh = img->eh;
+	uint64_t va;
+	int err = -1;
+
+	if (make_groups(&w) || build_sections(&w) || layout(&w))
+		goto out;
+	eh.e_phoff = w.phoff;
+	eh.e_phnum = w.phdrs.n;
+	eh.e_shoff = w.shoff;
+	eh.e_shnum = w.secs.n;
+	eh.e_shstrndx = w.out_shstrtab;
+	if (libelf_write(&w, &eh) || restore_holes(&w, &eh))
+		goto out;
+	if (off_to_vaddr(img, 0, &va)) {
+		/* Only e_phoff..e_shstrndx change; record the span that did. */
+		const unsigned char *a = img->data, *b = (const unsigned char *)&eh;
+		size_t lo = 0, hi = sizeof(Elf64_Ehdr);
+
+		while (lo < hi && a[lo] == b[lo])
+			lo++;
+		while (hi > lo && a[hi - 1] == b[hi - 1])
+			hi--;
+		if (hi > lo && add_edit(edits, va + lo, hi - lo, "ELF header: program and section header tables moved"))
+			goto out;
+	}
+	if ((l->has_init || l->has_irel) && hook_slot(&w, &img->init, l->init_thunk, "constructors", edits))
+		goto out;
+	if (l->has_fini && hook_slot(&w, &img->fini, l->fini_thunk, "destructors", edits))
+		goto out;
+	if (img->overlay_size) {
+		int r = img->fd >= 0 ? copy_range(img->fd, img->overlay_off, fd, w.end, img->overlay_size) :
+			write_all(fd, img->data + img->overlay_off, img->overlay_size, w.end);
+
+		if (r) {
+			pr_err(path, "cannot copy the overlay: %m");
+			goto out;
+		}
+	}
+	err = 0;
+out:
+	strapp_free(&w.shstr);
+	strapp_free(&w.str);
+	free(w.symtab);
+	VEC_FREE(&w.secs);
+	VEC_FREE(&w.groups);
+	VEC_FREE(&w.phdrs);
+	return err;
+}

@@ -1,0 +1,473 @@
+/* Reading an executable into the image model, checking every header first. */
+#include "unexec/image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *elf_type_name(unsigned t)
+{
+	switch (t) {
+	case ET_REL: return "a relocatable object";
+	case ET_CORE: return "a core file";
+	case ET_NONE: return "an ELF file of no type";
+	default: return "an ELF file of unknown type";
+	}
+}
+
+/* The ELF header, by hand before libelf sees the file, so that the message
+ * for a wrong file names what is wrong in the user's terms. */
+static int check_ident(const char *path, const unsigned char *d, uint64_t size)
+{
+	if (size < EI_NIDENT || memcmp(d, ELFMAG, SELFMAG))
+		return pr_err(path, "not an ELF file");
+	if (d[EI_CLASS] != ELFCLASS64)
+		return pr_err(path, "not a 64-bit ELF file (class %u); surgeon handles x86-64 only", d[EI_CLASS]);
+	if (d[EI_DATA] != ELFDATA2LSB)
+		return pr_err(path, "not a little-endian ELF file (byte order %u)", d[EI_DATA]);
+	if (d[EI_VERSION] != EV_CURRENT)
+		return pr_err(path, "unknown ELF version %u", d[EI_VERSION]);
+	if (size < sizeof(Elf64_Ehdr))
+		return pr_err(path, "truncated ELF header (%llu bytes)", (unsigned long long)size);
+	return 0;
+}
+
+static int check_ehdr(struct image *img)
+{
+	const GElf_Ehdr *eh = &img->eh;
+	const char *p = img->path;
+
+	if (eh->e_machine != EM_X86_64)
+		return pr_err(p, "not an x86-64 program (machine %u)", eh->e_machine);
+	if (eh->e_type != ET_EXEC && eh->e_type != ET_DYN)
+		return pr_err(p, "is %s, not an executable", elf_type_name(eh->e_type));
+	if (eh->e_ehsize != sizeof(Elf64_Ehdr))
+		return pr_err(p, "bad ELF header size %u", eh->e_ehsize);
+	if (eh->e_phnum && eh->e_phentsize != sizeof(Elf64_Phdr))
+		return pr_err(p, "bad program header entry size %u", eh->e_phentsize);
+	if (eh->e_shnum && eh->e_shentsize != sizeof(Elf64_Shdr))
+		return pr_err(p, "bad section header entry size %u", eh->e_shentsize);
+	return 0;
+}
+
+static int read_phdrs(struct image *img)
+{
+	const char *p = img->path;
+	uint64_t bytes;
+	size_t i, j;
+
+	if (elf_getphdrnum(img->elf, &img->phnum))
+		return pr_err(p, "cannot read program headers: %s", elf_errmsg(-1));
+	if (!img->phnum)
+		return pr_err(p, "has no program headers, so nothing is loaded");
+	if (__builtin_mul_overflow(img->phnum, sizeof(Elf64_Phdr), &bytes) ||
+	    !range_ok(img->eh.e_phoff, bytes, img->size))
+		return pr_err(p, "program header table (%zu entries at offset 0x%llx) lies outside the file",
+			      img->phnum, (unsigned long long)img->eh.e_phoff);
+	img->phdrs = zalloc(img->phnum * sizeof(*img->phdrs));
+	if (!img->phdrs)
+		return -1;
+	for (i = 0; i < img->phnum; i++) {
+		GElf_Phdr *ph = &img->phdrs[i];
+		uint64_t end;
+
+		if (!gelf_getphdr(img->elf, i, ph))
+			return pr_err(p, "program header %zu: %s", i, elf_errmsg(-1));
+		if (ph->p_type != PT_LOAD && ph->p_type != PT_INTERP && ph->p_type != PT_DYNAMIC &&
+		    ph->p_type != PT_NOTE && ph->p_type != PT_TLS && ph->p_type != PT_PHDR)
+			continue;
+		if (!range_ok(ph->p_offset, ph->p_filesz, img->size))
+			return pr_err(p, "program header %zu: bytes 0x%llx+0x%llx lie outside the file (size 0x%llx)",
+				      i, (unsigned long long)ph->p_offset, (unsigned long long)ph->p_filesz,
+				      (unsigned long long)img->size);
+		if (ph->p_filesz > ph->p_memsz)
+			return pr_err(p, "program header %zu: file size 0x%llx exceeds memory size 0x%llx",
+				      i, (unsigned long long)ph->p_filesz, (unsigned long long)ph->p_memsz);
+		if (add_overflows(ph->p_vaddr, ph->p_memsz, &end) || end > (1ull << 47))
+			return pr_err(p, "program header %zu: addresses 0x%llx+0x%llx do not fit in user space",
+				      i, (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_memsz);
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (ph->p_align > 1 && ((ph->p_align & (ph->p_align - 1)) ||
+					(ph->p_offset - ph->p_vaddr) % ph->p_align))
+			return pr_err(p, "program header %zu: offset 0x%llx and address 0x%llx disagree modulo alignment 0x%llx",
+				      i, (unsigned long long)ph->p_offset, (unsigned long long)ph->p_vaddr,
+				      (unsigned long long)ph->p_align);
+		if (end > img->vaddr_end)
+			img->vaddr_end = end;
+		if (ph->p_offset + ph->p_filesz > img->loaded_end)
+			img->loaded_end = ph->p_offset + ph->p_filesz;
+	}
+	/* Overlapping loads would make "the byte at this address" ambiguous. */
+	for (i = 0; i < img->phnum; i++) {
+		const GElf_Phdr *a = &img->phdrs[i];
+
+		if (a->p_type != PT_LOAD)
+			continue;
+		for (j = i + 1; j < img->phnum; j++) {
+			const GElf_Phdr *b = &img->phdrs[j];
+
+			if (b->p_type != PT_LOAD || !a->p_memsz || !b->p_memsz)
+				continue;
+			if (a->p_vaddr < b->p_vaddr + b->p_memsz && b->p_vaddr < a->p_vaddr + a->p_memsz)
+				return pr_err(p, "program headers %zu and %zu: loadable segments overlap at 0x%llx",
+					      i, j, (unsigned long long)(a->p_vaddr > b->p_vaddr ? a->p_vaddr : b->p_vaddr));
+		}
+	}
+	for (i = 0; i < img->phnum; i++) {
+		const GElf_Phdr *ph = &img->phdrs[i];
+
+		if (ph->p_type == PT_LOAD) {
+			img->delta_first = ph->p_vaddr - ph->p_offset;
+			break;
+		}
+	}
+	if (i == img->phnum)
+		return pr_err(p, "has no loadable segment");
+	return 0;
+}
+
+static const char *str_at(const struct image *img, const struct section *strsec, uint64_t off)
+{
+	const char *base;
+
+	if (!strsec || strsec->sh.sh_type == SHT_NOBITS || off >= strsec->sh.sh_size)
+		return NULL;
+	base = (const char *)img->data + strsec->sh.sh_offset;
+	if (!memchr(base + off, 0, strsec->sh.sh_size - off))
+		return NULL;
+	return base + off;
+}
+
+static int read_shdrs(struct image *img)
+{
+	const char *p = img->path;
+	const struct section *shstr;
+	uint64_t bytes;
+	size_t i;
+
+	if (elf_getshdrnum(img->elf, &img->shnum))
+		return pr_err(p, "cannot read section headers: %s", elf_errmsg(-1));
+	if (!img->shnum)
+		return 0;
+	if (__builtin_mul_overflow(img->shnum, sizeof(Elf64_Shdr), &bytes) ||
+	    !range_ok(img->eh.e_shoff, bytes, img->size))
+		return pr_err(p, "section header table (%zu entries at offset 0x%llx) lies outside the file",
+			      img->shnum, (unsigned long long)img->eh.e_shoff);
+	if (elf_getshdrstrndx(img->elf, &img->shstrndx))
+		return pr_err(p, "cannot find the section name table: %s", elf_errmsg(-1));
+	if (img->shstrndx >= img->shnum)
+		return pr_err(p, "section name table index %zu is out of range", img->shstrndx);
+	img->secs = zalloc(img->shnum * sizeof(*img->secs));
+	if (!img->secs)
+		return -1;
+	for (i = 0; i < img->shnum; i++) {
+		struct section *s = &img->secs[i];
+		Elf_Scn *scn = elf_getscn(img->elf, i);
+
+		if (!scn || !gelf_getshdr(scn, &s->sh))
+			return pr_err(p, "section [%zu]: %s", i, elf_errmsg(-1));
+		s->index = i;
+		if (s->sh.sh_type != SHT_NOBITS && !range_ok(s->sh.sh_offset, s->sh.sh_size, img->size))
+			return pr_err(p, "section [%zu]: bytes 0x%llx+0x%llx lie outside the file", i,
+				      (unsigned long long)s->sh.sh_offset, (unsigned long long)s->sh.sh_size);
+		if (s->sh.sh_link >= img->shnum)
+			return pr_err(p, "section [%zu]: link %u points past the last section", i, s->sh.sh_link);
+		if (s->sh.sh_addralign > 1 && (s->sh.sh_addralign & (s->sh.sh_addralign - 1)))
+			return pr_err(p, "section [%zu]: alignment %llu is not a power of two", i,
+				      (unsigned long long)s->sh.sh_addralign);
+	}
+	shstr = &img->secs[img->shstrndx];
+	if (shstr->sh.sh_type != SHT_STRTAB)
+		return pr_err(p, "section name table [%zu] is not a string table", img->shstrndx);
+	for (i = 0; i < img->shnum; i++) {
+		struct section *s = &img->secs[i];
+
+		s->name = i ? str_at(img, shstr, s->sh.sh_name) : "";
+		if (!s->name)
+			return pr_err(p, "section [%zu]: name offset %u lies outside the name table", i, s->sh.sh_name);
+	}
+	return 0;
+}
+
+/* The overlay is whatever follows the last byte any header describes. */
+static void find_overlay(struct image *img)
+{
+	uint64_t end = sizeof(Elf64_Ehdr);
+	size_t i;
+
+	end = img->eh.e_phoff + img->phnum * sizeof(Elf64_Phdr) > end ?
+	      img->eh.e_phoff + img->phnum * sizeof(Elf64_Phdr) : end;
+	if (img->shnum && img->eh.e_shoff + img->shnum * sizeof(Elf64_Shdr) > end)
+		end = img->eh.e_shoff + img->shnum * sizeof(Elf64_Shdr);
+	for (i = 0; i < img->phnum; i++)
+		if (img->phdrs[i].p_offset + img->phdrs[i].p_filesz > end && img->phdrs[i].p_filesz)
+			end = img->phdrs[i].p_offset + img->phdrs[i].p_filesz;
+	for (i = 1; i < img->shnum; i++) {
+		const GElf_Shdr *sh = &img->secs[i].sh;
+
+		if (sh->sh_type != SHT_NOBITS && sh->sh_offset + sh->sh_size > end)
+			end = sh->sh_offset + sh->sh_size;
+	}
+	img->elf_end = end;
+	img->overlay_off = end;
+	img->overlay_size = img->size - end;
+}
+
+static int read_interp(struct image *img)
+{
+	size_t i;
+
+	for (i = 0; i < img->phnum; i++) {
+		const GElf_Phdr *ph = &img->phdrs[i];
+
+		if (ph->p_type == PT_DYNAMIC)
+			img->dynamic = true;
+		if (ph->p_type != PT_INTERP)
+			continue;
+		if (!ph->p_filesz || img->data[ph->p_offset + ph->p_filesz - 1])
+			return pr_err(img->path, "interpreter name is not NUL-terminated");
+		img->interp = (const char *)img->data + ph->p_offset;
+	}
+	return 0;
+}
+
+static int classify(struct image *img)
+{
+	if (img->eh.e_type == ET_EXEC)
+		return 0;
+	/* ET_DYN: a PIE has an interpreter or DF_1_PIE; a library has neither. */
+	if (img->interp) {
+		img->pie = true;
+		return 0;
+	}
+	for (size_t i = 1; i < img->shnum; i++) {
+		const struct section *s = &img->secs[i];
+		uint64_t n, j;
+
+		if (s->sh.sh_type != SHT_DYNAMIC)
+			continue;
+		n = s->sh.sh_size / sizeof(Elf64_Dyn);
+		for (j = 0; j < n; j++) {
+			const Elf64_Dyn *d = (const Elf64_Dyn *)(img->data + s->sh.sh_offset) + j;
+
+			if (d->d_tag == DT_FLAGS_1 && (d->d_un.d_val & DF_1_PIE)) {
+				img->pie = true;
+				return 0;
+			}
+		}
+	}
+	return pr_err(img->path, "is a shared library, not an executable");
+}
+
+static int image_init(struct image *img)
+{
+	int err;
+
+	if (check_ident(img->path, img->data, img->size))
+		return -1;
+	if (!gelf_getehdr(img->elf, &img->eh))
+		return pr_err(img->path, "cannot read ELF header: %s", elf_errmsg(-1));
+	img->symtab_idx = img->dynsym_idx = -1;
+	err = check_ehdr(img);
+	err = err ?: read_phdrs(img);
+	err = err ?: read_shdrs(img);
+	if (err)
+		return err;
+	find_overlay(img);
+	err = err ?: read_interp(img);
+	err = err ?: classify(img);
+	err = err ?: image_load_symbols(img);
+	err = err ?: image_build_pieces(img);
+	err = err ?: image_find_hooks(img);
+	return err;
+}
+
+static int begin(struct image *img)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return pr_err(NULL, "libelf is too old: %s", elf_errmsg(-1));
+	if (img->fd >= 0)
+		img->elf = elf_begin(img->fd, ELF_C_READ_MMAP, NULL);
+	else
+		img->elf = elf_memory((char *)img->data, img->size);
+	if (!img->elf)
+		return pr_err(img->path, "cannot read: %s", elf_errmsg(-1));
+	if (elf_kind(img->elf) != ELF_K_ELF)
+		return pr_err(img->path, elf_kind(img->elf) == ELF_K_AR ? "is an archive, not an executable" :
+			      "not an ELF file");
+	if (img->fd >= 0) {
+		size_t sz;
+
+		img->data = (const unsigned char *)elf_rawfile(img->elf, &sz);
+		if (!img->data)
+			return pr_err(img->path, "cannot map: %s", elf_errmsg(-1));
+		img->size = sz;
+	}
+	return 0;
+}
+
+int image_open(struct image **out, const char *path)
+{
+	struct image *img;
+	struct stat st;
+
+	*out = NULL;
+	img = zalloc(sizeof(*img));
+	if (!img)
+		return -1;
+	img->fd = -1;
+	img->path = xstrdup(path);
+	if (!img->path)
+		goto err;
+	img->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (img->fd < 0) {
+		pr_err(path, "%s", strerror(errno));
+		goto err;
+	}
+	if (fstat(img->fd, &st)) {
+		pr_err(path, "%s", strerror(errno));
+		goto err;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		pr_err(path, "is a directory");
+		goto err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		pr_err(path, "not a regular file");
+		goto err;
+	}
+	if (st.st_size < EI_NIDENT) {
+		pr_err(path, st.st_size ? "not an ELF file (too short)" : "empty file");
+		goto err;
+	}
+	if (begin(img) || image_init(img))
+		goto err;
+	*out = img;
+	return 0;
+err:
+	image_free(img);
+	return -1;
+}
+
+int image_open_mem(struct image **out, const char *path, void *buf, uint64_t size)
+{
+	struct image *img;
+
+	*out = NULL;
+	img = zalloc(sizeof(*img));
+	if (!img) {
+		free(buf);
+		return -1;
+	}
+	img->fd = -1;
+	img->owned = buf;
+	img->data = buf;
+	img->size = size;
+	img->path = xstrdup(path);
+	if (!img->path || begin(img) || image_init(img)) {
+		image_free(img);
+		return -1;
+	}
+	*out = img;
+	return 0;
+}
+
+void image_free(struct image *img)
+{
+	size_t i;
+
+	if (!img)
+		return;
+	for (i = 0; i < img->pieces.n; i++)
+		free(img->pieces.v[i].name);
+	VEC_FREE(&img->pieces);
+	VEC_FREE(&img->syms);
+	strmap_free(img->byname);
+	free(img->secs);
+	free(img->phdrs);
+	if (img->elf)
+		elf_end(img->elf);
+	if (img->fd >= 0)
+		close(img->fd);
+	free(img->owned);
+	free(img->path);
+	free((void *)img->frozen_from);
+	free(img);
+}
+
+const struct piece *image_piece_at(const struct image *img, uint64_t addr)
+{
+	size_t lo = 0, hi = img->pieces.n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct piece *pc = &img->pieces.v[mid];
+
+		if (addr < pc->addr)
+			hi = mid;
+		else if (addr >= pc->addr + pc->size)
+			lo = mid + 1;
+		else
+			return pc;
+	}
+	return NULL;
+}
+
+const struct symbol *image_symbol(const struct image *img, const char *name)
+{
+	return img->byname ? strmap_get(img->byname, name) : NULL;
+}
+
+int image_addr_name(const struct image *img, uint64_t addr, char *buf, size_t len)
+{
+	const struct symbol *best = NULL;
+	size_t i;
+
+	/* Linear: used for messages only. */
+	for (i = 0; i < img->syms.n; i++) {
+		const struct symbol *s = &img->syms.v[i];
+
+		if (s->shndx == SHN_ABS || s->type == STT_TLS || addr < s->addr)
+			continue;
+		if (addr >= s->addr + (s->size ? s->size : 1))
+			continue;
+		if (!best || s->addr > best->addr || (s->addr == best->addr && s->bind != STB_LOCAL))
+			best = s;
+	}
+	if (!best)
+		return snprintf(buf, len, "0x%llx", (unsigned long long)addr) < 0 ? -1 : 0;
+	if (addr == best->addr)
+		snprintf(buf, len, "%s", best->name);
+	else
+		snprintf(buf, len, "%s+0x%llx", best->name, (unsigned long long)(addr - best->addr));
+	return 0;
+}
+
+bool image_vaddr_to_off(const struct image *img, uint64_t addr, uint64_t size, uint64_t *off)
+{
+	size_t i;
+
+	for (i = 0; i < img->phnum; i++) {
+		const GElf_Phdr *ph = &img->phdrs[i];
+
+		if (ph->p_type != PT_LOAD || addr < ph->p_vaddr)
+			continue;
+		if (addr - ph->p_vaddr > ph->p_filesz || size > ph->p_filesz - (addr - ph->p_vaddr))
+			continue;
+		*off = ph->p_offset + (addr - ph->p_vaddr);
+		return true;
+	}
+	return false;
+}
+
+const char *image_kind(const struct image *img)
+{
+	if (img->pie)
+		return img->interp ? "PIE executable" : "static-pie executable";
+	return img->interp ? "dynamic executable" : "static executable";
+}

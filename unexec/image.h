@@ -1,0 +1,114 @@
+/* The image model: one description of a loaded program, whatever it was read
+ * from (an executable, surgeon's own frozen object, later a process or a
+ * core). unexec/ fills it, relink/ and disasm/ read it. */
+#ifndef SURGEON_IMAGE_H
+#define SURGEON_IMAGE_H
+
+#include <gelf.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+#define PAGE_SIZE_X86 0x1000ull
+/* Prefix of the pinned sections in the object unexec writes. */
+#define OLD_PREFIX ".old"
+#define FROZEN_SECTION ".surgeon.image"
+#define REST_SECTION ".surgeon.rest"
+
+struct section {
+	const char *name;	/* validated, NUL-terminated, points into the file */
+	GElf_Shdr sh;
+	size_t index;
+};
+
+enum sym_source { SYM_SYMTAB, SYM_DYNSYM, SYM_PLT, SYM_IPLT };
+
+struct symbol {
+	const char *name;	/* plain name, without version */
+	const char *file;	/* STT_FILE that precedes a local, or NULL */
+	uint64_t addr, size;
+	unsigned char type, bind, vis;
+	uint16_t shndx;		/* original section index or SHN_ABS/SHN_UNDEF */
+	enum sym_source src;
+};
+
+/* A piece of the loaded image, pinned at its address in the object:
+ * an old section, the part of one that lies in a segment, or a gap. */
+struct piece {
+	char *name;		/* ".old<origname>" made unique, or ".old.gap.N" */
+	const char *orig;	/* original section name, NULL for a gap */
+	int secidx;		/* original section index, -1 for a gap */
+	uint64_t addr, size;
+	uint64_t offset;	/* file offset of the bytes; unused for nobits */
+	uint64_t flags;		/* SHF_ALLOC | SHF_WRITE | SHF_EXECINSTR */
+	bool nobits;
+	int seg;		/* index into image->phdrs */
+};
+
+/* A slot of .init_array or .fini_array whose function we call from a thunk
+ * so that the new code's constructors and destructors run in link order. */
+struct hook {
+	bool present;
+	uint64_t slot;		/* vaddr of the 8-byte slot */
+	uint64_t target;	/* function it held */
+	uint64_t nslots;
+};
+
+struct image {
+	char *path;		/* for messages */
+	int fd;			/* -1 when read from memory */
+	Elf *elf;
+	const unsigned char *data;
+	uint64_t size;
+	void *owned;		/* buffer we allocated for `data`, if any */
+
+	GElf_Ehdr eh;
+	GElf_Phdr *phdrs;
+	size_t phnum;
+	struct section *secs;	/* indexed like the file's section headers */
+	size_t shnum;
+	size_t shstrndx;
+
+	bool pie;		/* ET_DYN executable */
+	bool dynamic;		/* has PT_DYNAMIC */
+	const char *interp;	/* PT_INTERP string or NULL */
+	uint64_t delta_first;	/* p_vaddr - p_offset of the first PT_LOAD */
+	uint64_t vaddr_end;	/* highest p_vaddr + p_memsz of any PT_LOAD */
+	uint64_t loaded_end;	/* highest p_offset + p_filesz of any PT_LOAD */
+	uint64_t elf_end;	/* end of everything the ELF headers describe */
+	uint64_t overlay_off, overlay_size;
+
+	int symtab_idx, dynsym_idx;	/* section indices or -1 */
+	VEC(struct symbol) syms;
+	struct strmap *byname;	/* global and weak definitions, by name */
+	VEC(struct piece) pieces;	/* sorted by address */
+
+	struct hook init, fini;
+	const char *frozen_from;	/* original path, when read from a frozen object */
+};
+
+/* Reads and checks an executable. Every offset and size the file claims is
+ * checked against the file before use. */
+int image_open(struct image **out, const char *path);
+/* Same, from bytes in memory that the image takes ownership of. */
+int image_open_mem(struct image **out, const char *path, void *buf, uint64_t size);
+/* Reads an object written by `surgeon unexec` back into the image it froze. */
+int image_open_frozen(struct image **out, const char *path);
+void image_free(struct image *img);
+
+const struct piece *image_piece_at(const struct image *img, uint64_t addr);
+const struct symbol *image_symbol(const struct image *img, const char *name);
+/* Name of the symbol containing `addr`, with offset, for messages: "main+0x1c". */
+int image_addr_name(const struct image *img, uint64_t addr, char *buf, size_t len);
+/* Maps a virtual address to its file offset through the PT_LOADs (file-backed part). */
+bool image_vaddr_to_off(const struct image *img, uint64_t addr, uint64_t size, uint64_t *off);
+const char *image_kind(const struct image *img);
+
+/* unexec/symbols.c */
+int image_load_symbols(struct image *img);
+/* unexec/pieces.c */
+int image_build_pieces(struct image *img);
+int image_find_hooks(struct image *img);
+
+#endif

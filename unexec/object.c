@@ -1,0 +1,414 @@
+/* The frozen object: the old program's loaded bytes as sections pinned at
+ * their addresses, its symbols, and what relink needs to rebuild the file. */
+#include "unexec/unexec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const reserved[] = {
+	"_GLOBAL_OFFSET_TABLE_", "_DYNAMIC", "_PROCEDURE_LINKAGE_TABLE_", "__ehdr_start",
+	"__executable_start", "_etext", "etext", "__etext", "_edata", "edata", "_end", "end",
+	"__bss_start", "__init_array_start", "__init_array_end", "__fini_array_start",
+	"__fini_array_end", "__preinit_array_start", "__preinit_array_end", "__rela_iplt_start",
+	"__rela_iplt_end", "__GNU_EH_FRAME_HDR", "_TLS_MODULE_BASE_", "__TMC_END__",
+};
+
+bool unexec_reserved_name(const char *name)
+{
+	size_t i;
+
+	if (!strncmp(name, "__surgeon_", 10) || !strncmp(name, ".L", 2))
+		return true;
+	for (i = 0; i < sizeof(reserved) / sizeof(*reserved); i++)
+		if (!strcmp(name, reserved[i]))
+			return true;
+	return false;
+}
+
+uint64_t unexec_new_base(const struct image *img)
+{
+	return align_up(img->vaddr_end, PAGE_SIZE_X86);
+}
+
+struct objw {
+	const struct image *img;
+	const char *path;
+	Elf *elf;
+	struct strset *shstr, *str;
+	VEC(Elf64_Sym) locals;
+	VEC(Elf64_Sym) globals;
+	size_t *piece_shndx;	/* object section index of each piece */
+	size_t nsec;
+};
+
+static Elf_Scn *new_section(struct objw *w, const char *name, GElf_Shdr *sh, void *buf, size_t size,
+			    Elf_Type type)
+{
+	Elf_Scn *scn = elf_newscn(w->elf);
+	Elf_Data *d;
+	long off = strset_add(w->shstr, name);
+
+	if (!scn || off < 0) {
+		pr_err(w->path, "cannot add section '%s': %s", name, elf_errmsg(-1));
+		return NULL;
+	}
+	sh->sh_name = off;
+	d = elf_newdata(scn);
+	if (!d) {
+		pr_err(w->path, "cannot add data to section '%s': %s", name, elf_errmsg(-1));
+		return NULL;
+	}
+	d->d_buf = buf;
+	d->d_size = size;
+	d->d_type = type;
+	d->d_align = sh->sh_addralign ? sh->sh_addralign : 1;
+	if (!gelf_update_shdr(scn, sh)) {
+		pr_err(w->path, "cannot write header of section '%s': %s", name, elf_errmsg(-1));
+		return NULL;
+	}
+	w->nsec++;
+	return scn;
+}
+
+static int add_sym(struct objw *w, const char *name, uint64_t value, uint64_t size, unsigned bind,
+		   unsigned type, unsigned vis, size_t shndx)
+{
+	Elf64_Sym s = {
+		.st_info = ELF64_ST_INFO(bind, type), .st_other = vis,
+		.st_shndx = shndx, .st_value = value, .st_size = size,
+	};
+	long off = strset_add(w->str, name);
+
+	if (off < 0)
+		return -1;
+	s.st_name = off;
+	return bind == STB_LOCAL ? VEC_PUSH(&w->locals, s) : VEC_PUSH(&w->globals, s);
+}
+
+/* Where a symbol at `addr` lives in the object: a piece and an offset, or
+ * an absolute value when no piece holds it. */
+static int place(const struct objw *w, uint64_t addr, size_t *shndx, uint64_t *value)
+{
+	const struct image *img = w->img;
+	const struct piece *pc = image_piece_at(img, addr);
+
+	if (!pc && addr) {
+		/* A symbol just past the end of a piece (_etext and the like). */
+		pc = image_piece_at(img, addr - 1);
+		if (pc && addr != pc->addr + pc->size)
+			pc = NULL;
+	}
+	if (pc) {
+		*shndx = w->piece_shndx[pc - img->pieces.v];
+		*value = addr - pc->addr;
+		return 0;
+	}
+	if (img->pie)
+		return -1;	/* an absolute address means nothing in a PIE */
+	*shndx = SHN_ABS;
+	*value = addr;
+	return 0;
+}
+
+static int add_image_symbols(struct objw *w)
+{
+	const struct image *img = w->img;
+	struct strmap *count = strmap_new(img->syms.n);
+	struct strmap *filecount = strmap_new(img->syms.n);
+	VEC(char *) names = { 0 };
+	size_t i, shndx;
+	uint64_t value;
+	int err = -1;
+
+	if (!count || !filecount)
+		goto out;
+	/* How often each plain name and each FILE:NAME occurs, to know which
+	 * local aliases are unambiguous. */
+	for (i = 0; i < img->syms.n; i++) {
+		const struct symbol *s = &img->syms.v[i];
+		char *fn;
+
+		strmap_put(count, s->name, (void *)((uintptr_t)strmap_get(count, s->name) + 1));
+		if (s->bind != STB_LOCAL || !s->file)
+			continue;
+		fn = xasprintf("%s:%s", s->file, s->name);
+		if (!fn || VEC_PUSH(&names, fn)) {
+			free(fn);
+			goto out;
+		}
+		if (strmap_put(filecount, fn, (void *)((uintptr_t)strmap_get(filecount, fn) + 1)))
+			goto out;
+	}
+	for (i = 0; i < img->syms.n; i++) {
+		const struct symbol *s = &img->syms.v[i];
+		unsigned type = s->type == STT_GNU_IFUNC && s->src == SYM_IPLT ? STT_FUNC : s->type;
+
+		if (type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE && type != STT_GNU_IFUNC)
+			continue;
+		if (unexec_reserved_name(s->name))
+			continue;
+		if (s->bind == STB_LOCAL && s->src == SYM_SYMTAB) {
+			if (place(w, s->addr, &shndx, &value))
+				continue;
+			/* Keep the local itself for debuggers reading the object. */
+			if (add_sym(w, s->name, value, s->size, STB_LOCAL, type, STV_DEFAULT, shndx))
+				goto out;
+			if (s->file) {
+				char *fn = xasprintf("%s:%s", s->file, s->name);
+				int bad = !fn;
+
+				if (!bad && (uintptr_t)strmap_get(filecount, fn) == 1)
+					bad = add_sym(w, fn, value, s->size, STB_GLOBAL, type, STV_HIDDEN, shndx);
+				free(fn);
+				if (bad)
+					goto out;
+			}
+			if ((uintptr_t)strmap_get(count, s->name) == 1 &&
+			    add_sym(w, s->name, value, s->size, STB_WEAK, type, STV_HIDDEN, shndx))
+				goto out;
+			continue;
+		}
+		if (s->bind == STB_LOCAL || image_symbol(img, s->name) != s)
+			continue;
+		if (place(w, s->addr, &shndx, &value)) {
+			pr_info("%s: symbol '%s' at 0x%llx lies in no loaded piece; not exported to new code",
+				img->path, s->name, (unsigned long long)s->addr);
+			continue;
+		}
+		if (add_sym(w, s->name, value, s->size, s->bind == STB_WEAK ? STB_WEAK : STB_GLOBAL, type,
+			    STV_DEFAULT, shndx))
+			goto out;
+	}
+	/* Anchors that relink's generated code and the script refer to. */
+	if (!place(w, img->eh.e_entry, &shndx, &value) &&
+	    add_sym(w, "__surgeon_entry", value, 0, STB_GLOBAL, STT_NOTYPE, STV_HIDDEN, shndx))
+		goto out;
+	if (img->init.present && !place(w, img->init.target, &shndx, &value) &&
+	    add_sym(w, "__surgeon_init_target", value, 0, STB_GLOBAL, STT_FUNC, STV_HIDDEN, shndx))
+		goto out;
+	if (img->fini.present && !place(w, img->fini.target, &shndx, &value) &&
+	    add_sym(w, "__surgeon_fini_target", value, 0, STB_GLOBAL, STT_FUNC, STV_HIDDEN, shndx))
+		goto out;
+	err = 0;
+out:
+	for (i = 0; i < names.n; i++)
+		free(names.v[i]);
+	VEC_FREE(&names);
+	strmap_free(count);
+	strmap_free(filecount);
+	return err;
+}
+
+/* Chunks telling relink where every byte of the original file went. */
+typedef VEC(struct frozen_chunk) chunk_vec;
+
+static int cmp_chunk(const void *a, const void *b)
+{
+	const struct frozen_chunk *x = a, *y = b;
+
+	return x->file_off < y->file_off ? -1 : x->file_off > y->file_off;
+}
+
+static int build_chunks(struct objw *w, chunk_vec *chunks, bytevec *rest, size_t rest_shndx)
+{
+	const struct image *img = w->img;
+	chunk_vec loaded = { 0 };
+	uint64_t pos = 0;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < img->pieces.n && !err; i++) {
+		const struct piece *pc = &img->pieces.v[i];
+		struct frozen_chunk c = { .file_off = pc->offset, .size = pc->size, .shndx = w->piece_shndx[i] };
+
+		if (!pc->nobits)
+			err = VEC_PUSH(&loaded, c);
+	}
+	if (err)
+		goto out;
+	qsort(loaded.v, loaded.n, sizeof(*loaded.v), cmp_chunk);
+	for (i = 0; i <= loaded.n && !err; i++) {
+		uint64_t start = i < loaded.n ? loaded.v[i].file_off : img->size;
+		struct frozen_chunk c;
+
+		if (start > pos) {
+			/* Bytes no piece loads: kept in the rest section. */
+			c = (struct frozen_chunk){ .file_off = pos, .size = start - pos,
+						   .shndx = rest_shndx, .sec_off = rest->n };
+			err = VEC_PUSH(chunks, c);
+			while (!err && rest->n + c.size > rest->cap)
+				err = vec_grow((void **)&rest->v, &rest->cap, 1);
+			if (err)
+				break;
+			memcpy(rest->v + rest->n, img->data + pos, c.size);
+			rest->n += c.size;
+			pos = start;
+		}
+		if (i == loaded.n)
+			break;
+		c = loaded.v[i];
+		/* Two segments may map the same file bytes: store them once. */
+		if (c.file_off + c.size <= pos)
+			continue;
+		if (c.file_off < pos) {
+			c.sec_off = pos - c.file_off;
+			c.size -= c.sec_off;
+			c.file_off = pos;
+		}
+		err = VEC_PUSH(chunks, c);
+		pos = c.file_off + c.size;
+	}
+out:
+	VEC_FREE(&loaded);
+	return err;
+}
+
+int unexec_write_object(const struct image *img, const char *path, bool thin)
+{
+	struct objw w = { .img = img, .path = path };
+	bytevec rest = { 0 };
+	chunk_vec chunks = { 0 };
+	unsigned char *meta = NULL;
+	struct outfile out = { .fd = -1 };
+	Elf64_Sym *symtab = NULL;
+	GElf_Ehdr eh = { 0 };
+	GElf_Shdr sh;
+	Elf_Scn *scn;
+	size_t i, rest_shndx = 0, symtab_shndx, strtab_shndx, nsyms, shstrndx;
+	size_t path_len, meta_size;
+	int err = -1;
+
+	w.shstr = strset_new();
+	w.str = strset_new();
+	w.piece_shndx = zalloc((img->pieces.n + 1) * sizeof(*w.piece_shndx));
+	if (!w.shstr || !w.str || !w.piece_shndx)
+		goto out;
+	if (outfile_open(&out, path, 0644))
+		goto out;
+	w.elf = elf_begin(out.fd, ELF_C_WRITE, NULL);
+	if (!w.elf || !gelf_newehdr(w.elf, ELFCLASS64)) {
+		pr_err(path, "cannot create ELF: %s", elf_errmsg(-1));
+		goto out;
+	}
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_ident[EI_OSABI] = img->eh.e_ident[EI_OSABI];
+	eh.e_type = ET_REL;
+	eh.e_machine = EM_X86_64;
+	eh.e_version = EV_CURRENT;
+	w.nsec = 1;
+
+	for (i = 0; i < img->pieces.n; i++) {
+		const struct piece *pc = &img->pieces.v[i];
+		bool nobits = pc->nobits || thin;
+
+		sh = (GElf_Shdr){
+			.sh_type = nobits ? SHT_NOBITS : SHT_PROGBITS, .sh_flags = pc->flags,
+			.sh_addr = pc->addr, .sh_size = pc->size, .sh_addralign = 1,
+		};
+		w.piece_shndx[i] = w.nsec;
+		if (!new_section(&w, pc->name, &sh, nobits ? NULL : (void *)(img->data + pc->offset),
+				 pc->size, ELF_T_BYTE))
+			goto out;
+		if (add_sym(&w, "", 0, 0, STB_LOCAL, STT_SECTION, STV_DEFAULT, w.piece_shndx[i]))
+			goto out;
+	}
+	/* The linker must not think the new code wants an executable stack. */
+	sh = (GElf_Shdr){ .sh_type = SHT_PROGBITS, .sh_addralign = 1 };
+	if (!new_section(&w, ".note.GNU-stack", &sh, NULL, 0, ELF_T_BYTE))
+		goto out;
+
+	if (!thin) {
+		rest_shndx = w.nsec;
+		if (build_chunks(&w, &chunks, &rest, rest_shndx))
+			goto out;
+		sh = (GElf_Shdr){ .sh_type = SHT_PROGBITS, .sh_flags = SHF_EXCLUDE, .sh_addralign = 1,
+				  .sh_size = rest.n };
+		if (!new_section(&w, REST_SECTION, &sh, rest.v, rest.n, ELF_T_BYTE))
+			goto out;
+	}
+	path_len = strlen(img->frozen_from ? img->frozen_from : img->path);
+	meta_size = sizeof(struct frozen_head) + chunks.n * sizeof(struct frozen_chunk) + path_len + 1;
+	meta = zalloc(meta_size);
+	if (!meta)
+		goto out;
+	{
+		struct frozen_head h = {
+			.version = 1, .flags = thin ? FROZEN_THIN : 0, .file_size = img->size,
+			.nchunks = chunks.n, .path_len = path_len,
+		};
+
+		memcpy(h.magic, FROZEN_MAGIC, 8);
+		memcpy(meta, &h, sizeof(h));
+		if (chunks.n)
+			memcpy(meta + sizeof(h), chunks.v, chunks.n * sizeof(*chunks.v));
+		memcpy(meta + sizeof(h) + chunks.n * sizeof(*chunks.v),
+		       img->frozen_from ? img->frozen_from : img->path, path_len);
+	}
+	sh = (GElf_Shdr){ .sh_type = SHT_PROGBITS, .sh_flags = SHF_EXCLUDE, .sh_addralign = 8, .sh_size = meta_size };
+	if (!new_section(&w, FROZEN_SECTION, &sh, meta, meta_size, ELF_T_BYTE))
+		goto out;
+
+	if (add_image_symbols(&w))
+		goto out;
+	symtab_shndx = w.nsec;
+	strtab_shndx = w.nsec + 1;
+	shstrndx = w.nsec + 2;
+	nsyms = 1 + w.locals.n + w.globals.n;
+	symtab = zalloc(nsyms * sizeof(*symtab));
+	if (!symtab)
+		goto out;
+	if (w.locals.n)
+		memcpy(symtab + 1, w.locals.v, w.locals.n * sizeof(*symtab));
+	if (w.globals.n)
+		memcpy(symtab + 1 + w.locals.n, w.globals.v, w.globals.n * sizeof(*symtab));
+	sh = (GElf_Shdr){ .sh_type = SHT_SYMTAB, .sh_link = strtab_shndx, .sh_info = 1 + w.locals.n,
+			  .sh_entsize = sizeof(Elf64_Sym), .sh_addralign = 8, .sh_size = nsyms * sizeof(Elf64_Sym) };
+	if (!new_section(&w, ".symtab", &sh, symtab, nsyms * sizeof(Elf64_Sym), ELF_T_SYM))
+		goto out;
+	/* Names must be complete before the string sections are sized. */
+	strset_add(w.shstr, ".strtab");
+	strset_add(w.shstr, ".shstrtab");
+	sh = (GElf_Shdr){ .sh_type = SHT_STRTAB, .sh_addralign = 1, .sh_size = strset_size(w.str) };
+	if (!new_section(&w, ".strtab", &sh, (void *)strset_data(w.str), strset_size(w.str), ELF_T_BYTE))
+		goto out;
+	sh = (GElf_Shdr){ .sh_type = SHT_STRTAB, .sh_addralign = 1 };
+	scn = new_section(&w, ".shstrtab", &sh, NULL, 0, ELF_T_BYTE);
+	if (!scn)
+		goto out;
+	{
+		Elf_Data *d = elf_getdata(scn, NULL);
+
+		d->d_buf = (void *)strset_data(w.shstr);
+		d->d_size = strset_size(w.shstr);
+	}
+	(void)symtab_shndx;
+	eh.e_shstrndx = shstrndx;
+	if (!gelf_update_ehdr(w.elf, &eh) || elf_update(w.elf, ELF_C_WRITE) < 0) {
+		pr_err(path, "cannot write object: %s", elf_errmsg(-1));
+		goto out;
+	}
+	elf_end(w.elf);
+	w.elf = NULL;
+	err = outfile_commit(&out);
+out:
+	if (w.elf)
+		elf_end(w.elf);
+	if (err && out.tmp)
+		outfile_abort(&out);
+	free(symtab);
+	free(meta);
+	VEC_FREE(&rest);
+	VEC_FREE(&chunks);
+	VEC_FREE(&w.locals);
+	VEC_FREE(&w.globals);
+	free(w.piece_shndx);
+	strset_free(w.shstr);
+	strset_free(w.str);
+	return err;
+}

@@ -1,0 +1,534 @@
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <ftw.h>
+
+int verbose;
+int err_count;
+
+int pr_err(const char *file, const char *fmt, ...)
+{
+	va_list ap;
+
+	err_count++;
+	fputs("surgeon: ", stderr);
+	if (file)
+		fprintf(stderr, "%s: ", file);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
+void pr_warn(const char *file, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("surgeon: ", stderr);
+	if (file)
+		fprintf(stderr, "%s: ", file);
+	fputs("warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void pr_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	fputs("surgeon: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void *zalloc(size_t size)
+{
+	void *p = calloc(1, size ? size : 1);
+
+	if (!p)
+		pr_err(NULL, "out of memory (%zu bytes)", size);
+	return p;
+}
+
+void *xrealloc_array(void *ptr, size_t nmemb, size_t size)
+{
+	size_t bytes;
+	void *p;
+
+	if (__builtin_mul_overflow(nmemb, size, &bytes)) {
+		pr_err(NULL, "out of memory (%zu x %zu bytes)", nmemb, size);
+		return NULL;
+	}
+	p = realloc(ptr, bytes ? bytes : 1);
+	if (!p)
+		pr_err(NULL, "out of memory (%zu bytes)", bytes);
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		pr_err(NULL, "out of memory");
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		pr_err(NULL, "out of memory");
+		return NULL;
+	}
+	return p;
+}
+
+int vec_grow(void **v, size_t *cap, size_t elem)
+{
+	size_t ncap = *cap ? *cap * 2 : 16;
+	void *p = xrealloc_array(*v, ncap, elem);
+
+	if (!p)
+		return -1;
+	*v = p;
+	*cap = ncap;
+	return 0;
+}
+
+/* FNV-1a: good enough spread for symbol names, and cheap. */
+uint64_t hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s) {
+		h ^= (unsigned char)*s++;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+struct strmap {
+	const char **keys;
+	void **vals;
+	size_t cap, n;
+};
+
+struct strmap *strmap_new(size_t hint)
+{
+	struct strmap *m = zalloc(sizeof(*m));
+	size_t cap = 64;
+
+	if (!m)
+		return NULL;
+	while (cap < hint * 2)
+		cap *= 2;
+	m->cap = cap;
+	m->keys = zalloc(cap * sizeof(*m->keys));
+	m->vals = zalloc(cap * sizeof(*m->vals));
+	if (!m->keys || !m->vals) {
+		strmap_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void strmap_free(struct strmap *m)
+{
+	if (!m)
+		return;
+	free(m->keys);
+	free(m->vals);
+	free(m);
+}
+
+static size_t strmap_slot(const struct strmap *m, const char *key)
+{
+	size_t i = hash_str(key) & (m->cap - 1);
+
+	while (m->keys[i] && strcmp(m->keys[i], key))
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+/* Keys are borrowed: they must outlive the map. */
+int strmap_put(struct strmap *m, const char *key, void *val)
+{
+	size_t i;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		struct strmap big = { .cap = m->cap * 2 };
+
+		big.keys = zalloc(big.cap * sizeof(*big.keys));
+		big.vals = zalloc(big.cap * sizeof(*big.vals));
+		if (!big.keys || !big.vals) {
+			free(big.keys);
+			free(big.vals);
+			return -1;
+		}
+		for (i = 0; i < m->cap; i++) {
+			if (m->keys[i]) {
+				size_t j = strmap_slot(&big, m->keys[i]);
+
+				big.keys[j] = m->keys[i];
+				big.vals[j] = m->vals[i];
+			}
+		}
+		free(m->keys);
+		free(m->vals);
+		m->keys = big.keys;
+		m->vals = big.vals;
+		m->cap = big.cap;
+	}
+	i = strmap_slot(m, key);
+	if (!m->keys[i]) {
+		m->keys[i] = key;
+		m->n++;
+	}
+	m->vals[i] = val;
+	return 0;
+}
+
+void *strmap_get(const struct strmap *m, const char *key)
+{
+	size_t i = strmap_slot(m, key);
+
+	return m->keys[i] ? m->vals[i] : NULL;
+}
+
+struct strset {
+	char *data;
+	size_t size, cap;
+	struct strmap *index;	/* string -> offset+1 */
+	VEC(char *) owned;
+};
+
+struct strset *strset_new(void)
+{
+	struct strset *s = zalloc(sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->cap = 4096;
+	s->data = zalloc(s->cap);
+	s->index = strmap_new(256);
+	if (!s->data || !s->index) {
+		strset_free(s);
+		return NULL;
+	}
+	s->size = 1;	/* "" at offset 0 */
+	return s;
+}
+
+void strset_free(struct strset *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->owned.n; i++)
+		free(s->owned.v[i]);
+	VEC_FREE(&s->owned);
+	strmap_free(s->index);
+	free(s->data);
+	free(s);
+}
+
+long strset_add(struct strset *s, const char *str)
+{
+	size_t len = strlen(str);
+	uintptr_t found;
+	char *key;
+
+	if (!len)
+		return 0;
+	found = (uintptr_t)strmap_get(s->index, str);
+	if (found)
+		return (long)(found - 1);
+	while (s->size + len + 1 > s->cap) {
+		char *p = xrealloc_array(s->data, s->cap, 2);
+
+		if (!p)
+			return -1;
+		s->data = p;
+		s->cap *= 2;
+	}
+	memcpy(s->data + s->size, str, len + 1);
+	/* The map borrows its keys; the data buffer moves, so keep a copy. */
+	key = xstrdup(str);
+	if (!key || VEC_PUSH(&s->owned, key) ||
+	    strmap_put(s->index, key, (void *)(uintptr_t)(s->size + 1))) {
+		free(key);
+		return -1;
+	}
+	s->size += len + 1;
+	return (long)(s->size - len - 1);
+}
+
+const char *strset_data(const struct strset *s)
+{
+	return s->data;
+}
+
+size_t strset_size(const struct strset *s)
+{
+	return s->size;
+}
+
+/* ---- temporary files ---- */
+
+#define MAX_TMPS 64
+static char *tmps[MAX_TMPS];
+static bool keep_temps;
+static char *tmpdir_path;
+
+static void on_signal(int sig)
+{
+	tmp_cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void tmp_init(bool keep)
+{
+	keep_temps = keep;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, on_signal);
+}
+
+int tmp_register(const char *path)
+{
+	int i;
+
+	for (i = 0; i < MAX_TMPS; i++) {
+		if (!tmps[i]) {
+			tmps[i] = xstrdup(path);
+			return tmps[i] ? 0 : -1;
+		}
+	}
+	return pr_err(NULL, "too many temporary files");
+}
+
+void tmp_forget(const char *path)
+{
+	int i;
+
+	for (i = 0; i < MAX_TMPS; i++) {
+		if (tmps[i] && !strcmp(tmps[i], path)) {
+			free(tmps[i]);
+			tmps[i] = NULL;
+		}
+	}
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+void tmp_cleanup(void)
+{
+	int i;
+
+	/* Only async-signal-tolerable work here: unlink, rmdir, nftw. */
+	for (i = MAX_TMPS - 1; i >= 0; i--) {
+		if (!tmps[i])
+			continue;
+		if (keep_temps && tmpdir_path && tmps[i] == tmpdir_path)
+			continue;
+		if (tmpdir_path && tmps[i] == tmpdir_path)
+			nftw(tmps[i], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		else
+			unlink(tmps[i]);
+	}
+}
+
+const char *tmp_dir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *p;
+	int i;
+
+	if (tmpdir_path)
+		return tmpdir_path;
+	p = xasprintf("%s/surgeon.XXXXXX", base && *base ? base : "/tmp");
+	if (!p)
+		return NULL;
+	if (!mkdtemp(p)) {
+		pr_err(p, "cannot create temporary directory: %s", strerror(errno));
+		free(p);
+		return NULL;
+	}
+	for (i = 0; i < MAX_TMPS && tmps[i]; i++)
+		;
+	if (i == MAX_TMPS) {
+		rmdir(p);
+		free(p);
+		pr_err(NULL, "too many temporary files");
+		return NULL;
+	}
+	tmps[i] = p;
+	tmpdir_path = p;
+	if (keep_temps)
+		fprintf(stderr, "surgeon: keeping temporary files in %s\n", p);
+	return p;
+}
+
+/* ---- output files ---- */
+
+int outfile_open(struct outfile *o, const char *path, mode_t mode)
+{
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	if (!*path)
+		return pr_err(NULL, "empty output file name");
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return pr_err(path, "is a directory");
+	o->path = xstrdup(path);
+	if (slash)
+		o->tmp = xasprintf("%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
+	else
+		o->tmp = xasprintf(".%s.XXXXXX", path);
+	if (!o->path || !o->tmp)
+		goto err;
+	o->fd = mkstemp(o->tmp);
+	if (o->fd < 0) {
+		pr_err(path, "cannot create output: %s", strerror(errno));
+		goto err;
+	}
+	if (tmp_register(o->tmp))
+		goto err;
+	if (fchmod(o->fd, mode & 07777)) {
+		pr_err(path, "cannot set mode: %s", strerror(errno));
+		goto err;
+	}
+	return 0;
+err:
+	outfile_abort(o);
+	return -1;
+}
+
+int outfile_commit(struct outfile *o)
+{
+	if (close(o->fd)) {
+		o->fd = -1;
+		pr_err(o->path, "cannot write: %s", strerror(errno));
+		outfile_abort(o);
+		return -1;
+	}
+	o->fd = -1;
+	if (rename(o->tmp, o->path)) {
+		pr_err(o->path, "cannot rename into place: %s", strerror(errno));
+		outfile_abort(o);
+		return -1;
+	}
+	tmp_forget(o->tmp);
+	free(o->tmp);
+	free(o->path);
+	o->tmp = o->path = NULL;
+	return 0;
+}
+
+void outfile_abort(struct outfile *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	if (o->tmp) {
+		unlink(o->tmp);
+		tmp_forget(o->tmp);
+	}
+	free(o->tmp);
+	free(o->path);
+	o->tmp = o->path = NULL;
+	o->fd = -1;
+}
+
+int write_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int write_file(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	struct outfile o;
+
+	if (outfile_open(&o, path, mode))
+		return -1;
+	if (write_all(o.fd, buf, len, 0)) {
+		pr_err(path, "cannot write: %s", strerror(errno));
+		outfile_abort(&o);
+		return -1;
+	}
+	return outfile_commit(&o);
+}
+
+int copy_range(int src, off_t off, int dst, off_t dst_off, size_t len)
+{
+	static char buf[1 << 16];
+
+	while (len) {
+		ssize_t n = copy_file_range(src, &off, dst, &dst_off, len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n > 0) {
+			len -= n;
+			continue;
+		}
+		if (n == 0)
+			return -1;	/* source shorter than promised */
+		/* Cross-filesystem or unsupported: copy through a buffer. */
+		while (len) {
+			size_t chunk = len < sizeof(buf) ? len : sizeof(buf);
+			ssize_t r = pread(src, buf, chunk, off);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0 || write_all(dst, buf, r, dst_off))
+				return -1;
+			off += r;
+			dst_off += r;
+			len -= r;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,103 @@
+/* Small helpers shared by every part of surgeon: error reporting, growable
+ * arrays, a deduplicating string table, temporary files that never outlive
+ * a failed run, and whole-file I/O. */
+#ifndef SURGEON_UTIL_H
+#define SURGEON_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/types.h>
+
+/* Exit statuses, as in kpatch: failure and usage are told apart. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,
+	EXIT_USAGE = 2,
+};
+
+extern int verbose;
+
+/* Errors are printed once, where they are found, as one line
+ * "surgeon: FILE: what is wrong"; callers only propagate -1. */
+int pr_err(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pr_warn(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* How many errors were printed so far: main() uses it to avoid a second line. */
+extern int err_count;
+
+void *zalloc(size_t size);
+void *xrealloc_array(void *ptr, size_t nmemb, size_t size);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Growable array: `VEC(struct foo) v = {0}; VEC_PUSH(&v, x);` */
+#define VEC(T) struct { T *v; size_t n, cap; }
+#define VEC_GROW(vec) \
+	((vec)->n < (vec)->cap ? 0 : vec_grow((void **)&(vec)->v, &(vec)->cap, sizeof(*(vec)->v)))
+#define VEC_PUSH(vec, x) (VEC_GROW(vec) ? -1 : ((vec)->v[(vec)->n++] = (x), 0))
+#define VEC_FREE(vec) do { free((vec)->v); (vec)->v = NULL; (vec)->n = (vec)->cap = 0; } while (0)
+int vec_grow(void **v, size_t *cap, size_t elem);
+typedef VEC(unsigned char) bytevec;
+
+/* Deduplicating string table for ELF string sections (libbpf's strset):
+ * offset 0 is the empty string. */
+struct strset;
+struct strset *strset_new(void);
+void strset_free(struct strset *s);
+/* Returns the offset of `str`, adding it if new; -1 when out of memory. */
+long strset_add(struct strset *s, const char *str);
+const char *strset_data(const struct strset *s);
+size_t strset_size(const struct strset *s);
+
+/* A small open-addressing hash from string keys to pointers. */
+struct strmap;
+struct strmap *strmap_new(size_t hint);
+void strmap_free(struct strmap *m);
+int strmap_put(struct strmap *m, const char *key, void *val);	/* replaces */
+void *strmap_get(const struct strmap *m, const char *key);
+uint64_t hash_str(const char *s);
+
+/* Temporary files and directories are registered so that every exit path,
+ * including a signal, removes them unless --keep-temps asked otherwise. */
+void tmp_init(bool keep);
+int tmp_register(const char *path);
+void tmp_forget(const char *path);
+void tmp_cleanup(void);
+/* Creates (once) a private directory for intermediate files. */
+const char *tmp_dir(void);
+
+/* Output written to "DIR/.NAME.XXXXXX" beside the target, renamed on commit. */
+struct outfile {
+	char *path;	/* final name */
+	char *tmp;	/* temporary name */
+	int fd;
+};
+int outfile_open(struct outfile *o, const char *path, mode_t mode);
+int outfile_commit(struct outfile *o);
+void outfile_abort(struct outfile *o);
+
+int write_all(int fd, const void *buf, size_t len, off_t off);
+int write_file(const char *path, const void *buf, size_t len, mode_t mode);
+/* Copies [off, off+len) of one file into another at `dst_off`, in the kernel. */
+int copy_range(int src, off_t off, int dst, off_t dst_off, size_t len);
+
+static inline uint64_t align_up(uint64_t x, uint64_t a)
+{
+	return a > 1 ? (x + a - 1) / a * a : x;
+}
+
+static inline bool add_overflows(uint64_t a, uint64_t b, uint64_t *sum)
+{
+	return __builtin_add_overflow(a, b, sum);
+}
+
+/* Is [off, off+len) inside [0, size)? Safe against overflow. */
+static inline bool range_ok(uint64_t off, uint64_t len, uint64_t size)
+{
+	return off <= size && len <= size - off;
+}
+
+#endif

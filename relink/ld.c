@@ -64,7 +64,7 @@ static char *culprit(const char *line)
 	return strndup(start, p - start);
 }
 
-static int explain(const char *ldname, char *msgs)
+static int explain(const char *ldname, char *msgs, const char *hint)
 {
 	char *who = NULL, *line, *save = NULL, *sym;
 	char *first = NULL;
@@ -79,7 +79,8 @@ static int explain(const char *ldname, char *msgs)
 			continue;
 		}
 		if ((sym = between(line, "undefined reference to `", "'"))) {
-			pr_err(who ? who : ldname, "undefined symbol '%s': neither the program nor the added inputs define it", sym);
+			pr_err(who ? who : ldname, "undefined symbol '%s': neither the program nor the added inputs define it%s%s",
+			       sym, hint ? "; " : "", hint ? hint : "");
 			free(sym);
 			goto out;
 		}
@@ -210,7 +211,7 @@ int ld_run(const struct relink_opts *o, const char *obj, const char *hook, const
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && (!msgs || !*msgs)) {
 		err = pr_err(ld, "cannot run the linker");
 	} else {
-		err = explain(ld, msgs ? msgs : (char[]){ "" });
+		err = explain(ld, msgs ? msgs : (char[]){ "" }, o->undef_hint);
 	}
 out:
 	free(msgs);

@@ -19,6 +19,7 @@ struct relink_opts {
 	bool only;			/* archives are searched, not added whole */
 	const char *output;
 	mode_t mode;
+	const char *undef_hint;		/* added to 'undefined symbol' errors */
 };
 
 /* A deliberate change to old bytes, recorded, listed with -v and allowed by verify. */

@@ -1,0 +1,31 @@
+/* The command line: main() dispatches on the verb; each verb parses its own
+ * options and reads as its pipeline. */
+#ifndef SURGEON_CLI_H
+#define SURGEON_CLI_H
+
+#include <getopt.h>
+
+#include "util/util.h"
+
+/* One line "surgeon: ..." plus a hint to try --help; returns EXIT_USAGE. */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Handles options every verb shares (-v, --keep-temps, --help, --version). */
+bool cli_common_opt(int opt, const char *help);
+
+enum {
+	OPT_KEEP = 1000,
+	OPT_VERSION,
+	OPT_FIRST_VERB,	/* verbs number their own long options from here */
+};
+
+#define CLI_COMMON_LONG_OPTS \
+	{ "verbose", no_argument, NULL, 'v' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "keep-temps", no_argument, NULL, OPT_KEEP }, \
+	{ "version", no_argument, NULL, OPT_VERSION }
+
+int cmd_add_lib(int argc, char **argv);
+int cmd_unexec(int argc, char **argv);
+int cmd_relink(int argc, char **argv);
+
+#endif

@@ -1,0 +1,269 @@
+/* The verbs that link: add-lib, unexec and relink. */
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "relink/relink.h"
+#include "unexec/unexec.h"
+
+enum { OPT_LD = OPT_FIRST_VERB, OPT_ONLY };
+
+static const struct option link_opts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "script", required_argument, NULL, 'T' },
+	{ "ld", required_argument, NULL, OPT_LD },
+	{ "only", required_argument, NULL, OPT_ONLY },
+	CLI_COMMON_LONG_OPTS,
+	{ 0 }
+};
+
+static const char add_lib_help[] =
+	"usage: surgeon add-lib APP INPUT... [-o OUT] [options]\n"
+	"\n"
+	"Link static libraries and objects into the executable APP. Every byte APP\n"
+	"loads stays at its address; the new code and data go into new segments\n"
+	"after the highest old address. The result is verified byte by byte before\n"
+	"it is renamed into place; APP itself is never modified.\n"
+	"\n"
+	"Inputs, in link order:\n"
+	"  FILE.a, FILE.o    archives named here are added whole (every member)\n"
+	"  -l NAME, -L DIR   static libraries searched as ld does (members pulled as needed)\n"
+	"  -u SYM            instead of whole archives, pull only what SYM needs (repeatable)\n"
+	"  --only SYM,...    the same, for a list of symbols\n"
+	"\n"
+	"Options:\n"
+	"  -o, --output FILE  output file (default: ./APP.new); it keeps APP's mode\n"
+	"      --ld LINKER    ld (default), bfd, lld, gold, mold, or a path\n"
+	"      --keep-temps   keep the frozen object, script and linker output\n"
+	"  -v, --verbose      print the linker command and every deliberate edit of old bytes\n";
+
+static const char unexec_help[] =
+	"usage: surgeon unexec APP [-o APP.o] [-T APP.ld]\n"
+	"\n"
+	"Freeze the executable APP into a relocatable object whose sections hold\n"
+	"APP's loaded bytes pinned at their addresses, with APP's symbols (.symtab,\n"
+	".dynsym, and one per import stub: 'printf' is APP's printf@plt), and a GNU\n"
+	"ld script that keeps the sections there and places new code after them.\n"
+	"\n"
+	"  -o, --output FILE  the object (default: ./APP.o)\n"
+	"  -T, --script FILE  the linker script (default: the object's name with .ld)\n"
+	"  -v, --verbose      say what is done\n";
+
+static const char relink_help[] =
+	"usage: surgeon relink APP.o [-T APP.ld] INPUT... -o OUT [options]\n"
+	"\n"
+	"Link an object written by 'surgeon unexec' with new inputs using the system\n"
+	"linker, and write an executable in which every old byte is where it was.\n"
+	"With no inputs the output is the original program, byte for byte.\n"
+	"\n"
+	"Inputs are as for add-lib: FILE.a (whole), FILE.o, -l NAME, -L DIR, -u SYM, --only.\n"
+	"\n"
+	"  -o, --output FILE  output file (required)\n"
+	"  -T, --script FILE  linker script (default: generated afresh from APP.o)\n"
+	"      --ld LINKER    ld (default), bfd, lld, gold, mold, or a path\n"
+	"      --keep-temps   keep the linker output\n"
+	"  -v, --verbose      print the linker command and every deliberate edit of old bytes\n";
+
+struct link_cli {
+	VEC(const char *) args;	/* positionals, in order */
+	const char *output, *script;
+	struct relink_opts ro;
+};
+
+/* Inputs keep their order: "-" in optstring hands positionals back in place.
+ * The first positional is the program (or frozen object); the rest are inputs. */
+static int parse(struct link_cli *c, int argc, char **argv, const char *help)
+{
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "-o:T:l:L:u:vh", link_opts, NULL)) != -1) {
+		struct input in;
+		char *tok, *save = NULL;
+
+		switch (opt) {
+		case 1:
+			if (VEC_PUSH(&c->args, optarg))
+				return EXIT_FAIL;
+			in = (struct input){ IN_FILE, optarg };
+			if (c->args.n > 1 && VEC_PUSH(&c->ro.inputs, in))
+				return EXIT_FAIL;
+			break;
+		case 'o': c->output = optarg; break;
+		case 'T': c->script = optarg; break;
+		case 'l':
+		case 'L':
+			in = (struct input){ opt == 'l' ? IN_LIB : IN_LIBDIR, optarg };
+			if (VEC_PUSH(&c->ro.inputs, in))
+				return EXIT_FAIL;
+			break;
+		case 'u':
+			if (VEC_PUSH(&c->ro.undefs, optarg))
+				return EXIT_FAIL;
+			c->ro.only = true;
+			break;
+		case OPT_ONLY:
+			for (tok = strtok_r(optarg, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+				if (VEC_PUSH(&c->ro.undefs, tok))
+					return EXIT_FAIL;
+			c->ro.only = true;
+			break;
+		case OPT_LD: c->ro.ld = optarg; break;
+		case '?':
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		default:
+			if (!cli_common_opt(opt, help))
+				return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		}
+	}
+	return 0;
+}
+
+static void link_cli_free(struct link_cli *c)
+{
+	VEC_FREE(&c->args);
+	VEC_FREE(&c->ro.inputs);
+	VEC_FREE(&c->ro.undefs);
+}
+
+static char *default_name(const char *path, const char *suffix)
+{
+	char *copy = xstrdup(path), *name;
+
+	if (!copy)
+		return NULL;
+	name = xasprintf("%s%s", basename(copy), suffix);
+	free(copy);
+	return name;
+}
+
+/* "x.o" -> "x.ld", anything else -> "anything.ld". */
+static char *script_beside(const char *obj)
+{
+	size_t n = strlen(obj);
+
+	if (n > 2 && !strcmp(obj + n - 2, ".o"))
+		return xasprintf("%.*s.ld", (int)(n - 2), obj);
+	return xasprintf("%s.ld", obj);
+}
+
+int cmd_unexec(int argc, char **argv)
+{
+	struct link_cli c = { 0 };
+	struct image *img = NULL;
+	char *out = NULL, *script = NULL;
+	int rc = parse(&c, argc, argv, unexec_help), err = -1;
+
+	if (rc)
+		goto done;
+	if (c.args.n != 1 || c.ro.inputs.n > 1 || c.ro.undefs.n) {
+		rc = usage_error("unexec takes one executable: surgeon unexec APP [-o APP.o] [-T APP.ld]");
+		goto done;
+	}
+	out = c.output ? xstrdup(c.output) : default_name(c.args.v[0], ".o");
+	script = c.script ? xstrdup(c.script) : out ? script_beside(out) : NULL;
+	if (out && script) {
+		/* Read and check, then write the object and the script beside it. */
+		err = image_open(&img, c.args.v[0]);
+		err = err ?: unexec_write_object(img, out, false);
+		err = err ?: unexec_write_script(img, script);
+		if (err)
+			unlink(out);
+	}
+	rc = err ? EXIT_FAIL : EXIT_OK;
+done:
+	image_free(img);
+	free(out);
+	free(script);
+	link_cli_free(&c);
+	return rc;
+}
+
+int cmd_relink(int argc, char **argv)
+{
+	struct link_cli c = { 0 };
+	struct image *img = NULL;
+	char *script = NULL;
+	int rc = parse(&c, argc, argv, relink_help), err;
+
+	if (rc)
+		goto done;
+	if (!c.args.n) {
+		rc = usage_error("relink needs a frozen object: surgeon relink APP.o [-T APP.ld] INPUT... -o OUT");
+		goto done;
+	}
+	if (!c.output) {
+		rc = usage_error("relink needs an output: -o OUT");
+		goto done;
+	}
+	c.ro.output = c.output;
+	c.ro.mode = 0755;
+	/* Rebuild the original image from the object, then link as add-lib does. */
+	err = image_open_frozen(&img, c.args.v[0]);
+	if (!err && !c.script) {
+		const char *dir = tmp_dir();
+
+		script = dir ? xasprintf("%s/frozen.ld", dir) : NULL;
+		err = !script || unexec_write_script(img, script);
+	}
+	err = err ?: relink_run(img, c.args.v[0], c.script ? c.script : script, &c.ro);
+	rc = err ? EXIT_FAIL : EXIT_OK;
+done:
+	image_free(img);
+	free(script);
+	link_cli_free(&c);
+	return rc;
+}
+
+int cmd_add_lib(int argc, char **argv)
+{
+	struct link_cli c = { 0 };
+	struct image *img = NULL;
+	char *obj = NULL, *script = NULL, *out = NULL;
+	const char *dir;
+	struct stat st;
+	int rc = parse(&c, argc, argv, add_lib_help), err = -1;
+
+	if (rc)
+		goto done;
+	if (c.args.n < 1 || !c.ro.inputs.n) {
+		rc = usage_error("add-lib needs a program and what to add: surgeon add-lib APP LIB... [-o OUT]");
+		goto done;
+	}
+	if (c.script) {
+		rc = usage_error("add-lib writes its own linker script; use unexec and relink for -T");
+		goto done;
+	}
+	rc = EXIT_FAIL;
+	dir = tmp_dir();
+	out = c.output ? xstrdup(c.output) : default_name(c.args.v[0], ".new");
+	obj = dir ? xasprintf("%s/image.o", dir) : NULL;
+	script = dir ? xasprintf("%s/image.ld", dir) : NULL;
+	if (!out || !obj || !script)
+		goto done;
+	c.ro.output = out;
+
+	/* Read and check the program. */
+	if (image_open(&img, c.args.v[0]))
+		goto done;
+	c.ro.mode = fstat(img->fd, &st) ? 0755 : st.st_mode & 07777;
+	if (img->symtab_idx < 0)
+		c.ro.undef_hint = "the program has no .symtab: only its dynamic symbols and imports have names";
+	/* Freeze it: addresses and symbols only; the bytes stay in the original. */
+	if (unexec_write_object(img, obj, true) || unexec_write_script(img, script))
+		goto done;
+	/* Link, write, verify, rename. */
+	err = relink_run(img, obj, script, &c.ro);
+	rc = err ? EXIT_FAIL : EXIT_OK;
+done:
+	image_free(img);
+	free(obj);
+	free(script);
+	free(out);
+	link_cli_free(&c);
+	return rc;
+}

@@ -9,13 +9,15 @@
 #include "relink/relink.h"
 #include "unexec/unexec.h"
 
-enum { OPT_LD = OPT_FIRST_VERB, OPT_ONLY };
+enum { OPT_LD = OPT_FIRST_VERB, OPT_ONLY, OPT_EXPORT, OPT_INTERPOSE };
 
 static const struct option link_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "script", required_argument, NULL, 'T' },
 	{ "ld", required_argument, NULL, OPT_LD },
 	{ "only", required_argument, NULL, OPT_ONLY },
+	{ "export", required_argument, NULL, OPT_EXPORT },
+	{ "allow-interpose", no_argument, NULL, OPT_INTERPOSE },
 	CLI_COMMON_LONG_OPTS,
 	{ 0 }
 };
@@ -30,12 +32,18 @@ static const char add_lib_help[] =
 	"\n"
 	"Inputs, in link order:\n"
 	"  FILE.a, FILE.o    archives named here are added whole (every member)\n"
-	"  -l NAME, -L DIR   static libraries searched as ld does (members pulled as needed)\n"
+	"  -l NAME, -L DIR   libraries searched as ld does (members pulled as needed); in a\n"
+	"                    dynamic program a shared library found this way, or named as\n"
+	"                    path/libx.so, becomes a new DT_NEEDED entry\n"
 	"  -u SYM            instead of whole archives, pull only what SYM needs (repeatable)\n"
 	"  --only SYM,...    the same, for a list of symbols\n"
 	"\n"
 	"Options:\n"
 	"  -o, --output FILE  output file (default: ./APP.new); it keeps APP's mode\n"
+	"      --export=none|all|PATTERN,...\n"
+	"                     which global symbols of the added code go into the dynamic\n"
+	"                     symbol table (default all), for dlsym and later libraries\n"
+	"      --allow-interpose  let an added symbol override one the program exports\n"
 	"      --ld LINKER    ld (default), bfd, lld, gold, mold, or a path\n"
 	"      --keep-temps   keep the frozen object, script and linker output\n"
 	"  -v, --verbose      print the linker command and every deliberate edit of old bytes\n";
@@ -113,6 +121,8 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 			c->ro.only = true;
 			break;
 		case OPT_LD: c->ro.ld = optarg; break;
+		case OPT_EXPORT: c->ro.exports = optarg; break;
+		case OPT_INTERPOSE: c->ro.allow_interpose = true; break;
 		case '?':
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		default:

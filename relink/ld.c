@@ -110,8 +110,15 @@ out:
 	return err;
 }
 
-int ld_run(const struct relink_opts *o, const char *obj, const char *hook, const char *script,
-	   const char *out)
+/* Where ld would look without our script (its default script's SEARCH_DIRs
+ * on Debian's x86-64), for -l NAME and the program's own libraries. */
+static const char *const search_dirs[] = {
+	"/usr/local/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+	"/usr/local/lib64", "/lib64", "/usr/lib64", "/usr/local/lib", "/lib", "/usr/lib",
+};
+
+int ld_run(const struct relink_opts *o, const struct image *img, const char *obj, const char *hook,
+	   const char *script, const char *out)
 {
 	const char *ld = linker_program(o->ld);
 	VEC(const char *) argv = { 0 };
@@ -129,7 +136,21 @@ int ld_run(const struct relink_opts *o, const char *obj, const char *hook, const
 	ARG(ld);
 	ARG("-o"); ARG(out);
 	ARG("-T"); ARG(script);
-	ARG("-static");
+	/* The output kind follows the program's: the new code is linked the
+	 * way the program was, position-independent in a PIE. */
+	if (!img->dyn.present) {
+		ARG("-static");
+	} else if (img->pie && !img->interp) {
+		ARG("-static");
+		ARG("-pie");
+		ARG("--no-dynamic-linker");
+		ARG("-z"); ARG("text");
+	} else {
+		if (img->pie)
+			ARG("-pie");
+		ARG("--no-dynamic-linker");
+		ARG("--allow-shlib-undefined");
+	}
 	ARG("-nostdlib");
 	ARG("-z"); ARG("noexecstack");
 	ARG("--build-id=none");
@@ -167,6 +188,27 @@ int ld_run(const struct relink_opts *o, const char *obj, const char *hook, const
 			}
 			break;
 		}
+	}
+	/* The program's own libraries: new code may use what they define. */
+	if (img->dyn.present && img->interp) {
+		const struct dyninfo *d = &img->dyn;
+
+		ARG("--as-needed");
+		for (i = 0; i + 1 < d->ndyn; i++) {
+			char *a;
+
+			if (d->dyn[i].d_tag != DT_NEEDED || d->dyn[i].d_un.d_val >= d->strsz)
+				continue;
+			a = xasprintf("-l:%s", d->str + d->dyn[i].d_un.d_val);
+			if (!a)
+				goto out;
+			ARG(a);
+		}
+		ARG("--no-as-needed");
+	}
+	for (i = 0; i < sizeof(search_dirs) / sizeof(*search_dirs); i++) {
+		ARG("-L");
+		ARG(search_dirs[i]);
 	}
 	ARG(NULL);
 #undef ARG

@@ -23,21 +23,30 @@ const char *linked_str(const struct linked *l, size_t strndx, uint64_t off)
 	return memchr(base + off, 0, sh.sh_size - off) ? base + off : NULL;
 }
 
-/* Sections the new code may not bring: they would need a dynamic linker
- * step or a TLS block that the old program does not have. */
-static int refuse(const struct linked *l, const struct newsec *s)
+/* The linker's own dynamic tables: relink/dynamic.c merges them with the
+ * program's into new ones, so they are not copied. */
+static bool is_meta(const char *name)
 {
-	static const char *const dyn[] = { ".interp", ".dynamic", ".dynsym", ".dynstr", ".hash", ".gnu.hash",
-					   ".rela.dyn", ".rela.plt", ".plt", ".plt.got", ".plt.sec" };
-	size_t i;
+	static const char *const meta[] = { ".interp", ".dynamic", ".dynsym", ".dynstr", ".hash", ".gnu.hash",
+					    ".gnu.version", ".gnu.version_r", ".gnu.version_d", ".rela.dyn",
+					    ".rela.plt" };
 
+	for (size_t i = 0; i < sizeof(meta) / sizeof(*meta); i++)
+		if (!strcmp(name, meta[i]))
+			return true;
+	return false;
+}
+
+/* Sections the new code may not bring: a TLS block the old program does
+ * not have, or dynamic linking in a static program. */
+static int refuse(const struct linked *l, const struct image *img, const struct newsec *s)
+{
 	if (s->sh.sh_flags & SHF_TLS)
 		return pr_err(l->path, "the added code defines thread-local variables (section '%s'), "
 			      "which cannot be added to an existing program's TLS block", s->name);
-	for (i = 0; i < sizeof(dyn) / sizeof(*dyn); i++)
-		if (!strcmp(s->name, dyn[i]))
-			return pr_err(l->path, "the added code needs dynamic linking (section '%s'); "
-				      "new shared-library imports are not supported yet", s->name);
+	if (!img->dyn.present && (is_meta(s->name) || !strcmp(s->name, ".plt") || !strcmp(s->name, ".plt.got")))
+		return pr_err(img->path, "is statically linked, but the added code needs dynamic linking "
+			      "(the linker made section '%s'): add static libraries for what it imports", s->name);
 	return 0;
 }
 
@@ -84,12 +93,17 @@ int linked_open(struct linked *l, const struct image *img, const char *path)
 			return pr_err(path, "the linker placed section '%s' at 0x%llx, inside the old program "
 				      "(below 0x%llx)", s.name, (unsigned long long)s.sh.sh_addr,
 				      (unsigned long long)base);
-		if (refuse(l, &s))
+		if (refuse(l, img, &s))
 			return -1;
 		if (s.sh.sh_type != SHT_NOBITS) {
 			if (!range_ok(s.sh.sh_offset, s.sh.sh_size, l->size))
 				return pr_err(path, "section '%s' lies outside the file", s.name);
 			s.bytes = l->data + s.sh.sh_offset;
+		}
+		if (is_meta(s.name) || (img->dyn.present && !strcmp(s.name, ".rela.iplt"))) {
+			if (VEC_PUSH(&l->meta, s))
+				return -1;
+			continue;
 		}
 		if (!strcmp(s.name, ".init_array"))
 			l->has_init = true;
@@ -125,6 +139,7 @@ void linked_close(struct linked *l)
 	if (l->fd >= 0)
 		close(l->fd);
 	VEC_FREE(&l->secs);
+	VEC_FREE(&l->meta);
 	free(l->ld_to_new);
 	free(l->path);
 	memset(l, 0, sizeof(*l));

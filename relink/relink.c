@@ -27,7 +27,7 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 			goto out;
 	}
 	/* Link: the linker resolves the new code against the pinned old sections. */
-	if (ld_run(o, obj, hook, script, linked_path) || linked_open(&l, img, linked_path))
+	if (ld_run(o, img, obj, hook, script, linked_path) || linked_open(&l, img, linked_path))
 		goto out;
 
 	/* Write: old bytes where they were, new segments after them. */
@@ -40,7 +40,7 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 			pr_err(o->output, "cannot write: %m");
 			goto out;
 		}
-	} else if (output_write(img, &l, out.fd, o->output, &edits)) {
+	} else if (output_write(img, &l, o, out.fd, &edits)) {
 		goto out;
 	}
 

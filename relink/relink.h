@@ -20,6 +20,8 @@ struct relink_opts {
 	const char *output;
 	mode_t mode;
 	const char *undef_hint;		/* added to 'undefined symbol' errors */
+	const char *exports;		/* --export: "all" (NULL), "none", or patterns */
+	bool allow_interpose;
 };
 
 /* A deliberate change to old bytes, recorded, listed with -v and allowed by verify. */
@@ -35,6 +37,7 @@ struct newsec {
 	GElf_Shdr sh;		/* as the linker laid it out */
 	const unsigned char *bytes;
 	size_t ld_index;
+	bool final_links;	/* sh_link/sh_info are output indices already */
 };
 
 struct linked {
@@ -44,6 +47,7 @@ struct linked {
 	const unsigned char *data;
 	size_t size;
 	VEC(struct newsec) secs;	/* allocated sections after the old image, by address */
+	VEC(struct newsec) meta;	/* the linker's own dynamic tables: merged, not copied */
 	size_t ld_shnum;
 	const Elf64_Sym *syms;		/* the linker's .symtab */
 	size_t nsyms;
@@ -53,10 +57,31 @@ struct linked {
 	uint64_t init_thunk, fini_thunk;
 };
 
+/* A value written over 8 old bytes (a static-pie's .dynamic entries). */
+struct patch {
+	uint64_t addr, value;
+};
+
+/* New dynamic tables (relink/dynamic.c). */
+struct dynout {
+	bool active;			/* a new .dynamic replaces the old one */
+	uint64_t dyn_addr, dyn_size;
+	VEC(struct newsec) secs;	/* the tables, with addresses, after the linker's sections */
+	VEC(void *) bufs;
+	VEC(struct patch) patches;
+	bool init_done, fini_done;	/* the hooks went into relocation addends */
+	size_t link_dynsym;		/* output index of the new .dynsym */
+	size_t nsyms_old, nsyms;
+};
+
+int dyn_build(const struct image *img, const struct linked *l, const struct relink_opts *o, size_t ins,
+	      struct dynout *d, edit_vec *edits);
+void dyn_free(struct dynout *d);
+
 int relink_run(struct image *img, const char *obj, const char *script, const struct relink_opts *o);
 
 /* relink/ld.c */
-int ld_run(const struct relink_opts *o, const char *obj, const char *hook, const char *script,
+int ld_run(const struct relink_opts *o, const struct image *img, const char *obj, const char *hook, const char *script,
 	   const char *out);
 /* relink/hook.c */
 int hook_write_object(const struct image *img, const char *path);
@@ -65,7 +90,8 @@ int linked_open(struct linked *l, const struct image *img, const char *path);
 void linked_close(struct linked *l);
 const char *linked_str(const struct linked *l, size_t strndx, uint64_t off);
 /* relink/write.c */
-int output_write(const struct image *img, const struct linked *l, int fd, const char *path, edit_vec *edits);
+int output_write(const struct image *img, const struct linked *l, const struct relink_opts *o, int fd,
+		 edit_vec *edits);
 /* relink/verify.c */
 struct verify_report {
 	uint64_t compared, differing;	/* bytes */

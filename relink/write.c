@@ -84,6 +84,9 @@ struct group {
 struct writer {
 	const struct image *img;
 	const struct linked *l;
+	const struct relink_opts *o;
+	struct dynout dyn;
+	VEC(struct newsec) news;	/* the linker's sections, then the new dynamic tables */
 	const char *path;
 	int fd;
 	VEC(struct outsec) secs;
@@ -101,7 +104,7 @@ struct writer {
 
 static size_t remap(const struct writer *w, size_t old)
 {
-	return old < w->ins ? old : old + w->l->secs.n;
+	return old < w->ins ? old : old + w->news.n;
 }
 
 static unsigned pflags(uint64_t shf)
@@ -113,8 +116,8 @@ static int make_groups(struct writer *w)
 {
 	size_t i;
 
-	for (i = 0; i < w->l->secs.n; i++) {
-		const GElf_Shdr *sh = &w->l->secs.v[i].sh;
+	for (i = 0; i < w->news.n; i++) {
+		const GElf_Shdr *sh = &w->news.v[i].sh;
 		struct group *g = w->groups.n ? &w->groups.v[w->groups.n - 1] : NULL;
 		unsigned f = pflags(sh->sh_flags);
 
@@ -123,7 +126,7 @@ static int make_groups(struct writer *w)
 
 			if (g && sh->sh_addr < align_up(g->memend, PAGE_SIZE_X86))
 				return pr_err(w->path, "the linker put section '%s' (0x%llx) on the same page as "
-					      "sections of other permissions", w->l->secs.v[i].name,
+					      "sections of other permissions", w->news.v[i].name,
 					      (unsigned long long)sh->sh_addr);
 			if (VEC_PUSH(&w->groups, ng))
 				return -1;
@@ -143,6 +146,13 @@ static int push_sec(struct writer *w, const char *name, const GElf_Shdr *sh, con
 	struct outsec s = { .name = name, .sh = *sh, .buf = buf };
 
 	return VEC_PUSH(&w->secs, s);
+}
+
+static const char *strtab_name(const struct writer *w, uint32_t off)
+{
+	const struct strapp *t = w->shared_str ? &w->shstr : &w->str;
+
+	return off < t->buf.n && memchr(t->buf.v + off, 0, t->buf.n - off) ? (const char *)t->buf.v + off : NULL;
 }
 
 /* New symbols from the linker's table, appended after the old ones of each binding. */
@@ -201,13 +211,21 @@ static int build_symtab(struct writer *w)
 	for (i = 0; i < noldglob; i++)
 		w->symtab[k++] = old[oldlocal + i];
 	memcpy(w->symtab + k, glob.v, glob.n * sizeof(*glob.v));
-	/* Old symbols point at old section indices. */
+	/* Old symbols point at old section indices; _DYNAMIC follows the table. */
 	for (i = 1; i < w->nsym; i++) {
 		Elf64_Sym *s = &w->symtab[i];
+		bool is_old = i < oldlocal || (i >= w->nlocal && i < w->nlocal + noldglob);
+		const char *nm;
 
-		if ((i < oldlocal || (i >= w->nlocal && i < w->nlocal + noldglob)) &&
-		    s->st_shndx && s->st_shndx < SHN_LORESERVE)
+		if (!is_old)
+			continue;
+		if (s->st_shndx && s->st_shndx < SHN_LORESERVE)
 			s->st_shndx = remap(w, s->st_shndx);
+		nm = w->dyn.active ? strtab_name(w, s->st_name) : NULL;
+		if (nm && !strcmp(nm, "_DYNAMIC")) {
+			s->st_value = w->dyn.dyn_addr;
+			s->st_shndx = w->ins + w->news.n - 1;
+		}
 	}
 	err = 0;
 out:
@@ -216,18 +234,36 @@ out:
 	return err;
 }
 
+/* Old dynamic tables the new ones replace. */
+static bool superseded(const struct image *img, const struct section *s)
+{
+	const struct dyninfo *d = &img->dyn;
+	uint64_t a = s->sh.sh_addr;
+
+	switch (s->sh.sh_type) {
+	case SHT_DYNSYM:
+	case SHT_DYNAMIC:
+	case SHT_HASH:
+	case SHT_GNU_HASH:
+	case SHT_GNU_versym:
+	case SHT_GNU_verneed:
+		return true;
+	case SHT_STRTAB:
+		return a && a == d->val[DT_STRTAB];
+	case SHT_RELA:
+		return a && a == d->val[DT_RELA];
+	}
+	return false;
+}
+
 static int build_sections(struct writer *w)
 {
 	const struct image *img = w->img;
 	const struct linked *l = w->l;
-	size_t i, maxalloc = 0;
+	size_t i;
 	GElf_Shdr sh;
 	int strtab_idx = img->symtab_idx >= 0 ? (int)img->secs[img->symtab_idx].sh.sh_link : -1;
 
-	for (i = 1; i < img->shnum; i++)
-		if (img->secs[i].sh.sh_flags & SHF_ALLOC)
-			maxalloc = i;
-	w->ins = maxalloc + 1;
 	if (img->shnum) {
 		const struct section *s = &img->secs[img->shstrndx];
 
@@ -249,11 +285,11 @@ static int build_sections(struct writer *w)
 	memset(&sh, 0, sizeof(sh));
 	if (push_sec(w, "", &sh, NULL))
 		return -1;
-	for (i = 1; i <= img->shnum + l->secs.n; i++) {
+	for (i = 1; i <= img->shnum + w->news.n; i++) {
 		if (i == w->ins) {
 			/* The new sections, in address order. */
-			for (size_t j = 0; j < l->secs.n; j++) {
-				const struct newsec *ns = &l->secs.v[j];
+			for (size_t j = 0; j < w->news.n; j++) {
+				const struct newsec *ns = &w->news.v[j];
 				long off = strapp_add(&w->shstr, ns->name);
 
 				if (off < 0)
@@ -261,10 +297,12 @@ static int build_sections(struct writer *w)
 				sh = ns->sh;
 				sh.sh_name = off;
 				sh.sh_offset = w->xnew + (sh.sh_addr - w->vnew);
-				sh.sh_link = sh.sh_link && sh.sh_link < l->ld_shnum && l->ld_to_new[sh.sh_link] ?
-					     w->ins + l->ld_to_new[sh.sh_link] - 1 : 0;
-				sh.sh_info = (sh.sh_flags & SHF_INFO_LINK) && sh.sh_info < l->ld_shnum &&
-					     l->ld_to_new[sh.sh_info] ? w->ins + l->ld_to_new[sh.sh_info] - 1 : 0;
+				if (!ns->final_links) {
+					sh.sh_link = sh.sh_link && sh.sh_link < l->ld_shnum && l->ld_to_new[sh.sh_link] ?
+						     w->ins + l->ld_to_new[sh.sh_link] - 1 : 0;
+					sh.sh_info = (sh.sh_flags & SHF_INFO_LINK) && sh.sh_info < l->ld_shnum &&
+						     l->ld_to_new[sh.sh_info] ? w->ins + l->ld_to_new[sh.sh_info] - 1 : 0;
+				}
 				if (push_sec(w, ns->name, &sh, ns->sh.sh_type == SHT_NOBITS ? NULL : ns->bytes))
 					return -1;
 			}
@@ -280,6 +318,20 @@ static int build_sections(struct writer *w)
 			if ((sh.sh_type == SHT_REL || sh.sh_type == SHT_RELA || (sh.sh_flags & SHF_INFO_LINK)) &&
 			    sh.sh_info)
 				sh.sh_info = remap(w, sh.sh_info);
+			if (w->dyn.active && superseded(img, s)) {
+				/* The new tables replace these; keep the bytes, not the role. */
+				char *nm = xasprintf("%s%s", OLD_PREFIX, s->name);
+				long off = nm ? strapp_add(&w->shstr, nm) : -1;
+
+				free(nm);
+				if (off < 0)
+					return -1;
+				sh.sh_name = off;
+				if (sh.sh_type != SHT_STRTAB)
+					sh.sh_type = SHT_PROGBITS;
+			}
+			if (w->dyn.active && sh.sh_type == SHT_RELA && s->sh.sh_link == (uint32_t)img->dynsym_idx)
+				sh.sh_link = w->dyn.link_dynsym;	/* same indices in the new table */
 			if ((int)i == img->symtab_idx)
 				w->out_symtab = w->secs.n;
 			if ((int)i == strtab_idx)
@@ -369,6 +421,11 @@ static int layout(struct writer *w)
 			last_load = i;
 	for (i = 0; i < img->phnum; i++) {
 		ph = img->phdrs[i];
+		if (ph.p_type == PT_DYNAMIC && w->dyn.active) {
+			ph.p_vaddr = ph.p_paddr = w->dyn.dyn_addr;
+			ph.p_offset = w->xnew + (w->dyn.dyn_addr - w->vnew);
+			ph.p_filesz = ph.p_memsz = w->dyn.dyn_size;
+		}
 		if (ph.p_type == PT_PHDR) {
 			ph.p_offset = w->phoff;
 			ph.p_vaddr = ph.p_paddr = img->delta_first + w->phoff;
@@ -518,13 +575,23 @@ static int add_edit(edit_vec *edits, uint64_t addr, uint64_t size, const char *r
 	return VEC_PUSH(edits, e);
 }
 
-static int hook_slot(struct writer *w, const struct hook *h, uint64_t thunk, const char *what, edit_vec *edits)
+static int hook_slot(struct writer *w, const struct hook *h, uint64_t thunk, bool done, const char *what,
+		     edit_vec *edits)
 {
 	uint64_t off;
+	size_t idx;
 
 	if (!h->present || !thunk)
 		return pr_err(w->path, "the added code has %s, but the program has no .%s_array slot to run them from",
 			      what, strcmp(what, "constructors") ? "fini" : "init");
+	if (done) {
+		pr_info("the %s slot 0x%llx is relocated: its RELATIVE relocation now names the thunk", what,
+			(unsigned long long)h->slot);
+		return 0;
+	}
+	if (w->img->pie && image_relative_at(w->img, h->slot, &idx) != 'r')
+		return pr_err(w->path, "cannot hook the %s slot at 0x%llx: no relocation to change", what,
+			      (unsigned long long)h->slot);
 	if (!image_vaddr_to_off(w->img, h->slot, 8, &off))
 		return pr_err(w->path, "the %s slot at 0x%llx is not in the file", what, (unsigned long long)h->slot);
 	if (write_all(w->fd, &thunk, 8, off))
@@ -534,13 +601,28 @@ static int hook_slot(struct writer *w, const struct hook *h, uint64_t thunk, con
 			".init_array slot: runs the program's constructor, then the added ones");
 }
 
-int output_write(const struct image *img, const struct linked *l, int fd, const char *path, edit_vec *edits)
+int output_write(const struct image *img, const struct linked *l, const struct relink_opts *o, int fd,
+		 edit_vec *edits)
 {
-	struct writer w = { .img = img, .l = l, .path = path, .fd = fd };
+	struct writer w = { .img = img, .l = l, .o = o, .path = o->output, .fd = fd };
 	GElf_Ehdr eh = img->eh;
+	size_t i;
 	uint64_t va;
 	int err = -1;
 
+	/* New sections go after the last old allocated one in the table. */
+	w.ins = 1;
+	for (i = 1; i < img->shnum; i++)
+		if (img->secs[i].sh.sh_flags & SHF_ALLOC)
+			w.ins = i + 1;
+	if (dyn_build(img, l, o, w.ins, &w.dyn, edits))
+		goto out;
+	for (i = 0; i < l->secs.n; i++)
+		if (VEC_PUSH(&w.news, l->secs.v[i]))
+			goto out;
+	for (i = 0; i < w.dyn.secs.n; i++)
+		if (VEC_PUSH(&w.news, w.dyn.secs.v[i]))
+			goto out;
 	if (make_groups(&w) || build_sections(&w) || layout(&w))
 		goto out;
 	eh.e_phoff = w.phoff;
@@ -562,16 +644,26 @@ int output_write(const struct image *img, const struct linked *l, int fd, const 
 		if (hi > lo && add_edit(edits, va + lo, hi - lo, "ELF header: program and section header tables moved"))
 			goto out;
 	}
-	if ((l->has_init || l->has_irel) && hook_slot(&w, &img->init, l->init_thunk, "constructors", edits))
+	if ((l->has_init || l->has_irel) &&
+	    hook_slot(&w, &img->init, l->init_thunk, w.dyn.init_done, "constructors", edits))
 		goto out;
-	if (l->has_fini && hook_slot(&w, &img->fini, l->fini_thunk, "destructors", edits))
+	if (l->has_fini && hook_slot(&w, &img->fini, l->fini_thunk, w.dyn.fini_done, "destructors", edits))
 		goto out;
+	for (size_t p = 0; p < w.dyn.patches.n; p++) {
+		uint64_t off;
+
+		if (!image_vaddr_to_off(img, w.dyn.patches.v[p].addr, 8, &off) ||
+		    write_all(fd, &w.dyn.patches.v[p].value, 8, off)) {
+			pr_err(w.path, "cannot patch 0x%llx", (unsigned long long)w.dyn.patches.v[p].addr);
+			goto out;
+		}
+	}
 	if (img->overlay_size) {
 		int r = img->fd >= 0 ? copy_range(img->fd, img->overlay_off, fd, w.end, img->overlay_size) :
 			write_all(fd, img->data + img->overlay_off, img->overlay_size, w.end);
 
 		if (r) {
-			pr_err(path, "cannot copy the overlay: %m");
+			pr_err(w.path, "cannot copy the overlay: %m");
 			goto out;
 		}
 	}
@@ -579,6 +671,8 @@ int output_write(const struct image *img, const struct linked *l, int fd, const 
 out:
 	strapp_free(&w.shstr);
 	strapp_free(&w.str);
+	dyn_free(&w.dyn);
+	VEC_FREE(&w.news);
 	free(w.symtab);
 	VEC_FREE(&w.secs);
 	VEC_FREE(&w.groups);

@@ -282,6 +282,7 @@ static int image_init(struct image *img)
 	err = err ?: read_interp(img);
 	err = err ?: classify(img);
 	err = err ?: image_load_symbols(img);
+	err = err ?: image_load_dynamic(img);
 	err = err ?: image_build_pieces(img);
 	err = err ?: image_find_hooks(img);
 	return err;

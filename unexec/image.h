@@ -55,6 +55,29 @@ struct hook {
 	uint64_t nslots;
 };
 
+/* The old dynamic section and the tables it points at, all validated. */
+struct dyninfo {
+	bool present;
+	uint64_t addr, off;		/* of .dynamic */
+	const Elf64_Dyn *dyn;
+	size_t ndyn;			/* entries up to and including DT_NULL */
+	uint64_t val[40];		/* d_val of tags < 40, 0 when absent */
+	uint64_t gnu_hash, versym, verneed, verneednum, verdef, verdefnum, relacount, flags_1, relr, relrsz;
+	const Elf64_Sym *syms;
+	size_t nsyms;
+	const char *str;
+	size_t strsz;
+	const uint16_t *vers;		/* NULL when unversioned */
+	const Elf64_Rela *rela;
+	size_t nrela;
+	const Elf64_Rela *jmprel;
+	size_t njmprel;
+	const unsigned char *verneed_data;
+	size_t verneed_size;		/* bytes up to the end of the file's loaded range */
+	const uint64_t *relr_data;
+	size_t nrelr;
+};
+
 struct image {
 	char *path;		/* for messages */
 	int fd;			/* -1 when read from memory */
@@ -85,6 +108,7 @@ struct image {
 	VEC(struct piece) pieces;	/* sorted by address */
 
 	struct hook init, fini;
+	struct dyninfo dyn;
 	const char *frozen_from;	/* original path, when read from a frozen object */
 };
 
@@ -105,6 +129,11 @@ int image_addr_name(const struct image *img, uint64_t addr, char *buf, size_t le
 bool image_vaddr_to_off(const struct image *img, uint64_t addr, uint64_t size, uint64_t *off);
 const char *image_kind(const struct image *img);
 
+/* unexec/dynamic.c */
+int image_load_dynamic(struct image *img);
+/* How the 8 bytes at `addr` are relocated at load time: 0 (not at all),
+ * 'a' (a RELATIVE RELA entry: *index), 'r' (covered by DT_RELR). */
+int image_relative_at(const struct image *img, uint64_t addr, size_t *index);
 /* unexec/symbols.c */
 int image_load_symbols(struct image *img);
 /* unexec/pieces.c */

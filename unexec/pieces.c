@@ -154,7 +154,7 @@ static int find_hook(struct image *img, unsigned type, struct hook *h)
 	const struct section *arr = NULL;
 	const struct piece *pc;
 	uint64_t off;
-	size_t i;
+	size_t i, idx;
 
 	memset(h, 0, sizeof(*h));
 	for (i = 1; i < img->shnum; i++) {
@@ -167,11 +167,17 @@ static int find_hook(struct image *img, unsigned type, struct hook *h)
 		return 0;
 	h->nslots = arr->sh.sh_size / 8;
 	h->slot = arr->sh.sh_addr + (h->nslots - 1) * 8;
-	if (img->pie)
-		return 0;	/* the slot's value lives in a RELATIVE relocation: not handled yet */
-	if (!image_vaddr_to_off(img, h->slot, 8, &off))
+	/* In a PIE the slot's value is a RELATIVE relocation's addend, or the
+	 * slot's own bytes when DT_RELR packs it. */
+	if (img->pie && image_relative_at(img, h->slot, &idx) == 'a') {
+		h->target = img->dyn.rela[idx].r_addend;
+	} else if (img->pie && image_relative_at(img, h->slot, &idx) != 'r') {
 		return 0;
-	memcpy(&h->target, img->data + off, 8);
+	} else {
+		if (!image_vaddr_to_off(img, h->slot, 8, &off))
+			return 0;
+		memcpy(&h->target, img->data + off, 8);
+	}
 	pc = image_piece_at(img, h->target);
 	/* .ctors-style sentinels (0, -1) or a slot outside code: not a hook. */
 	h->present = pc && (pc->flags & SHF_EXECINSTR);

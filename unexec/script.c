@@ -9,50 +9,67 @@
 
 /* The new part, modelled on ld's default script for x86-64 (ld --verbose),
  * with the symbols relink's init thunk walks. */
-static const char new_part[] =
-	"  /* New code: read-execute. */\n"
-	"  .text : {\n"
-	"    *(.text.unlikely .text.*_unlikely .text.unlikely.*)\n"
-	"    *(.text.exit .text.exit.*)\n"
-	"    *(.text.startup .text.startup.*)\n"
-	"    *(.text.hot .text.hot.*)\n"
-	"    *(.text .stub .text.* .gnu.linkonce.t.*)\n"
-	"  }\n"
-	"  .iplt : { *(.iplt) }\n"
-	"  .surgeon.text : { KEEP(*(.surgeon.text)) }\n"
-	"  . = ALIGN(CONSTANT(MAXPAGESIZE));\n"
-	"  /* New read-only data. */\n"
-	"  .rodata : { *(.rodata .rodata.* .gnu.linkonce.r.*) }\n"
-	"  .rela.iplt : {\n"
-	"    __surgeon_rela_iplt_start = .;\n"
-	"    *(.rela.iplt)\n"
-	"    __surgeon_rela_iplt_end = .;\n"
-	"  }\n"
-	"  .eh_frame : { KEEP(*(.eh_frame)) *(.eh_frame.*) }\n"
-	"  .gcc_except_table : { *(.gcc_except_table .gcc_except_table.*) }\n"
-	"  . = ALIGN(CONSTANT(MAXPAGESIZE));\n"
-	"  /* New writable data. */\n"
-	"  .init_array : {\n"
-	"    __surgeon_init_array_start = .;\n"
-	"    KEEP(*(SORT_BY_INIT_PRIORITY(.init_array.*) SORT_BY_INIT_PRIORITY(.ctors.*)))\n"
-	"    KEEP(*(.init_array .ctors))\n"
-	"    KEEP(*(.preinit_array))\n"
-	"    __surgeon_init_array_end = .;\n"
-	"  }\n"
-	"  .fini_array : {\n"
-	"    __surgeon_fini_array_start = .;\n"
-	"    KEEP(*(SORT_BY_INIT_PRIORITY(.fini_array.*) SORT_BY_INIT_PRIORITY(.dtors.*)))\n"
-	"    KEEP(*(.fini_array .dtors))\n"
-	"    __surgeon_fini_array_end = .;\n"
-	"  }\n"
-	"  .data.rel.ro : { *(.data.rel.ro.local* .gnu.linkonce.d.rel.ro.local.*) *(.data.rel.ro .data.rel.ro.* .gnu.linkonce.d.rel.ro.*) }\n"
-	"  .got : { *(.got) *(.igot) }\n"
-	"  .got.plt : { *(.got.plt) *(.igot.plt) }\n"
-	"  .data : { *(.data .data.* .gnu.linkonce.d.*) }\n"
-	"  .bss : { *(.dynbss) *(.bss .bss.* .gnu.linkonce.b.*) *(COMMON) }\n"
-	"  __surgeon_new_end = .;\n"
-	"  /DISCARD/ : { *(.note.GNU-stack) *(.note.gnu.property) *(.gnu_debuglink) *(.gnu.lto_*)\n"
-	"                *(" FROZEN_SECTION ") *(" REST_SECTION ") }\n";
+#define NEW_PART \
+	"  /* New code: read-execute. */\n" \
+	"  .text : {\n" \
+	"    *(.text.unlikely .text.*_unlikely .text.unlikely.*)\n" \
+	"    *(.text.exit .text.exit.*)\n" \
+	"    *(.text.startup .text.startup.*)\n" \
+	"    *(.text.hot .text.hot.*)\n" \
+	"    *(.text .stub .text.* .gnu.linkonce.t.*)\n" \
+	"  }\n" \
+	"  .plt : { *(.plt) *(.iplt) }\n" \
+	"  .plt.got : { *(.plt.got) }\n" \
+	"  .plt.sec : { *(.plt.sec) }\n" \
+	"  .surgeon.text : {\n" \
+	"    KEEP(*(.surgeon.text))\n" \
+	"%s" \
+	"  }\n" \
+	"  . = ALIGN(CONSTANT(MAXPAGESIZE));\n" \
+	"  /* New read-only data. */\n" \
+	"  .rodata : { *(.rodata .rodata.* .gnu.linkonce.r.*) }\n" \
+	"%s" \
+	"  .eh_frame : { KEEP(*(.eh_frame)) *(.eh_frame.*) }\n" \
+	"  .gcc_except_table : { *(.gcc_except_table .gcc_except_table.*) }\n" \
+	"  . = ALIGN(CONSTANT(MAXPAGESIZE));\n" \
+	"  /* New writable data. */\n" \
+	"  .init_array : {\n" \
+	"    __surgeon_init_array_start = .;\n" \
+	"    KEEP(*(SORT_BY_INIT_PRIORITY(.init_array.*) SORT_BY_INIT_PRIORITY(.ctors.*)))\n" \
+	"    KEEP(*(.init_array .ctors))\n" \
+	"    KEEP(*(.preinit_array))\n" \
+	"    __surgeon_init_array_end = .;\n" \
+	"  }\n" \
+	"  .fini_array : {\n" \
+	"    __surgeon_fini_array_start = .;\n" \
+	"    KEEP(*(SORT_BY_INIT_PRIORITY(.fini_array.*) SORT_BY_INIT_PRIORITY(.dtors.*)))\n" \
+	"    KEEP(*(.fini_array .dtors))\n" \
+	"    __surgeon_fini_array_end = .;\n" \
+	"  }\n" \
+	"  .data.rel.ro : { *(.data.rel.ro.local* .gnu.linkonce.d.rel.ro.local.*) *(.data.rel.ro .data.rel.ro.* .gnu.linkonce.d.rel.ro.*) }\n" \
+	"  .got : { *(.got) *(.igot) }\n" \
+	"  .got.plt : { *(.got.plt) *(.igot.plt) }\n" \
+	"  .data : { *(.data .data.* .gnu.linkonce.d.*) }\n" \
+	"  .bss : { *(.dynbss) *(.bss .bss.* .gnu.linkonce.b.*) *(COMMON) }\n" \
+	"  __surgeon_new_end = .;\n" \
+	"  /* The linker's own dynamic tables: relink merges them with the old\n" \
+	"     program's into new ones, so these are not copied to the output. */\n" \
+	"  . = ALIGN(CONSTANT(MAXPAGESIZE));\n" \
+	"  .dynsym : { *(.dynsym) }\n" \
+	"  .dynstr : { *(.dynstr) }\n" \
+	"  .hash : { *(.hash) }\n" \
+	"  .gnu.hash : { *(.gnu.hash) }\n" \
+	"  .gnu.version : { *(.gnu.version) }\n" \
+	"  .gnu.version_d : { *(.gnu.version_d) }\n" \
+	"  .gnu.version_r : { *(.gnu.version_r) }\n" \
+	"  .rela.dyn : { *(.rela.init) *(.rela.text .rela.text.*) *(.rela.rodata .rela.rodata.*)\n" \
+	"               *(.rela.data.rel.ro .rela.data.rel.ro.*) *(.rela.data .rela.data.*) *(.rela.got)\n" \
+	"               *(.rela.bss .rela.bss.*) *(.rela.ifunc) *(.rela.init_array) *(.rela.fini_array) }\n" \
+	"  .rela.plt : { *(.rela.plt) }\n" \
+	"%s" \
+	"  .dynamic : { *(.dynamic) }\n" \
+	"  /DISCARD/ : { *(.note.GNU-stack) *(.note.gnu.property) *(.gnu_debuglink) *(.gnu.lto_*)\n" \
+	"                *(" FROZEN_SECTION ") *(" REST_SECTION ") }\n"
 
 int unexec_write_script(const struct image *img, const char *path)
 {
@@ -75,8 +92,15 @@ int unexec_write_script(const struct image *img, const char *path)
 		fprintf(f, "  %s 0x%llx%s : { KEEP(*(%s)) }\n", pc->name, (unsigned long long)pc->addr,
 			pc->nobits ? " (NOLOAD)" : "", pc->name);
 	}
-	fprintf(f, "  . = 0x%llx;\n  __surgeon_new_start = .;\n%s}\n",
-		(unsigned long long)unexec_new_base(img), new_part);
+	/* A static program's IFUNC relocations are applied by relink's init
+	 * thunk; a dynamic one's go to ld.so with the other relocations. */
+	fprintf(f, "  . = 0x%llx;\n  __surgeon_new_start = .;\n", (unsigned long long)unexec_new_base(img));
+	fprintf(f, NEW_PART,
+		img->dyn.present ? "    __surgeon_rela_iplt_start = .;\n    __surgeon_rela_iplt_end = .;\n" : "",
+		img->dyn.present ? "" : "  .rela.iplt : {\n    __surgeon_rela_iplt_start = .;\n    *(.rela.iplt)\n"
+					"    __surgeon_rela_iplt_end = .;\n  }\n",
+		img->dyn.present ? "  .rela.iplt : { *(.rela.iplt) }\n" : "");
+	fprintf(f, "}\n");
 	if (fclose(f)) {
 		free(buf);
 		return pr_err(path, "%s", strerror(errno));

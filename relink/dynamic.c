@@ -1,0 +1,873 @@
+/* New dynamic tables for a dynamic program. Old .dynsym entries keep their
+ * indices (old relocations refer to them) and new ones are appended: new
+ * imports, then the new code's exports. .dynstr is the old bytes plus new
+ * names, so every old string offset stays valid. The relocation table is
+ * the old one copied, then the linker's new relocations with their symbol
+ * indices mapped into the merged table; new JUMP_SLOTs become GLOB_DATs so
+ * they are bound at load time and never need the new PLT's lazy resolver
+ * (ld.so knows only the program's own DT_PLTGOT). A DT_HASH table with real
+ * buckets replaces DT_HASH and DT_GNU_HASH (see dyn_build). A static-pie
+ * relocates itself through the _DYNAMIC its code references, so there the
+ * old .dynamic's DT_RELA and DT_RELASZ are edited in place instead. */
+#include "relink/relink.h"
+
+#include <fnmatch.h>
+#include <string.h>
+
+#include "unexec/unexec.h"
+
+struct ldtab {
+	const unsigned char *data;
+	size_t size;
+	uint64_t addr;
+	bool present;
+};
+
+static struct ldtab ldsec(const struct linked *l, const char *name)
+{
+	struct ldtab t = { 0 };
+	size_t i;
+
+	for (i = 0; i < l->meta.n; i++) {
+		if (!strcmp(l->meta.v[i].name, name)) {
+			t.present = true;
+			t.data = l->meta.v[i].bytes;
+			t.size = l->meta.v[i].sh.sh_size;
+			t.addr = l->meta.v[i].sh.sh_addr;
+		}
+	}
+	return t;
+}
+
+/* Appending string table with dedup of the appended part. */
+struct dstr {
+	bytevec b;
+	struct strmap *m;
+	VEC(char *) keys;
+};
+
+static long dstr_add(struct dstr *s, const char *str)
+{
+	uintptr_t have = (uintptr_t)strmap_get(s->m, str);
+	size_t len = strlen(str);
+	char *key;
+
+	if (have)
+		return have - 1;
+	while (s->b.n + len + 1 > s->b.cap)
+		if (vec_grow((void **)&s->b.v, &s->b.cap, 1))
+			return -1;
+	memcpy(s->b.v + s->b.n, str, len + 1);
+	key = xstrdup(str);
+	if (!key || VEC_PUSH(&s->keys, key) || strmap_put(s->m, key, (void *)(uintptr_t)(s->b.n + 1))) {
+		free(key);
+		return -1;
+	}
+	s->b.n += len + 1;
+	return s->b.n - len - 1;
+}
+
+static void dstr_free(struct dstr *s)
+{
+	for (size_t i = 0; i < s->keys.n; i++)
+		free(s->keys.v[i]);
+	VEC_FREE(&s->keys);
+	VEC_FREE(&s->b);
+	strmap_free(s->m);
+}
+
+struct vaux {
+	uint32_t hash;
+	uint16_t flags, other;
+	uint32_t name;	/* dynstr offset */
+};
+
+struct vfile {
+	uint32_t file;	/* dynstr offset */
+	VEC(struct vaux) aux;
+};
+
+struct builder {
+	const struct image *img;
+	const struct linked *l;
+	const struct relink_opts *o;
+	const char *path;
+	struct dstr str;
+	VEC(Elf64_Sym) syms;
+	VEC(uint16_t) vers;
+	VEC(Elf64_Rela) rela;
+	VEC(struct vfile) vfiles;
+	VEC(uint32_t) needed;	/* dynstr offsets */
+	uint16_t next_ver;
+	bool versioned;
+	struct strmap *oldidx;	/* name -> old dynsym index + 1 */
+	/* ld's tables */
+	struct ldtab lsym, lstr, lvers, lverneed, lrela, lrelplt, lriplt, ldyn;
+};
+
+static const char *ld_str(const struct builder *b, uint64_t off)
+{
+	if (off >= b->lstr.size || !memchr(b->lstr.data + off, 0, b->lstr.size - off))
+		return NULL;
+	return (const char *)b->lstr.data + off;
+}
+
+static const char *old_str(const struct builder *b, uint64_t off)
+{
+	const struct dyninfo *d = &b->img->dyn;
+
+	return off < d->strsz ? d->str + off : NULL;
+}
+
+static int parse_old_verneed(struct builder *b)
+{
+	const struct dyninfo *d = &b->img->dyn;
+	uint64_t off = 0;
+	size_t i, k;
+
+	for (i = 0; i < d->verneednum && d->verneed_data; i++) {
+		Elf64_Verneed vn;
+		struct vfile f = { 0 };
+		uint64_t aoff;
+
+		if (!range_ok(off, sizeof(vn), d->verneed_size))
+			return pr_err(b->img->path, "version needs run outside the file");
+		memcpy(&vn, d->verneed_data + off, sizeof(vn));
+		f.file = vn.vn_file;
+		aoff = off + vn.vn_aux;
+		for (k = 0; k < vn.vn_cnt; k++) {
+			Elf64_Vernaux va;
+			struct vaux a;
+
+			if (!range_ok(aoff, sizeof(va), d->verneed_size))
+				return pr_err(b->img->path, "version needs run outside the file");
+			memcpy(&va, d->verneed_data + aoff, sizeof(va));
+			a = (struct vaux){ va.vna_hash, va.vna_flags, va.vna_other, va.vna_name };
+			if (VEC_PUSH(&f.aux, a))
+				return -1;
+			if (va.vna_other >= b->next_ver)
+				b->next_ver = va.vna_other + 1;
+			if (!va.vna_next)
+				break;
+			aoff += va.vna_next;
+		}
+		if (VEC_PUSH(&b->vfiles, f))
+			return -1;
+		if (!vn.vn_next)
+			break;
+		off += vn.vn_next;
+	}
+	if (d->verdefnum + 1 >= b->next_ver)
+		b->next_ver = d->verdefnum + 2;
+	if (b->next_ver < 2)
+		b->next_ver = 2;
+	return 0;
+}
+
+/* The version index of (file, version) in the merged needs, added when new. */
+static int version_index(struct builder *b, const char *file, const char *ver, uint32_t hash, uint16_t flags)
+{
+	size_t i, k;
+	long foff, voff;
+
+	for (i = 0; i < b->vfiles.n; i++) {
+		struct vfile *f = &b->vfiles.v[i];
+		const char *fn = (const char *)b->str.b.v + f->file;
+
+		if (strcmp(fn, file))
+			continue;
+		for (k = 0; k < f->aux.n; k++) {
+			const char *vn = (const char *)b->str.b.v + f->aux.v[k].name;
+
+			if (!strcmp(vn, ver))
+				return f->aux.v[k].other;
+		}
+		break;
+	}
+	foff = dstr_add(&b->str, file);
+	voff = dstr_add(&b->str, ver);
+	if (foff < 0 || voff < 0)
+		return -1;
+	if (i == b->vfiles.n) {
+		struct vfile nf = { .file = foff };
+
+		if (VEC_PUSH(&b->vfiles, nf))
+			return -1;
+	}
+	{
+		struct vaux a = { hash, flags, b->next_ver, voff };
+
+		if (VEC_PUSH(&b->vfiles.v[i].aux, a))
+			return -1;
+	}
+	b->versioned = true;
+	return b->next_ver++;
+}
+
+/* ld's version index -> (file, version name, hash, flags). */
+static int ld_version(const struct builder *b, uint16_t idx, const char **file, const char **ver,
+		      uint32_t *hash, uint16_t *flags)
+{
+	uint64_t off = 0;
+
+	while (b->lverneed.present && range_ok(off, sizeof(Elf64_Verneed), b->lverneed.size)) {
+		Elf64_Verneed vn;
+		uint64_t aoff;
+
+		memcpy(&vn, b->lverneed.data + off, sizeof(vn));
+		aoff = off + vn.vn_aux;
+		for (unsigned k = 0; k < vn.vn_cnt && range_ok(aoff, sizeof(Elf64_Vernaux), b->lverneed.size); k++) {
+			Elf64_Vernaux va;
+
+			memcpy(&va, b->lverneed.data + aoff, sizeof(va));
+			if ((va.vna_other & 0x7fff) == (idx & 0x7fff)) {
+				*file = ld_str(b, vn.vn_file);
+				*ver = ld_str(b, va.vna_name);
+				*hash = va.vna_hash;
+				*flags = va.vna_flags;
+				return *file && *ver ? 0 : -1;
+			}
+			if (!va.vna_next)
+				break;
+			aoff += va.vna_next;
+		}
+		if (!vn.vn_next)
+			break;
+		off += vn.vn_next;
+	}
+	return -1;
+}
+
+/* Maps a symbol of the linker's .dynsym into the merged table. */
+static long map_ld_sym(struct builder *b, uint64_t i, struct strmap *done)
+{
+	const Elf64_Sym *ls;
+	const char *name;
+	uintptr_t old;
+	Elf64_Sym s;
+	uint16_t ver = 1;
+
+	if (!i)
+		return 0;
+	if ((i + 1) * sizeof(Elf64_Sym) > b->lsym.size)
+		return pr_err(b->path, "the linker's relocation names symbol %llu, past its table", (unsigned long long)i);
+	ls = (const Elf64_Sym *)b->lsym.data + i;
+	name = ld_str(b, ls->st_name);
+	if (!name)
+		return pr_err(b->path, "the linker's symbol %llu has no name", (unsigned long long)i);
+	old = (uintptr_t)strmap_get(b->oldidx, name);
+	if (old)
+		return old - 1;
+	old = (uintptr_t)strmap_get(done, name);
+	if (old)
+		return old - 1;
+	if (ls->st_shndx != SHN_UNDEF)
+		return pr_err(b->path, "the added code's relocation against '%s' needs a dynamic symbol the program does not have",
+			      name);
+	if (b->lvers.present && (i + 1) * 2 <= b->lvers.size)
+		ver = ((const uint16_t *)b->lvers.data)[i];
+	if ((ver & 0x7fff) > 1) {
+		const char *file, *vname;
+		uint32_t hash;
+		uint16_t flags;
+		int idx;
+
+		if (ld_version(b, ver, &file, &vname, &hash, &flags))
+			return pr_err(b->path, "cannot find the version of '%s' in the linker's output", name);
+		idx = version_index(b, file, vname, hash, flags);
+		if (idx < 0)
+			return -1;
+		ver = idx;
+	}
+	s = *ls;
+	s.st_value = 0;
+	s.st_size = 0;
+	{
+		long off = dstr_add(&b->str, name);
+
+		if (off < 0)
+			return -1;
+		s.st_name = off;
+	}
+	if (VEC_PUSH(&b->syms, s) || VEC_PUSH(&b->vers, ver))
+		return -1;
+	if (strmap_put(done, (const char *)b->str.b.v + s.st_name, (void *)(uintptr_t)b->syms.n))
+		return -1;
+	return b->syms.n - 1;
+}
+
+static int add_relocs(struct builder *b, const struct ldtab *t, struct strmap *done)
+{
+	const Elf64_Rela *r = (const Elf64_Rela *)t->data;
+	size_t n = t->size / sizeof(Elf64_Rela), i;
+
+	for (i = 0; t->present && i < n; i++) {
+		Elf64_Rela x = r[i];
+		unsigned type = ELF64_R_TYPE(x.r_info);
+		long sym;
+
+		switch (type) {
+		case R_X86_64_RELATIVE:
+		case R_X86_64_IRELATIVE:
+			break;
+		case R_X86_64_JUMP_SLOT:
+			type = R_X86_64_GLOB_DAT;
+			/* fall through */
+		case R_X86_64_GLOB_DAT:
+		case R_X86_64_64:
+		case R_X86_64_COPY:
+		case R_X86_64_DTPMOD64:
+		case R_X86_64_DTPOFF64:
+		case R_X86_64_TPOFF64:
+			sym = map_ld_sym(b, ELF64_R_SYM(x.r_info), done);
+			if (sym < 0)
+				return -1;
+			x.r_info = ELF64_R_INFO(sym, type);
+			break;
+		default:
+			return pr_err(b->path, "the added code needs relocation type %u at run time, which surgeon "
+				      "cannot carry (rebuild it with -fPIC)", type);
+		}
+		if (VEC_PUSH(&b->rela, x))
+			return -1;
+	}
+	return 0;
+}
+
+static bool export_wanted(const struct relink_opts *o, const char *name)
+{
+	const char *p = o->exports;
+	char pat[256];
+
+	if (!p || !strcmp(p, "all"))
+		return true;
+	if (!strcmp(p, "none"))
+		return false;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n < sizeof(pat)) {
+			memcpy(pat, p, n);
+			pat[n] = 0;
+			if (!fnmatch(pat, name, 0))
+				return true;
+		}
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+static int add_exports(struct builder *b, size_t ins)
+{
+	const struct linked *l = b->l;
+	size_t i;
+
+	for (i = 1; i < l->nsyms; i++) {
+		const Elf64_Sym *ls = &l->syms[i];
+		const char *name = linked_str(l, l->sym_strndx, ls->st_name);
+		unsigned bind = ELF64_ST_BIND(ls->st_info), vis = ELF64_ST_VISIBILITY(ls->st_other);
+		Elf64_Sym s = *ls;
+		size_t pos;
+		long off;
+
+		if (!name || !*name || (bind != STB_GLOBAL && bind != STB_WEAK) ||
+		    (vis != STV_DEFAULT && vis != STV_PROTECTED) || ls->st_shndx == SHN_UNDEF ||
+		    ls->st_shndx >= SHN_LORESERVE || ls->st_shndx >= l->ld_shnum || !(pos = l->ld_to_new[ls->st_shndx]) ||
+		    !strncmp(name, "__surgeon_", 10) || !export_wanted(b->o, name))
+			continue;
+		if (strmap_get(b->oldidx, name)) {
+			const Elf64_Sym *os = &b->img->dyn.syms[(uintptr_t)strmap_get(b->oldidx, name) - 1];
+
+			if (os->st_shndx != SHN_UNDEF && !b->o->allow_interpose)
+				return pr_err(b->path, "the added code exports '%s', which the program already exports "
+					      "(use --allow-interpose if the override is intended)", name);
+		}
+		off = dstr_add(&b->str, name);
+		if (off < 0)
+			return -1;
+		s.st_name = off;
+		s.st_shndx = ins + pos - 1;
+		if (VEC_PUSH(&b->syms, s) || VEC_PUSH(&b->vers, 1))
+			return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static uint32_t sysv_hash(const char *s)
+{
+	uint32_t h = 0, g;
+
+	while (*s) {
+		h = (h << 4) + (unsigned char)*s++;
+		g = h & 0xf0000000;
+		if (g)
+			h ^= g >> 24;
+		h &= ~g;
+	}
+	return h;
+}
+
+static uint32_t gnu_hash(const char *s)
+{
+	uint32_t h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+static const char *sym_name(const struct builder *b, const Elf64_Sym *s)
+{
+	return (const char *)b->str.b.v + s->st_name;
+}
+
+static int build_sysv(struct builder *b, bytevec *out)
+{
+	static const uint32_t sizes[] = { 1, 3, 17, 37, 67, 97, 131, 197, 263, 521, 1031, 2053, 4099,
+					  8209, 16411, 32771, 65537, 131101, 262147 };
+	uint32_t n = b->syms.n, nb = 1, *t;
+	size_t i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(*sizes); i++)
+		if (sizes[i] <= n / 2 + 1)
+			nb = sizes[i];
+	out->n = (2 + nb + n) * 4;
+	out->v = zalloc(out->n);
+	if (!out->v)
+		return -1;
+	t = (uint32_t *)out->v;
+	t[0] = nb;
+	t[1] = n;
+	for (i = 1; i < n; i++) {
+		uint32_t h = sysv_hash(sym_name(b, &b->syms.v[i])) % nb;
+
+		t[2 + nb + i] = t[2 + h];
+		t[2 + h] = i;
+	}
+	return 0;
+}
+
+static int build_gnu(struct builder *b, bytevec *out)
+{
+	uint32_t n = b->syms.n, symoffset = 1, nbloom = 1, shift = 6, *w32;
+	uint64_t *bloom;
+	size_t i;
+
+	while (nbloom * 64 < n * 2 && nbloom < (1u << 16))
+		nbloom *= 2;
+	out->n = 16 + nbloom * 8 + 4 + (n > symoffset ? n - symoffset : 0) * 4;
+	out->v = zalloc(out->n);
+	if (!out->v)
+		return -1;
+	w32 = (uint32_t *)out->v;
+	w32[0] = 1;		/* one bucket */
+	w32[1] = symoffset;
+	w32[2] = nbloom;
+	w32[3] = shift;
+	bloom = (uint64_t *)(out->v + 16);
+	w32 = (uint32_t *)(out->v + 16 + nbloom * 8);
+	w32[0] = n > symoffset ? symoffset : 0;
+	for (i = symoffset; i < n; i++) {
+		uint32_t h = gnu_hash(sym_name(b, &b->syms.v[i]));
+
+		bloom[(h / 64) % nbloom] |= (1ull << (h % 64)) | (1ull << ((h >> shift) % 64));
+		w32[1 + i - symoffset] = (h & ~1u) | (i == n - 1);
+	}
+	return 0;
+}
+
+static int build_verneed(struct builder *b, bytevec *out)
+{
+	size_t i, k, size = 0, pos = 0;
+
+	for (i = 0; i < b->vfiles.n; i++)
+		size += sizeof(Elf64_Verneed) + b->vfiles.v[i].aux.n * sizeof(Elf64_Vernaux);
+	out->n = size;
+	out->v = zalloc(size);
+	if (!out->v)
+		return -1;
+	for (i = 0; i < b->vfiles.n; i++) {
+		const struct vfile *f = &b->vfiles.v[i];
+		Elf64_Verneed vn = {
+			.vn_version = 1, .vn_cnt = f->aux.n, .vn_file = f->file, .vn_aux = sizeof(Elf64_Verneed),
+			.vn_next = i + 1 < b->vfiles.n ? sizeof(Elf64_Verneed) + f->aux.n * sizeof(Elf64_Vernaux) : 0,
+		};
+
+		memcpy(out->v + pos, &vn, sizeof(vn));
+		pos += sizeof(vn);
+		for (k = 0; k < f->aux.n; k++) {
+			Elf64_Vernaux va = {
+				.vna_hash = f->aux.v[k].hash, .vna_flags = f->aux.v[k].flags,
+				.vna_other = f->aux.v[k].other, .vna_name = f->aux.v[k].name,
+				.vna_next = k + 1 < f->aux.n ? sizeof(Elf64_Vernaux) : 0,
+			};
+
+			memcpy(out->v + pos, &va, sizeof(va));
+			pos += sizeof(va);
+		}
+	}
+	return 0;
+}
+
+static int add_needed(struct builder *b)
+{
+	const struct dyninfo *d = &b->img->dyn;
+	const Elf64_Dyn *ld = (const Elf64_Dyn *)b->ldyn.data;
+	size_t i, j, n = b->ldyn.size / sizeof(Elf64_Dyn);
+
+	for (i = 0; i < n && ld[i].d_tag != DT_NULL; i++) {
+		const char *name = ld[i].d_tag == DT_NEEDED ? ld_str(b, ld[i].d_un.d_val) : NULL;
+		long off;
+
+		if (!name)
+			continue;
+		for (j = 0; j + 1 < d->ndyn; j++)
+			if (d->dyn[j].d_tag == DT_NEEDED && old_str(b, d->dyn[j].d_un.d_val) &&
+			    !strcmp(old_str(b, d->dyn[j].d_un.d_val), name))
+				break;
+		if (j + 1 < d->ndyn)
+			continue;
+		off = dstr_add(&b->str, name);
+		if (off < 0 || VEC_PUSH(&b->needed, (uint32_t)off))
+			return -1;
+		pr_info("new library needed: %s", name);
+	}
+	return 0;
+}
+
+static int push_out(struct dynout *o, const char *name, uint32_t type, uint64_t flags, uint64_t align,
+		    uint64_t entsize, bytevec *buf)
+{
+	struct newsec s = { .name = name };
+
+	s.sh.sh_type = type;
+	s.sh.sh_flags = flags;
+	s.sh.sh_addralign = align;
+	s.sh.sh_entsize = entsize;
+	s.sh.sh_size = buf->n;
+	s.bytes = buf->v;
+	s.final_links = true;
+	if (VEC_PUSH(&o->bufs, (void *)buf->v)) {
+		free(buf->v);
+		return -1;
+	}
+	buf->v = NULL;
+	return VEC_PUSH(&o->secs, s);
+}
+
+void dyn_free(struct dynout *o)
+{
+	for (size_t i = 0; i < o->bufs.n; i++)
+		free(o->bufs.v[i]);
+	VEC_FREE(&o->bufs);
+	VEC_FREE(&o->secs);
+}
+
+static bytevec bytes_of(const void *p, size_t n)
+{
+	bytevec v = { 0 };
+
+	v.v = zalloc(n);
+	if (v.v) {
+		memcpy(v.v, p, n);
+		v.n = n;
+	}
+	return v;
+}
+
+/* Addresses for the new tables, after the linker's sections: the tables in
+ * one read-only group, .dynamic in a writable one (ld.so writes DT_DEBUG
+ * and, in a PIE, adjusts pointers in place). */
+static void place(const struct linked *l, struct dynout *o)
+{
+	uint64_t a = 0;
+	size_t i;
+
+	for (i = 0; i < l->secs.n; i++)
+		if (l->secs.v[i].sh.sh_addr + l->secs.v[i].sh.sh_size > a)
+			a = l->secs.v[i].sh.sh_addr + l->secs.v[i].sh.sh_size;
+	a = align_up(a, PAGE_SIZE_X86);
+	for (i = 0; i < o->secs.n; i++) {
+		GElf_Shdr *sh = &o->secs.v[i].sh;
+
+		if (sh->sh_type == SHT_DYNAMIC)
+			a = align_up(a, PAGE_SIZE_X86);
+		a = align_up(a, sh->sh_addralign);
+		sh->sh_addr = a;
+		a += sh->sh_size;
+	}
+}
+
+static uint64_t addr_of(const struct dynout *o, const char *name)
+{
+	for (size_t i = 0; i < o->secs.n; i++)
+		if (!strcmp(o->secs.v[i].name, name))
+			return o->secs.v[i].sh.sh_addr;
+	return 0;
+}
+
+static int build_dynamic(struct builder *b, struct dynout *o, bool gnu)
+{
+	const struct dyninfo *d = &b->img->dyn;
+	VEC(Elf64_Dyn) v = { 0 };
+	bool seen[40] = { 0 };
+	bool seen_versym = false, seen_verneed = false;
+	size_t i;
+	int err = -1;
+
+#define PUT(tag, val) do { Elf64_Dyn e_ = { .d_tag = (tag), .d_un.d_val = (val) }; if (VEC_PUSH(&v, e_)) goto out; } while (0)
+	for (i = 0; i + 1 < d->ndyn; i++)
+		if (d->dyn[i].d_tag == DT_NEEDED)
+			PUT(DT_NEEDED, d->dyn[i].d_un.d_val);
+	for (i = 0; i < b->needed.n; i++)
+		PUT(DT_NEEDED, b->needed.v[i]);
+	for (i = 0; i + 1 < d->ndyn; i++) {
+		Elf64_Dyn e = d->dyn[i];
+
+		switch (e.d_tag) {
+		case DT_NEEDED:
+			continue;
+		case DT_HASH: e.d_un.d_ptr = addr_of(o, ".hash"); break;
+		case DT_GNU_HASH:
+			if (!gnu)
+				continue;
+			e.d_un.d_ptr = addr_of(o, ".gnu.hash");
+			break;
+		case DT_STRTAB: e.d_un.d_ptr = addr_of(o, ".dynstr"); break;
+		case DT_STRSZ: e.d_un.d_val = b->str.b.n; break;
+		case DT_SYMTAB: e.d_un.d_ptr = addr_of(o, ".dynsym"); break;
+		case DT_RELA: e.d_un.d_ptr = addr_of(o, ".rela.dyn"); break;
+		case DT_RELASZ: e.d_un.d_val = b->rela.n * sizeof(Elf64_Rela); break;
+		case DT_VERSYM: e.d_un.d_ptr = addr_of(o, ".gnu.version"); seen_versym = true; break;
+		case DT_VERNEED: e.d_un.d_ptr = addr_of(o, ".gnu.version_r"); seen_verneed = true; break;
+		case DT_VERNEEDNUM: e.d_un.d_val = b->vfiles.n; break;
+		default: break;
+		}
+		if (e.d_tag >= 0 && e.d_tag < 40)
+			seen[e.d_tag] = true;
+		if (VEC_PUSH(&v, e))
+			goto out;
+	}
+	if (!seen[DT_HASH])
+		PUT(DT_HASH, addr_of(o, ".hash"));
+	if (!seen[DT_RELA] && b->rela.n) {
+		PUT(DT_RELA, addr_of(o, ".rela.dyn"));
+		PUT(DT_RELASZ, b->rela.n * sizeof(Elf64_Rela));
+		PUT(DT_RELAENT, sizeof(Elf64_Rela));
+	}
+	if (b->versioned && !seen_versym)
+		PUT(DT_VERSYM, addr_of(o, ".gnu.version"));
+	if (b->versioned && !seen_verneed) {
+		PUT(DT_VERNEED, addr_of(o, ".gnu.version_r"));
+		PUT(DT_VERNEEDNUM, b->vfiles.n);
+	}
+	(void)gnu;
+	PUT(DT_NULL, 0);
+#undef PUT
+	{
+		bytevec bv = { .v = (unsigned char *)v.v, .n = v.n * sizeof(Elf64_Dyn) };
+
+		v.v = NULL;
+		err = push_out(o, ".dynamic", SHT_DYNAMIC, SHF_ALLOC | SHF_WRITE, 8, sizeof(Elf64_Dyn), &bv);
+	}
+out:
+	VEC_FREE(&v);
+	return err;
+}
+
+int dyn_build(const struct image *img, const struct linked *l, const struct relink_opts *opts, size_t ins,
+	      struct dynout *o, edit_vec *edits)
+{
+	const struct dyninfo *d = &img->dyn;
+	struct builder b = { .img = img, .l = l, .o = opts, .path = opts->output, .next_ver = 2 };
+	struct strmap *done = NULL;
+	size_t nnew_total, base_pos, i, idx;
+	bool static_pie = img->pie && !img->interp;
+	/* Appended symbols cannot join the old GNU hash order without
+	 * renumbering old symbols, which old relocations name by index; a
+	 * one-bucket GNU table would be valid for ld.so but mixes undefined
+	 * symbols into its chain. DT_HASH has no order: it alone is emitted,
+	 * and glibc and musl both look symbols up through it. */
+	bool gnu = false;
+	int err = -1;
+
+	memset(o, 0, sizeof(*o));
+	if (!d->present)
+		return 0;
+	b.lsym = ldsec(l, ".dynsym");
+	b.lstr = ldsec(l, ".dynstr");
+	b.lvers = ldsec(l, ".gnu.version");
+	b.lverneed = ldsec(l, ".gnu.version_r");
+	b.lrela = ldsec(l, ".rela.dyn");
+	b.lrelplt = ldsec(l, ".rela.plt");
+	b.lriplt = ldsec(l, ".rela.iplt");
+	b.ldyn = ldsec(l, ".dynamic");
+	b.str.m = strmap_new(256);
+	b.oldidx = strmap_new(d->nsyms);
+	done = strmap_new(64);
+	if (!b.str.m || !b.oldidx || !done)
+		goto out;
+	/* The old string table, as it is. */
+	b.str.b = bytes_of(d->str ? d->str : "", d->str ? d->strsz : 1);
+	if (!b.str.b.v)
+		goto out;
+	b.str.b.cap = b.str.b.n;
+	for (i = 0; i < d->nsyms; i++) {
+		const char *name = old_str(&b, d->syms[i].st_name);
+
+		if (VEC_PUSH(&b.syms, d->syms[i]) || VEC_PUSH(&b.vers, d->vers ? d->vers[i] : (i ? 1 : 0)))
+			goto out;
+		if (i && name && *name && !strmap_get(b.oldidx, name) && strmap_put(b.oldidx, name, (void *)(uintptr_t)(i + 1)))
+			goto out;
+	}
+	if (!d->syms && (VEC_PUSH(&b.syms, ((Elf64_Sym){ 0 })) || VEC_PUSH(&b.vers, 0)))
+		goto out;
+	b.versioned = d->vers != NULL;
+	if (parse_old_verneed(&b))
+		goto out;
+
+	/* Old relocations, copied; the hooked slots get the thunks as addends. */
+	for (i = 0; i < d->nrela; i++)
+		if (VEC_PUSH(&b.rela, d->rela[i]))
+			goto out;
+	if (img->pie) {
+		if (l->init_thunk && img->init.present && image_relative_at(img, img->init.slot, &idx) == 'a') {
+			b.rela.v[idx].r_addend = l->init_thunk;
+			o->init_done = true;
+		}
+		if (l->fini_thunk && img->fini.present && image_relative_at(img, img->fini.slot, &idx) == 'a') {
+			b.rela.v[idx].r_addend = l->fini_thunk;
+			o->fini_done = true;
+		}
+	}
+	/* New relocations, imports, exports, libraries. */
+	if (add_relocs(&b, &b.lrela, done) || add_relocs(&b, &b.lrelplt, done) || add_relocs(&b, &b.lriplt, done))
+		goto out;
+	if (!static_pie && (add_exports(&b, ins) || add_needed(&b)))
+		goto out;
+
+	if (static_pie) {
+		/* Only the relocations move; the old .dynamic is pointed at them. */
+		bytevec rv = bytes_of(b.rela.v, b.rela.n * sizeof(Elf64_Rela));
+
+		if (!rv.v || push_out(o, ".rela.dyn", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &rv))
+			goto out;
+		place(l, o);
+		for (i = 0; i + 1 < d->ndyn; i++) {
+			uint64_t v, at = d->addr + i * sizeof(Elf64_Dyn) + 8;
+
+			if (d->dyn[i].d_tag == DT_RELA)
+				v = o->secs.v[0].sh.sh_addr;
+			else if (d->dyn[i].d_tag == DT_RELASZ)
+				v = b.rela.n * sizeof(Elf64_Rela);
+			else
+				continue;
+			if (VEC_PUSH(&o->patches, ((struct patch){ .addr = at, .value = v })))
+				goto out;
+			{
+				struct edit e = { at, 8, "static-pie .dynamic: DT_RELA/DT_RELASZ point at the merged relocations" };
+
+				if (VEC_PUSH(edits, e))
+					goto out;
+			}
+		}
+		o->link_dynsym = 0;
+		err = 0;
+		goto out;
+	}
+
+	/* Sections: their links are final output indices. */
+	nnew_total = l->secs.n + (gnu ? 8 : 7);
+	base_pos = ins + l->secs.n;	/* index of the first synthesized section */
+	for (i = 1; i < d->nsyms; i++) {
+		Elf64_Sym *s = &b.syms.v[i];
+
+		if (s->st_shndx && s->st_shndx < SHN_LORESERVE)
+			s->st_shndx = s->st_shndx < ins ? s->st_shndx : s->st_shndx + nnew_total;
+	}
+	{
+		bytevec sv = bytes_of(b.syms.v, b.syms.n * sizeof(Elf64_Sym));
+		bytevec vv = bytes_of(b.vers.v, b.vers.n * 2);
+		bytevec hv = { 0 }, gv = { 0 }, nv = { 0 }, rv = bytes_of(b.rela.v, b.rela.n * sizeof(Elf64_Rela));
+		bytevec strv;
+		size_t first_local;
+
+		if (!sv.v || !vv.v || build_sysv(&b, &hv) || (gnu && build_gnu(&b, &gv)) || build_verneed(&b, &nv) ||
+		    (b.rela.n && !rv.v))
+			goto out;
+		first_local = 1;
+		for (i = 1; i < b.syms.n && ELF64_ST_BIND(b.syms.v[i].st_info) == STB_LOCAL; i++)
+			first_local = i + 1;
+		/* Order fixes the indices used in links below. */
+		if (push_out(o, ".dynsym", SHT_DYNSYM, SHF_ALLOC, 8, sizeof(Elf64_Sym), &sv) ||
+		    push_out(o, ".gnu.version", SHT_GNU_versym, SHF_ALLOC, 2, 2, &vv) ||
+		    push_out(o, ".gnu.version_r", SHT_GNU_verneed, SHF_ALLOC, 8, 0, &nv) ||
+		    push_out(o, ".hash", SHT_HASH, SHF_ALLOC, 8, 4, &hv) ||
+		    (gnu && push_out(o, ".gnu.hash", SHT_GNU_HASH, SHF_ALLOC, 8, 0, &gv)) ||
+		    push_out(o, ".rela.dyn", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &rv))
+			goto out;
+		strv = bytes_of(b.str.b.v, b.str.b.n);
+		if (!strv.v || push_out(o, ".dynstr", SHT_STRTAB, SHF_ALLOC, 1, 0, &strv))
+			goto out;
+		/* .dynamic last: it needs the others' addresses. */
+		{
+			bytevec tmp = { 0 };
+			size_t ndyn = d->ndyn + b.needed.n + 8;
+
+			tmp.v = zalloc(ndyn * sizeof(Elf64_Dyn));
+			tmp.n = ndyn * sizeof(Elf64_Dyn);
+			if (!tmp.v || push_out(o, ".dynamic", SHT_DYNAMIC, SHF_ALLOC | SHF_WRITE, 8, sizeof(Elf64_Dyn), &tmp))
+				goto out;
+		}
+		place(l, o);
+		o->secs.n--;	/* rebuild .dynamic now that addresses are known */
+		free(o->bufs.v[--o->bufs.n]);
+		if (build_dynamic(&b, o, gnu))
+			goto out;
+		place(l, o);
+		if (o->secs.n != nnew_total - l->secs.n)
+			goto out;
+		{
+			size_t sym = base_pos, ver = base_pos + 1, vr = base_pos + 2, hash = base_pos + 3;
+			size_t gh = gnu ? base_pos + 4 : 0, rel = base_pos + 4 + gnu, str = base_pos + 5 + gnu;
+
+			o->secs.v[0].sh.sh_link = str;
+			o->secs.v[0].sh.sh_info = first_local;
+			o->secs.v[1].sh.sh_link = sym;
+			o->secs.v[2].sh.sh_link = str;
+			o->secs.v[2].sh.sh_info = b.vfiles.n;
+			o->secs.v[3].sh.sh_link = sym;
+			if (gnu)
+				o->secs.v[4].sh.sh_link = sym;
+			o->secs.v[rel - base_pos].sh.sh_link = sym;
+			o->secs.v[o->secs.n - 1].sh.sh_link = str;
+			(void)hash;
+			(void)vr;
+			(void)ver;
+			(void)gh;
+			o->link_dynsym = sym;
+		}
+	}
+	o->active = true;
+	o->dyn_addr = o->secs.v[o->secs.n - 1].sh.sh_addr;
+	o->dyn_size = o->secs.v[o->secs.n - 1].sh.sh_size;
+	o->nsyms_old = d->nsyms;
+	o->nsyms = b.syms.n;
+	err = 0;
+out:
+	strmap_free(done);
+	strmap_free(b.oldidx);
+	dstr_free(&b.str);
+	for (i = 0; i < b.vfiles.n; i++)
+		VEC_FREE(&b.vfiles.v[i].aux);
+	VEC_FREE(&b.vfiles);
+	VEC_FREE(&b.syms);
+	VEC_FREE(&b.vers);
+	VEC_FREE(&b.rela);
+	VEC_FREE(&b.needed);
+	if (err)
+		dyn_free(o);
+	return err;
+}

@@ -56,3 +56,14 @@ loadcmp() {
 readelf_sec() {
 	readelf -SW "$1" | sed 's/^ *\[ *[0-9]*\] *//' | awk -v n="$2" '$1 == n { print $3, $5; exit }'
 }
+
+# secs FILE: one line "NAME ADDR SIZE FLAGS" per section header, ADDR and
+# SIZE in decimal (for awk), from readelf -SW.
+secs() {
+	readelf -SW "$1" | python3 -c '
+import re, sys
+for l in sys.stdin:
+    m = re.match(r"\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+[0-9a-f]+\s+([A-Za-z]*)\s+\d", l)
+    if m:
+        print(m.group(1), int(m.group(2), 16), int(m.group(3), 16), m.group(4) or "-")'
+}

@@ -67,3 +67,14 @@ for l in sys.stdin:
     if m:
         print(m.group(1), int(m.group(2), 16), int(m.group(3), 16), m.group(4) or "-")'
 }
+
+# judge NAME APP OUT VERBOSE-LOG WANT
+judge() {
+	local n=$1 app=$2 out=$3 log=$4 want=$5 hdr init fini
+	loadcmp "$app" "$out" >"$T/$n.diffs"
+	if [ $? -gt 1 ]; then fail "$n" "loadcmp failed"; return; fi
+	hdr=$(readelf -lW "$app" | awk '$1 == "LOAD" && $2 ~ /^0x0+$/ { print $3; exit }')
+	init=$(readelf_sec "$app" .init_array); fini=$(readelf_sec "$app" .fini_array)
+	python3 "$CORE/judge.py" "$log" "$T/$n.diffs" "${hdr:-0}" "${init:--}" "${fini:--}" "$want" >"$T/$n.judge" 2>&1
+	if [ -s "$T/$n.judge" ]; then fail "$n" "$(head -3 "$T/$n.judge" | tr '\n' ';')"; else ok "$n"; fi
+}

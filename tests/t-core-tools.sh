@@ -66,6 +66,9 @@ done
 gdbrun() { timeout 60 gdb -batch -nx -iex 'set debuginfod enabled off' "$@" 2>&1; }
 for k in dyn static musl dyn-stripped; do
 	[ -x "$k/out" ] || continue
+	# Control: gdb finds add in the program itself.
+	gdbrun -ex 'break add' -ex run -ex bt "$k/app" >"$T/$k.gdb0"
+	check "$k-gdb-app-control" grep -q '^Breakpoint 1, .* in add ()' "$T/$k.gdb0"
 	gdbrun -ex 'break add' -ex run -ex bt -ex continue -ex bt "$k/out" >"$T/$k.gdb"
 	check "$k-gdb-old-stop" grep -q '^Breakpoint 1, .* in add ()' "$T/$k.gdb"
 	check "$k-gdb-old-bt" grep -q '^#1 .* in main ()' "$T/$k.gdb"

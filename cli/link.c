@@ -89,7 +89,7 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "-o:T:l:L:u:vh", link_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "-:o:T:l:L:u:vh", link_opts, NULL)) != -1) {
 		struct input in;
 		char *tok, *save = NULL;
 
@@ -125,9 +125,11 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 		case OPT_INTERPOSE: c->ro.allow_interpose = true; break;
 		case '?':
 			return usage_error("unknown option '%s'", argv[optind - 1]);
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
 			if (!cli_common_opt(opt, help))
-				return usage_error("option '%s' needs an argument", argv[optind - 1]);
+				return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	return 0;

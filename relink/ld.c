@@ -50,12 +50,15 @@ static char *between(const char *line, const char *open, const char *close)
 	return b ? strndup(a, b - a) : NULL;
 }
 
-/* Who a message is about: "ld: lib.a(m.o): in function `f':" names the member. */
+/* Who a message is about: "ld: lib.a(m.o): in function `f':" names the
+ * member; for data the same line carries it: "ld: lib.a(m.o):(.data+0x0): ...". */
 static char *culprit(const char *line)
 {
 	const char *p = strstr(line, ": in function");
 	const char *start;
 
+	if (!p && !strncmp(line, "ld: ", 4) && strstr(line, ":(") && strstr(line, "multiple definition"))
+		p = strstr(line, ":(");
 	if (!p)
 		return NULL;
 	start = strncmp(line, "ld: ", 4) ? line : line + 4;
@@ -76,7 +79,8 @@ static int explain(const char *ldname, char *msgs, const char *hint)
 		if (c) {
 			free(who);
 			who = c;
-			continue;
+			if (!strstr(line, "multiple definition"))
+				continue;
 		}
 		if ((sym = between(line, "undefined reference to `", "'"))) {
 			pr_err(who ? who : ldname, "undefined symbol '%s': neither the program nor the added inputs define it%s%s",
@@ -121,6 +125,7 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	   const char *script, const char *out)
 {
 	const char *ld = linker_program(o->ld);
+	bool gold = strstr(ld, "gold") != NULL;
 	VEC(const char *) argv = { 0 };
 	posix_spawn_file_actions_t fa;
 	char *msgs = NULL, *errpath;
@@ -143,16 +148,22 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	} else if (img->pie && !img->interp) {
 		ARG("-static");
 		ARG("-pie");
-		ARG("--no-dynamic-linker");
+		if (!gold)
+			ARG("--no-dynamic-linker");
 		ARG("-z"); ARG("text");
 	} else {
 		if (img->pie)
 			ARG("-pie");
-		ARG("--no-dynamic-linker");
+		/* gold has no --no-dynamic-linker; the .interp it makes is dropped. */
+		if (!gold)
+			ARG("--no-dynamic-linker");
 		ARG("--allow-shlib-undefined");
 	}
 	ARG("-nostdlib");
 	ARG("-z"); ARG("noexecstack");
+	/* relink writes its own segments: the linker's RELRO layout rules
+	 * (lld insists its .dynamic sit with the other RELRO sections) do not apply. */
+	ARG("-z"); ARG("norelro");
 	ARG("--build-id=none");
 	ARG("-e"); ARG("__surgeon_entry");
 	for (i = 0; i < o->undefs.n; i++) {

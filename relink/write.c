@@ -165,6 +165,24 @@ static int build_symtab(struct writer *w)
 	VEC(Elf64_Sym) loc = { 0 }, glob = { 0 };
 	int err = -1;
 
+	if (img->symtab_idx < 0 && img->dyn.syms) {
+		/* A stripped program: a new .symtab would hide .dynsym from
+		 * objdump and gdb, so it starts with the defined dynamic symbols. */
+		for (i = 1; i < img->dyn.nsyms; i++) {
+			Elf64_Sym s = img->dyn.syms[i];
+			long off;
+
+			if (s.st_shndx == SHN_UNDEF || ELF64_ST_TYPE(s.st_info) == STT_SECTION)
+				continue;
+			off = strapp_add(&w->str, img->dyn.str + s.st_name);
+			if (off < 0)
+				goto out;
+			s.st_name = off;
+			s.st_shndx = s.st_shndx < SHN_LORESERVE ? remap(w, s.st_shndx) : s.st_shndx;
+			if (ELF64_ST_BIND(s.st_info) == STB_LOCAL ? VEC_PUSH(&loc, s) : VEC_PUSH(&glob, s))
+				goto out;
+		}
+	}
 	if (img->symtab_idx >= 0) {
 		const struct section *s = &img->secs[img->symtab_idx];
 

@@ -60,6 +60,10 @@ static int read_phdrs(struct image *img)
 	uint64_t bytes;
 	size_t i, j;
 
+	if (img->eh.e_phnum && img->eh.e_phnum != PN_XNUM &&
+	    !range_ok(img->eh.e_phoff, (uint64_t)img->eh.e_phnum * sizeof(Elf64_Phdr), img->size))
+		return pr_err(p, "program header table (%u entries at offset 0x%llx) lies outside the file",
+			      img->eh.e_phnum, (unsigned long long)img->eh.e_phoff);
 	if (elf_getphdrnum(img->elf, &img->phnum))
 		return pr_err(p, "cannot read program headers: %s", elf_errmsg(-1));
 	if (!img->phnum)
@@ -240,11 +244,10 @@ static int classify(struct image *img)
 {
 	if (img->eh.e_type == ET_EXEC)
 		return 0;
-	/* ET_DYN: a PIE has an interpreter or DF_1_PIE; a library has neither. */
-	if (img->interp) {
-		img->pie = true;
-		return 0;
-	}
+	/* ET_DYN: a PIE has DF_1_PIE, or an interpreter and no DT_SONAME; a
+	 * library (even an executable one such as libc.so.6) has a soname. */
+	bool soname = false, pie_flag = false;
+
 	for (size_t i = 1; i < img->shnum; i++) {
 		const struct section *s = &img->secs[i];
 		uint64_t n, j;
@@ -252,14 +255,18 @@ static int classify(struct image *img)
 		if (s->sh.sh_type != SHT_DYNAMIC)
 			continue;
 		n = s->sh.sh_size / sizeof(Elf64_Dyn);
-		for (j = 0; j < n; j++) {
+		for (j = 0; j < n && s->sh.sh_offset % 8 == 0; j++) {
 			const Elf64_Dyn *d = (const Elf64_Dyn *)(img->data + s->sh.sh_offset) + j;
 
-			if (d->d_tag == DT_FLAGS_1 && (d->d_un.d_val & DF_1_PIE)) {
-				img->pie = true;
-				return 0;
-			}
+			if (d->d_tag == DT_FLAGS_1 && (d->d_un.d_val & DF_1_PIE))
+				pie_flag = true;
+			if (d->d_tag == DT_SONAME)
+				soname = true;
 		}
+	}
+	if (pie_flag || (img->interp && !soname)) {
+		img->pie = true;
+		return 0;
 	}
 	return pr_err(img->path, "is a shared library, not an executable");
 }

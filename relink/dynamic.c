@@ -733,13 +733,16 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 		if (VEC_PUSH(&b.rela, d->rela[i]))
 			goto out;
 	if (img->pie) {
-		if (l->init_thunk && img->init.present && image_relative_at(img, img->init.slot, &idx) == 'a') {
-			b.rela.v[idx].r_addend = l->init_thunk;
-			o->init_done = true;
-		}
-		if (l->fini_thunk && img->fini.present && image_relative_at(img, img->fini.slot, &idx) == 'a') {
-			b.rela.v[idx].r_addend = l->fini_thunk;
-			o->fini_done = true;
+		struct hookuse hu[4];
+		size_t nh;
+
+		if (hooks_needed(img, l, hu, &nh))
+			goto out;
+		for (i = 0; i < nh; i++) {
+			if (image_relative_at(img, hu[i].slot, &idx) != 'a')
+				continue;
+			b.rela.v[idx].r_addend = hu[i].thunk;
+			o->done[o->ndone++] = hu[i].slot;
 		}
 	}
 	/* New relocations, imports, exports, libraries. */

@@ -2,78 +2,118 @@
  * program's last .init_array slot is pointed at the init thunk, which calls
  * what the slot held, then the new IFUNC resolvers and constructors: the
  * order a normal link of the program followed by the library would give.
- * The last .fini_array slot (the first to run) gets the fini thunk, which
- * runs the new destructors in reverse and then what the slot held.
- * Hooking a slot works alike for dynamic and static glibc and musl, which
- * all walk these arrays, and needs no change to the entry point. */
+ * Prioritized new constructors sort before everything else in a normal
+ * link, so when there are any the first slot gets a thunk that runs them
+ * before what it held. (The program's own priorities are not recorded in
+ * the file, so a new constructor(150) runs before an old constructor(101)
+ * too.) The fini side mirrors it. Hooking slots works alike for dynamic and
+ * static glibc and musl, which all walk these arrays, and needs no change
+ * to the entry point. */
 #include "relink/relink.h"
 
 #include <string.h>
 
-/* Assembled from this (GNU as), kept as bytes so relink needs no assembler:
+/* Assembled from this (GNU as), kept as bytes so relink needs no assembler.
+ * Each thunk is instantiated per hooked slot: relocations bind A, B, I and
+ * TARGET to that slot's ranges and to the function the slot held.
  *
- * __surgeon_init_thunk:
- *	push %rbx; push %r12; push %r13; push %r14; push %r15
+ * init:	push %rbx; push %r12; push %r13; push %r14; push %r15
  *	mov %rdi,%r13; mov %rsi,%r14; mov %rdx,%r15	# argc, argv, envp
- *	lea __surgeon_rela_iplt_start(%rip),%rbx
- *	lea __surgeon_rela_iplt_end(%rip),%r12
- * 1:	cmp %r12,%rbx; jae 2f
- *	call *16(%rbx)				# r_addend: the resolver
- *	mov (%rbx),%rcx; mov %rax,(%rcx)	# *r_offset = its answer
- *	add $24,%rbx; jmp 1b
- * 2:	mov %r13,%rdi; mov %r14,%rsi; mov %r15,%rdx
- *	call __surgeon_init_target
- *	lea __surgeon_init_array_start(%rip),%rbx
- *	lea __surgeon_init_array_end(%rip),%r12
- * 3:	cmp %r12,%rbx; jae 4f
+ *	lea A_START(%rip),%rbx; lea A_END(%rip),%r12
+ * 1:	cmp %r12,%rbx; jae 2f				# new constructors before
  *	mov %r13,%rdi; mov %r14,%rsi; mov %r15,%rdx
- *	call *(%rbx); add $8,%rbx; jmp 3b
- * 4:	pop %r15; pop %r14; pop %r13; pop %r12; pop %rbx; ret
+ *	call *(%rbx); add $8,%rbx; jmp 1b
+ * 2:	mov %r13,%rdi; mov %r14,%rsi; mov %r15,%rdx
+ *	call TARGET					# what the slot held
+ *	lea I_START(%rip),%rbx; lea I_END(%rip),%r12
+ * 3:	cmp %r12,%rbx; jae 4f				# IRELATIVE: *r_offset = r_addend()
+ *	call *16(%rbx); mov (%rbx),%rcx; mov %rax,(%rcx)
+ *	add $24,%rbx; jmp 3b
+ * 4:	lea B_START(%rip),%rbx; lea B_END(%rip),%r12
+ * 5:	cmp %r12,%rbx; jae 6f				# new constructors after
+ *	mov %r13,%rdi; mov %r14,%rsi; mov %r15,%rdx
+ *	call *(%rbx); add $8,%rbx; jmp 5b
+ * 6:	pop %r15; pop %r14; pop %r13; pop %r12; pop %rbx; ret
  */
 static const unsigned char init_code[] = {
 	0x53, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, 0x49, 0x89, 0xfd, 0x49, 0x89, 0xf6, 0x49,
 	0x89, 0xd7, 0x48, 0x8d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x4c, 0x8d, 0x25, 0x00, 0x00, 0x00, 0x00,
-	0x4c, 0x39, 0xe3, 0x73, 0x0f, 0xff, 0x53, 0x10, 0x48, 0x8b, 0x0b, 0x48, 0x89, 0x01, 0x48, 0x83,
-	0xc3, 0x18, 0xeb, 0xec, 0x4c, 0x89, 0xef, 0x4c, 0x89, 0xf6, 0x4c, 0x89, 0xfa, 0xe8, 0x00, 0x00,
-	0x00, 0x00, 0x48, 0x8d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x4c, 0x8d, 0x25, 0x00, 0x00, 0x00, 0x00,
 	0x4c, 0x39, 0xe3, 0x73, 0x11, 0x4c, 0x89, 0xef, 0x4c, 0x89, 0xf6, 0x4c, 0x89, 0xfa, 0xff, 0x13,
-	0x48, 0x83, 0xc3, 0x08, 0xeb, 0xea, 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5b, 0xc3,
+	0x48, 0x83, 0xc3, 0x08, 0xeb, 0xea, 0x4c, 0x89, 0xef, 0x4c, 0x89, 0xf6, 0x4c, 0x89, 0xfa, 0xe8,
+	0x00, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x4c, 0x8d, 0x25, 0x00, 0x00,
+	0x00, 0x00, 0x4c, 0x39, 0xe3, 0x73, 0x0f, 0xff, 0x53, 0x10, 0x48, 0x8b, 0x0b, 0x48, 0x89, 0x01,
+	0x48, 0x83, 0xc3, 0x18, 0xeb, 0xec, 0x48, 0x8d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x4c, 0x8d, 0x25,
+	0x00, 0x00, 0x00, 0x00, 0x4c, 0x39, 0xe3, 0x73, 0x11, 0x4c, 0x89, 0xef, 0x4c, 0x89, 0xf6, 0x4c,
+	0x89, 0xfa, 0xff, 0x13, 0x48, 0x83, 0xc3, 0x08, 0xeb, 0xea, 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d,
+	0x41, 0x5c, 0x5b, 0xc3,
 };
 
 /*
- * __surgeon_fini_thunk:
- *	push %rbx; push %r12; push %r13
- *	lea __surgeon_fini_array_end(%rip),%rbx
- *	lea __surgeon_fini_array_start(%rip),%r12
- * 1:	cmp %r12,%rbx; jbe 2f
+ * fini:	push %rbx; push %r12; push %r13
+ *	lea A_END(%rip),%rbx; lea A_START(%rip),%r12
+ * 1:	cmp %r12,%rbx; jbe 2f				# new destructors before, in reverse
  *	sub $8,%rbx; call *(%rbx); jmp 1b
- * 2:	pop %r13; pop %r12; pop %rbx
- *	jmp __surgeon_fini_target
+ * 2:	call TARGET
+ *	lea B_END(%rip),%rbx; lea B_START(%rip),%r12
+ * 3:	cmp %r12,%rbx; jbe 4f				# new destructors after, in reverse
+ *	sub $8,%rbx; call *(%rbx); jmp 3b
+ * 4:	pop %r13; pop %r12; pop %rbx; ret
  */
 static const unsigned char fini_code[] = {
 	0x53, 0x41, 0x54, 0x41, 0x55, 0x48, 0x8d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x4c, 0x8d, 0x25, 0x00,
 	0x00, 0x00, 0x00, 0x4c, 0x39, 0xe3, 0x76, 0x08, 0x48, 0x83, 0xeb, 0x08, 0xff, 0x13, 0xeb, 0xf3,
-	0x41, 0x5d, 0x41, 0x5c, 0x5b, 0xe9, 0x00, 0x00, 0x00, 0x00,
+	0xe8, 0x00, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x4c, 0x8d, 0x25, 0x00,
+	0x00, 0x00, 0x00, 0x4c, 0x39, 0xe3, 0x76, 0x08, 0x48, 0x83, 0xeb, 0x08, 0xff, 0x13, 0xeb, 0xf3,
+	0x41, 0x5d, 0x41, 0x5c, 0x5b, 0xc3,
 };
+
+enum { A_START, A_END, TARGET, I_START, I_END, B_START, B_END, NROLES };
 
 struct fixup {
 	uint64_t off;
 	unsigned type;
-	const char *sym;
+	int role;
 };
 
 static const struct fixup init_fixups[] = {
-	{ 0x15, R_X86_64_PC32, "__surgeon_rela_iplt_start" },
-	{ 0x1c, R_X86_64_PC32, "__surgeon_rela_iplt_end" },
-	{ 0x3e, R_X86_64_PLT32, "__surgeon_init_target" },
-	{ 0x45, R_X86_64_PC32, "__surgeon_init_array_start" },
-	{ 0x4c, R_X86_64_PC32, "__surgeon_init_array_end" },
+	{ 0x15, R_X86_64_PC32, A_START }, { 0x1c, R_X86_64_PC32, A_END }, { 0x40, R_X86_64_PLT32, TARGET },
+	{ 0x47, R_X86_64_PC32, I_START }, { 0x4e, R_X86_64_PC32, I_END }, { 0x69, R_X86_64_PC32, B_START },
+	{ 0x70, R_X86_64_PC32, B_END },
 };
 
 static const struct fixup fini_fixups[] = {
-	{ 0x08, R_X86_64_PC32, "__surgeon_fini_array_end" },
-	{ 0x0f, R_X86_64_PC32, "__surgeon_fini_array_start" },
-	{ 0x26, R_X86_64_PLT32, "__surgeon_fini_target" },
+	{ 0x08, R_X86_64_PC32, A_END }, { 0x0f, R_X86_64_PC32, A_START }, { 0x21, R_X86_64_PLT32, TARGET },
+	{ 0x28, R_X86_64_PC32, B_END }, { 0x2f, R_X86_64_PC32, B_START },
+};
+
+/* The ranges the script brackets (unexec/script.c). Prioritized
+ * constructors come first in .init_array, as in a normal link, so the
+ * first slot runs them before the program's; the rest run after the last
+ * slot. Destructors run backwards: the last slot (first to run) runs the
+ * new unprioritized ones first, the first slot (last to run) runs the new
+ * prioritized ones after everything else. */
+#define IA "__surgeon_init_array_start"
+#define IP "__surgeon_init_prio_end"
+#define IE "__surgeon_init_array_end"
+#define FA "__surgeon_fini_array_start"
+#define FP "__surgeon_fini_prio_end"
+#define FE "__surgeon_fini_array_end"
+#define RI "__surgeon_rela_iplt_start", "__surgeon_rela_iplt_end"
+
+struct thunk {
+	const char *name;
+	bool fini, first;
+	const char *sym[NROLES];
+};
+
+/* One slot holding both roles when the array has a single entry. */
+static const struct thunk thunks[] = {
+	{ "__surgeon_init_thunk", false, false, { IA, IP, "__surgeon_init_target", RI, IP, IE } },
+	{ "__surgeon_init_thunk", false, false, { IA, IA, "__surgeon_init_target", RI, IP, IE } },
+	{ "__surgeon_init_first_thunk", false, true, { IA, IP, "__surgeon_init_first_target", IA, IA, IA, IA } },
+	{ "__surgeon_fini_thunk", true, false, { FP, FE, "__surgeon_fini_target", NULL, NULL, FA, FP } },
+	{ "__surgeon_fini_thunk", true, false, { FP, FE, "__surgeon_fini_target", NULL, NULL, FA, FA } },
+	{ "__surgeon_fini_first_thunk", true, true, { FA, FA, "__surgeon_fini_first_target", NULL, NULL, FA, FP } },
 };
 
 #define NELEM(a) (sizeof(a) / sizeof(*(a)))
@@ -103,9 +143,9 @@ static Elf_Scn *add_scn(Elf *e, struct strset *shstr, const char *name, GElf_Shd
 
 int hook_write_object(const struct image *img, const char *path)
 {
-	unsigned char text[sizeof(init_code) + sizeof(fini_code)];
-	Elf64_Rela rela[NELEM(init_fixups) + NELEM(fini_fixups)];
-	Elf64_Sym syms[3 + NELEM(init_fixups) + NELEM(fini_fixups)];
+	unsigned char text[2 * (sizeof(init_code) + sizeof(fini_code))];
+	Elf64_Rela rela[2 * (NELEM(init_fixups) + NELEM(fini_fixups))];
+	Elf64_Sym syms[1 + 2 * (2 + NELEM(init_fixups) + NELEM(fini_fixups))];
 	struct strset *shstr = strset_new(), *str = strset_new();
 	struct outfile out = { .fd = -1 };
 	size_t ntext = 0, nrela = 0, nsyms = 1, i;
@@ -118,27 +158,31 @@ int hook_write_object(const struct image *img, const char *path)
 	memset(rela, 0, sizeof(rela));
 	if (!shstr || !str)
 		goto out;
-	for (int pass = 0; pass < 2; pass++) {
-		const struct hook *h = pass ? &img->fini : &img->init;
-		const unsigned char *code = pass ? fini_code : init_code;
-		size_t len = pass ? sizeof(fini_code) : sizeof(init_code);
-		const struct fixup *fx = pass ? fini_fixups : init_fixups;
-		size_t nfx = pass ? NELEM(fini_fixups) : NELEM(init_fixups);
+	for (i = 0; i < sizeof(thunks) / sizeof(*thunks); i++) {
+		const struct thunk *t = &thunks[i];
+		const struct hook *h = t->fini ? &img->fini : &img->init;
+		bool single = h->nslots == 1;
+		const unsigned char *code = t->fini ? fini_code : init_code;
+		size_t len = t->fini ? sizeof(fini_code) : sizeof(init_code);
+		const struct fixup *fx = t->fini ? fini_fixups : init_fixups;
+		size_t nfx = t->fini ? NELEM(fini_fixups) : NELEM(init_fixups), k;
 
-		if (!h->present)
+		/* Entries 0 and 3 serve single-slot arrays, 1 and 4 the last of several. */
+		if (!h->present || (t->first && (single || !h->first_present)) ||
+		    (!t->first && single != (i == 0 || i == 3)))
 			continue;
 		syms[nsyms++] = (Elf64_Sym){
-			.st_name = strset_add(str, pass ? "__surgeon_fini_thunk" : "__surgeon_init_thunk"),
+			.st_name = strset_add(str, t->name),
 			.st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC), .st_other = STV_HIDDEN,
 			.st_shndx = 1, .st_value = ntext, .st_size = len,
 		};
-		for (i = 0; i < nfx; i++) {
+		for (k = 0; k < nfx; k++) {
 			syms[nsyms] = (Elf64_Sym){
-				.st_name = strset_add(str, fx[i].sym),
+				.st_name = strset_add(str, t->sym[fx[k].role]),
 				.st_info = ELF64_ST_INFO(STB_GLOBAL, STT_NOTYPE),
 			};
 			rela[nrela++] = (Elf64_Rela){
-				.r_offset = ntext + fx[i].off, .r_info = ELF64_R_INFO(nsyms, fx[i].type), .r_addend = -4,
+				.r_offset = ntext + fx[k].off, .r_info = ELF64_R_INFO(nsyms, fx[k].type), .r_addend = -4,
 			};
 			nsyms++;
 		}
@@ -197,4 +241,35 @@ out:
 	strset_free(shstr);
 	strset_free(str);
 	return err;
+}
+
+/* Which slots to point at which thunks, given what the new code brought. */
+int hooks_needed(const struct image *img, const struct linked *l, struct hookuse *out, size_t *n)
+{
+	bool isingle = img->init.nslots == 1, fsingle = img->fini.nslots == 1;
+	bool want_init = l->init_unprio || l->has_irel || (isingle && l->init_prio);
+	bool want_fini = l->fini_unprio || (fsingle && l->fini_prio);
+	struct hookuse h[4];
+	size_t k = 0;
+
+	if (want_init)
+		h[k++] = (struct hookuse){ &img->init, img->init.slot, l->init_thunk, "constructors",
+			".init_array slot: runs the program's constructor, then the added ones" };
+	if (!isingle && l->init_prio)
+		h[k++] = (struct hookuse){ &img->init, img->init.first_slot, l->init_first_thunk, "constructors",
+			"first .init_array slot: runs the added prioritized constructors, then the program's" };
+	if (want_fini)
+		h[k++] = (struct hookuse){ &img->fini, img->fini.slot, l->fini_thunk, "destructors",
+			".fini_array slot: runs the added destructors, then the program's" };
+	if (!fsingle && l->fini_prio)
+		h[k++] = (struct hookuse){ &img->fini, img->fini.first_slot, l->fini_first_thunk, "destructors",
+			"first .fini_array slot: runs the program's destructor, then the added prioritized ones" };
+	for (size_t i = 0; i < k; i++) {
+		if (!h[i].hook->present || !h[i].thunk)
+			return pr_err(l->path, "the added code has %s, but the program has no .%s_array slot to run them from",
+				      h[i].what, h[i].hook == &img->init ? "init" : "fini");
+		out[i] = h[i];
+	}
+	*n = k;
+	return 0;
 }

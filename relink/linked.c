@@ -105,25 +105,36 @@ int linked_open(struct linked *l, const struct image *img, const char *path)
 				return -1;
 			continue;
 		}
-		if (!strcmp(s.name, ".init_array"))
-			l->has_init = true;
-		if (!strcmp(s.name, ".fini_array"))
-			l->has_fini = true;
 		if (!strcmp(s.name, ".rela.iplt"))
 			l->has_irel = true;
 		if (VEC_PUSH(&l->secs, s))
 			return -1;
 		l->ld_to_new[s.ld_index] = l->secs.n;
 	}
-	for (i = 1; i < l->nsyms; i++) {
-		const char *name = linked_str(l, l->sym_strndx, l->syms[i].st_name);
+	{
+		/* The script brackets the new arrays: [start, prio_end) holds the
+		 * prioritized entries, [prio_end, end) the rest. */
+		uint64_t ia = 0, ip = 0, ie = 0, fa = 0, fp = 0, fe = 0;
+		const struct { const char *name; uint64_t *v; } want[] = {
+			{ "__surgeon_init_thunk", &l->init_thunk }, { "__surgeon_fini_thunk", &l->fini_thunk },
+			{ "__surgeon_init_first_thunk", &l->init_first_thunk },
+			{ "__surgeon_fini_first_thunk", &l->fini_first_thunk },
+			{ "__surgeon_init_array_start", &ia }, { "__surgeon_init_prio_end", &ip },
+			{ "__surgeon_init_array_end", &ie }, { "__surgeon_fini_array_start", &fa },
+			{ "__surgeon_fini_prio_end", &fp }, { "__surgeon_fini_array_end", &fe },
+		};
 
-		if (!name)
-			continue;
-		if (!strcmp(name, "__surgeon_init_thunk"))
-			l->init_thunk = l->syms[i].st_value;
-		if (!strcmp(name, "__surgeon_fini_thunk"))
-			l->fini_thunk = l->syms[i].st_value;
+		for (i = 1; i < l->nsyms; i++) {
+			const char *name = linked_str(l, l->sym_strndx, l->syms[i].st_name);
+
+			for (size_t k = 0; name && k < sizeof(want) / sizeof(*want); k++)
+				if (!strcmp(name, want[k].name))
+					*want[k].v = l->syms[i].st_value;
+		}
+		l->init_prio = ip > ia;
+		l->init_unprio = ie > ip;
+		l->fini_prio = fp > fa;
+		l->fini_unprio = fe > fp;
 	}
 	/* The linker lists sections by address already; keep it that way. */
 	for (i = 1; i < l->secs.n; i++)

@@ -53,8 +53,16 @@ struct linked {
 	size_t nsyms;
 	size_t sym_strndx;
 	size_t *ld_to_new;		/* linker section index -> position in secs + 1, or 0 */
-	bool has_init, has_fini, has_irel;
-	uint64_t init_thunk, fini_thunk;
+	bool has_irel;
+	bool init_prio, init_unprio, fini_prio, fini_unprio;	/* which new ranges are not empty */
+	uint64_t init_thunk, fini_thunk, init_first_thunk, fini_first_thunk;
+};
+
+/* A slot of the old arrays pointed at a thunk. */
+struct hookuse {
+	const struct hook *hook;
+	uint64_t slot, thunk;
+	const char *what, *reason;
 };
 
 /* A value written over 8 old bytes (a static-pie's .dynamic entries). */
@@ -69,7 +77,8 @@ struct dynout {
 	VEC(struct newsec) secs;	/* the tables, with addresses, after the linker's sections */
 	VEC(void *) bufs;
 	VEC(struct patch) patches;
-	bool init_done, fini_done;	/* the hooks went into relocation addends */
+	uint64_t done[4];		/* slots whose hooks went into relocation addends */
+	size_t ndone;
 	size_t link_dynsym;		/* output index of the new .dynsym */
 	size_t nsyms_old, nsyms;
 };
@@ -85,6 +94,7 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	   const char *out);
 /* relink/hook.c */
 int hook_write_object(const struct image *img, const char *path);
+int hooks_needed(const struct image *img, const struct linked *l, struct hookuse *out, size_t *n);
 /* relink/linked.c */
 int linked_open(struct linked *l, const struct image *img, const char *path);
 void linked_close(struct linked *l);

@@ -223,12 +223,14 @@ static int build_symtab(struct writer *w)
 	k = 1;
 	for (i = 1; i < oldlocal; i++)
 		w->symtab[k++] = old[i];
-	memcpy(w->symtab + k, loc.v, loc.n * sizeof(*loc.v));
+	if (loc.n)
+		memcpy(w->symtab + k, loc.v, loc.n * sizeof(*loc.v));
 	k += loc.n;
 	w->nlocal = k;
 	for (i = 0; i < noldglob; i++)
 		w->symtab[k++] = old[oldlocal + i];
-	memcpy(w->symtab + k, glob.v, glob.n * sizeof(*glob.v));
+	if (glob.n)
+		memcpy(w->symtab + k, glob.v, glob.n * sizeof(*glob.v));
 	/* Old symbols point at old section indices; _DYNAMIC follows the table. */
 	for (i = 1; i < w->nsym; i++) {
 		Elf64_Sym *s = &w->symtab[i];
@@ -593,30 +595,26 @@ static int add_edit(edit_vec *edits, uint64_t addr, uint64_t size, const char *r
 	return VEC_PUSH(edits, e);
 }
 
-static int hook_slot(struct writer *w, const struct hook *h, uint64_t thunk, bool done, const char *what,
-		     edit_vec *edits)
+static int hook_slot(struct writer *w, const struct hookuse *h, edit_vec *edits)
 {
 	uint64_t off;
 	size_t idx;
 
-	if (!h->present || !thunk)
-		return pr_err(w->path, "the added code has %s, but the program has no .%s_array slot to run them from",
-			      what, strcmp(what, "constructors") ? "fini" : "init");
-	if (done) {
-		pr_info("the %s slot 0x%llx is relocated: its RELATIVE relocation now names the thunk", what,
-			(unsigned long long)h->slot);
-		return 0;
+	for (size_t i = 0; i < w->dyn.ndone; i++) {
+		if (w->dyn.done[i] == h->slot) {
+			pr_info("%s slot 0x%llx: its RELATIVE relocation (in the new table) now names the thunk",
+				h->what, (unsigned long long)h->slot);
+			return 0;
+		}
 	}
 	if (w->img->pie && image_relative_at(w->img, h->slot, &idx) != 'r')
-		return pr_err(w->path, "cannot hook the %s slot at 0x%llx: no relocation to change", what,
+		return pr_err(w->path, "cannot hook the %s slot at 0x%llx: no relocation to change", h->what,
 			      (unsigned long long)h->slot);
 	if (!image_vaddr_to_off(w->img, h->slot, 8, &off))
-		return pr_err(w->path, "the %s slot at 0x%llx is not in the file", what, (unsigned long long)h->slot);
-	if (write_all(w->fd, &thunk, 8, off))
+		return pr_err(w->path, "the %s slot at 0x%llx is not in the file", h->what, (unsigned long long)h->slot);
+	if (write_all(w->fd, &h->thunk, 8, off))
 		return pr_err(w->path, "cannot write: %m");
-	return add_edit(edits, h->slot, 8, strcmp(what, "constructors") ?
-			".fini_array slot: runs the added destructors, then the program's" :
-			".init_array slot: runs the program's constructor, then the added ones");
+	return add_edit(edits, h->slot, 8, h->reason);
 }
 
 int output_write(const struct image *img, const struct linked *l, const struct relink_opts *o, int fd,
@@ -662,11 +660,16 @@ int output_write(const struct image *img, const struct linked *l, const struct r
 		if (hi > lo && add_edit(edits, va + lo, hi - lo, "ELF header: program and section header tables moved"))
 			goto out;
 	}
-	if ((l->has_init || l->has_irel) &&
-	    hook_slot(&w, &img->init, l->init_thunk, w.dyn.init_done, "constructors", edits))
-		goto out;
-	if (l->has_fini && hook_slot(&w, &img->fini, l->fini_thunk, w.dyn.fini_done, "destructors", edits))
-		goto out;
+	{
+		struct hookuse hu[4];
+		size_t nh;
+
+		if (hooks_needed(img, l, hu, &nh))
+			goto out;
+		for (i = 0; i < nh; i++)
+			if (hook_slot(&w, &hu[i], edits))
+				goto out;
+	}
 	for (size_t p = 0; p < w.dyn.patches.n; p++) {
 		uint64_t off;
 

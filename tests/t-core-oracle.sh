@@ -29,8 +29,8 @@ int order;
 	{ printf("%-12s order=%d\n", #name, order++); }
 #define DTOR(name, prio) __attribute__((destructor prio)) static void name(void) \
 	{ printf("%-12s order=%d\n", #name, order++); }
-CTOR(app_c101, (101)) CTOR(app_c200, (200)) CTOR(app_c, ) CTOR(app_c2, )
-DTOR(app_d101, (101)) DTOR(app_d200, (200)) DTOR(app_d, ) DTOR(app_d2, )
+CTOR(app_c200, (200)) CTOR(app_c300, (300)) CTOR(app_c, ) CTOR(app_c2, )
+DTOR(app_d200, (200)) DTOR(app_d300, (300)) DTOR(app_d, ) DTOR(app_d2, )
 int main(void) { printf("main order=%d\n", order++); return order; }
 C
 cat >pctors1.c <<'C'
@@ -43,7 +43,11 @@ __attribute__((destructor)) static void p1_d2(void) { printf("p1_d2 order=%d\n",
 C
 sed 's/p1_/p2_/g' pctors1.c >pctors2.c
 # The plugin's constructor and destructor have priorities too: a normal link
-# runs p_c150 before the program's app_c200 and app_c.
+# runs p_c150 before the program's app_c200 and app_c, and p_d150 after all
+# the program's destructors. (The program's own priority numbers are not in
+# the file: surgeon runs new prioritized constructors before all of the
+# program's, which is what a normal link does when the plugin's priorities are
+# the lowest, as here; the limit is checked below with a program constructor(101).)
 cat >pctorsprio.c <<'C'
 #include <stdio.h>
 extern int order;
@@ -68,6 +72,20 @@ for k in dyn static musl; do
 	fi
 	check "$d-add-lib" "$SURGEON" add-lib "$d/app" "$d/libplug.a" -o "$d/out"
 	[ -x "$d/out" ] && same_run "$d-order" "$d/ref" "$d/out"
+	# The documented limit: against an old constructor(101) the new
+	# constructor(150) still runs first, its destructor last, and everything
+	# else keeps its order.
+	d=ctors101-$k
+	sed 's/(200)/(101)/' "$T/ctors.c" >"$T/ctors101.c"
+	if core_build "$k" "$d" "$T/ctors101.c" "$T/pctorsprio.c" 2>"$T/$d.err" &&
+	   "$SURGEON" add-lib "$d/app" "$d/libplug.a" -o "$d/out" 2>>"$T/$d.err"; then
+		check_eq "$d-new-prio-first" "p_c150 order=0" "$("$d/out" | head -1)"
+		check_eq "$d-new-prio-dtor-last" "p_d150" "$("$d/out" | tail -1 | cut -d' ' -f1)"
+		check_eq "$d-rest-in-order" "$("$d/ref" | grep -v '^p_[cd]150' | sed 's/order=[0-9]*//')" \
+			"$("$d/out" | grep -v '^p_[cd]150' | sed 's/order=[0-9]*//')"
+	else
+		fail "$d-build" "$(head -3 "$T/$d.err" | tr '\n' ' ')"
+	fi
 done
 
 # A C++ plugin: a global object whose constructor installs the hook (no

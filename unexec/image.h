@@ -50,9 +50,11 @@ struct piece {
  * so that the new code's constructors and destructors run in link order. */
 struct hook {
 	bool present;
-	uint64_t slot;		/* vaddr of the 8-byte slot */
+	uint64_t slot;		/* vaddr of the last 8-byte slot */
 	uint64_t target;	/* function it held */
 	uint64_t nslots;
+	bool first_present;	/* the same for the first slot, when there are several */
+	uint64_t first_slot, first_target;
 };
 
 /* The old dynamic section and the tables it points at, all validated. */

@@ -192,6 +192,12 @@ static int add_image_symbols(struct objw *w)
 	if (img->fini.present && !place(w, img->fini.target, &shndx, &value) &&
 	    add_sym(w, "__surgeon_fini_target", value, 0, STB_GLOBAL, STT_FUNC, STV_HIDDEN, shndx))
 		goto out;
+	if (img->init.first_present && !place(w, img->init.first_target, &shndx, &value) &&
+	    add_sym(w, "__surgeon_init_first_target", value, 0, STB_GLOBAL, STT_FUNC, STV_HIDDEN, shndx))
+		goto out;
+	if (img->fini.first_present && !place(w, img->fini.first_target, &shndx, &value) &&
+	    add_sym(w, "__surgeon_fini_first_target", value, 0, STB_GLOBAL, STT_FUNC, STV_HIDDEN, shndx))
+		goto out;
 	err = 0;
 out:
 	for (i = 0; i < names.n; i++)

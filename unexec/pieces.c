@@ -149,12 +149,31 @@ int image_build_pieces(struct image *img)
 	return 0;
 }
 
+/* The function an array slot holds: in a PIE the addend of its RELATIVE
+ * relocation, or the slot's own bytes when DT_RELR packs it. */
+static bool slot_target(const struct image *img, uint64_t slot, uint64_t *target)
+{
+	const struct piece *pc;
+	uint64_t off;
+	size_t idx;
+	int how = img->pie ? image_relative_at(img, slot, &idx) : 0;
+
+	if (how == 'a') {
+		*target = img->dyn.rela[idx].r_addend;
+	} else {
+		if ((img->pie && how != 'r') || !image_vaddr_to_off(img, slot, 8, &off))
+			return false;
+		memcpy(target, img->data + off, 8);
+	}
+	pc = image_piece_at(img, *target);
+	/* .ctors-style sentinels (0, -1) or a slot outside code: not a hook. */
+	return pc && (pc->flags & SHF_EXECINSTR);
+}
+
 static int find_hook(struct image *img, unsigned type, struct hook *h)
 {
 	const struct section *arr = NULL;
-	const struct piece *pc;
-	uint64_t off;
-	size_t i, idx;
+	size_t i;
 
 	memset(h, 0, sizeof(*h));
 	for (i = 1; i < img->shnum; i++) {
@@ -167,20 +186,11 @@ static int find_hook(struct image *img, unsigned type, struct hook *h)
 		return 0;
 	h->nslots = arr->sh.sh_size / 8;
 	h->slot = arr->sh.sh_addr + (h->nslots - 1) * 8;
-	/* In a PIE the slot's value is a RELATIVE relocation's addend, or the
-	 * slot's own bytes when DT_RELR packs it. */
-	if (img->pie && image_relative_at(img, h->slot, &idx) == 'a') {
-		h->target = img->dyn.rela[idx].r_addend;
-	} else if (img->pie && image_relative_at(img, h->slot, &idx) != 'r') {
-		return 0;
-	} else {
-		if (!image_vaddr_to_off(img, h->slot, 8, &off))
-			return 0;
-		memcpy(&h->target, img->data + off, 8);
+	h->present = slot_target(img, h->slot, &h->target);
+	if (h->nslots > 1) {
+		h->first_slot = arr->sh.sh_addr;
+		h->first_present = slot_target(img, h->first_slot, &h->first_target);
 	}
-	pc = image_piece_at(img, h->target);
-	/* .ctors-style sentinels (0, -1) or a slot outside code: not a hook. */
-	h->present = pc && (pc->flags & SHF_EXECINSTR);
 	return 0;
 }
 

@@ -36,6 +36,7 @@
 	"  .init_array : {\n" \
 	"    __surgeon_init_array_start = .;\n" \
 	"    KEEP(*(SORT_BY_INIT_PRIORITY(.init_array.*) SORT_BY_INIT_PRIORITY(.ctors.*)))\n" \
+	"    __surgeon_init_prio_end = .;\n" \
 	"    KEEP(*(.init_array .ctors))\n" \
 	"    KEEP(*(.preinit_array))\n" \
 	"    __surgeon_init_array_end = .;\n" \
@@ -43,6 +44,7 @@
 	"  .fini_array : {\n" \
 	"    __surgeon_fini_array_start = .;\n" \
 	"    KEEP(*(SORT_BY_INIT_PRIORITY(.fini_array.*) SORT_BY_INIT_PRIORITY(.dtors.*)))\n" \
+	"    __surgeon_fini_prio_end = .;\n" \
 	"    KEEP(*(.fini_array .dtors))\n" \
 	"    __surgeon_fini_array_end = .;\n" \
 	"  }\n" \

@@ -7,15 +7,17 @@
 
 #include "cli/cli.h"
 #include "relink/relink.h"
+#include "unexec/dwarf.h"
 #include "unexec/unexec.h"
 
-enum { OPT_LD = OPT_FIRST_VERB, OPT_ONLY };
+enum { OPT_LD = OPT_FIRST_VERB, OPT_ONLY, OPT_DEBUG_FILE };
 
 static const struct option link_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "script", required_argument, NULL, 'T' },
 	{ "ld", required_argument, NULL, OPT_LD },
 	{ "only", required_argument, NULL, OPT_ONLY },
+	{ "debug-file", required_argument, NULL, OPT_DEBUG_FILE },
 	CLI_COMMON_LONG_OPTS,
 	{ 0 }
 };
@@ -37,6 +39,8 @@ static const char add_lib_help[] =
 	"Options:\n"
 	"  -o, --output FILE  output file (default: ./APP.new); it keeps APP's mode\n"
 	"      --ld LINKER    ld (default), bfd, lld, gold, mold, or a path\n"
+	"      --debug-file FILE  APP's separate debug info (default: found through\n"
+	"                     its build-id or .gnu_debuglink, as gdb does)\n"
 	"      --keep-temps   keep the frozen object, script and linker output\n"
 	"  -v, --verbose      print the linker command and every deliberate edit of old bytes\n";
 
@@ -50,6 +54,8 @@ static const char unexec_help[] =
 	"\n"
 	"  -o, --output FILE  the object (default: ./APP.o)\n"
 	"  -T, --script FILE  the linker script (default: the object's name with .ld)\n"
+	"      --debug-file FILE  APP's separate debug info (default: found through\n"
+	"                     its build-id or .gnu_debuglink, as gdb does)\n"
 	"  -v, --verbose      say what is done\n";
 
 static const char relink_help[] =
@@ -113,6 +119,7 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 			c->ro.only = true;
 			break;
 		case OPT_LD: c->ro.ld = optarg; break;
+		case OPT_DEBUG_FILE: image_debug_file = optarg; break;
 		case '?':
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		default:

@@ -667,8 +667,16 @@ static int read_cu(struct ctx *c, Dwarf_Die cu)
 	c->srcfiles = NULL;
 	c->nsrc = 0;
 	r = dwarf_srcfiles(cu, &c->srcfiles, &c->nsrc, &c->err);
-	if (r == DW_DLV_ERROR)
-		return fail(c, "reading the file names of a compilation unit");
+	if (r == DW_DLV_ERROR) {
+		/* Only types' declaring files are lost: system types get defined
+		 * rather than included. */
+		pr_warn(c->path, "compilation unit '%s': unreadable file names: %s", c->cu_name ? c->cu_name : "?",
+			dwarf_errmsg(c->err));
+		dwarf_dealloc(c->dbg, c->err, DW_DLA_ERROR);
+		c->err = NULL;
+		c->srcfiles = NULL;
+		c->nsrc = 0;
+	}
 	r = dwarf_child(cu, &ch, &c->err);
 	if (r == DW_DLV_ERROR)
 		return fail(c, "reading a compilation unit");
@@ -1009,7 +1017,7 @@ static int merge_symbols(struct image *img, const struct dwarf_info *di)
 		const struct symbol *s = &img->syms.v[i];
 		char *k = xasprintf("%s@%llx", s->name, (unsigned long long)s->addr);
 
-		if (!k || VEC_PUSH(&keys, k) || strmap_put(seen, k, (void *)1)) {
+		if (!k || VEC_PUSH(&keys, k) || strmap_put(seen, k, (void *)(i + 1))) {
 			free(k);
 			goto out;
 		}
@@ -1022,6 +1030,7 @@ static int merge_symbols(struct image *img, const struct dwarf_info *di)
 			.type = o->func ? STT_FUNC : STT_OBJECT,
 			.bind = o->external ? STB_GLOBAL : STB_LOCAL, .src = SYM_DWARF,
 		};
+		uintptr_t dup;
 		char *k;
 
 		if (!loaded(img, o->addr) || (o->external && image_symbol(img, o->name)))
@@ -1031,9 +1040,15 @@ static int merge_symbols(struct image *img, const struct dwarf_info *di)
 			free(k);
 			goto out;
 		}
-		if (strmap_get(seen, k))
+		if ((dup = (uintptr_t)strmap_get(seen, k))) {
+			struct symbol *s = dup <= nold ? &img->syms.v[dup - 1] : NULL;
+
+			/* strip -g drops STT_FILE: DWARF still knows a static's file. */
+			if (s && s->bind == STB_LOCAL && !s->file && !o->external)
+				s->file = o->file;
 			continue;
-		if (strmap_put(seen, k, (void *)1))
+		}
+		if (strmap_put(seen, k, (void *)(uintptr_t)-1))
 			goto out;
 		sym.file = o->external ? NULL : o->file;
 		sym.shndx = section_of(img, o->addr);

@@ -27,5 +27,6 @@ enum {
 int cmd_add_lib(int argc, char **argv);
 int cmd_unexec(int argc, char **argv);
 int cmd_relink(int argc, char **argv);
+int cmd_headers(int argc, char **argv);
 
 #endif

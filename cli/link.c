@@ -7,9 +7,10 @@
 
 #include "cli/cli.h"
 #include "relink/relink.h"
+#include "unexec/dwarf.h"
 #include "unexec/unexec.h"
 
-enum { OPT_LD = OPT_FIRST_VERB, OPT_ONLY, OPT_EXPORT, OPT_INTERPOSE };
+enum { OPT_LD = OPT_FIRST_VERB, OPT_ONLY, OPT_EXPORT, OPT_INTERPOSE, OPT_DEBUG_FILE };
 
 static const struct option link_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -18,6 +19,7 @@ static const struct option link_opts[] = {
 	{ "only", required_argument, NULL, OPT_ONLY },
 	{ "export", required_argument, NULL, OPT_EXPORT },
 	{ "allow-interpose", no_argument, NULL, OPT_INTERPOSE },
+	{ "debug-file", required_argument, NULL, OPT_DEBUG_FILE },
 	CLI_COMMON_LONG_OPTS,
 	{ 0 }
 };
@@ -45,6 +47,8 @@ static const char add_lib_help[] =
 	"                     symbol table (default all), for dlsym and later libraries\n"
 	"      --allow-interpose  let an added symbol override one the program exports\n"
 	"      --ld LINKER    ld (default), bfd, lld, gold, mold, or a path\n"
+	"      --debug-file FILE  APP's separate debug info (default: found through\n"
+	"                     its build-id or .gnu_debuglink, as gdb does)\n"
 	"      --keep-temps   keep the frozen object, script and linker output\n"
 	"  -v, --verbose      print the linker command and every deliberate edit of old bytes\n";
 
@@ -58,6 +62,8 @@ static const char unexec_help[] =
 	"\n"
 	"  -o, --output FILE  the object (default: ./APP.o)\n"
 	"  -T, --script FILE  the linker script (default: the object's name with .ld)\n"
+	"      --debug-file FILE  APP's separate debug info (default: found through\n"
+	"                     its build-id or .gnu_debuglink, as gdb does)\n"
 	"  -v, --verbose      say what is done\n";
 
 static const char relink_help[] =
@@ -123,6 +129,7 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 		case OPT_LD: c->ro.ld = optarg; break;
 		case OPT_EXPORT: c->ro.exports = optarg; break;
 		case OPT_INTERPOSE: c->ro.allow_interpose = true; break;
+		case OPT_DEBUG_FILE: image_debug_file = optarg; break;
 		case '?':
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		case ':':

@@ -19,6 +19,9 @@ static const char usage_text[] =
 	"                                  at APP's addresses, and a GNU ld script\n"
 	"  relink APP.o [-T APP.ld] INPUT... -o OUT\n"
 	"                                  link a frozen object with new inputs\n"
+	"  headers APP [-o APP.h] [--static NAME]...\n"
+	"                                  C declarations of APP's functions, variables\n"
+	"                                  and types, from its debug info\n"
 	"\n"
 	"'surgeon COMMAND --help' describes each command's options.\n"
 	"Common options: -v (say what is done; list deliberate edits of old bytes),\n"
@@ -63,6 +66,7 @@ static const struct verb {
 	{ "add-lib", cmd_add_lib },
 	{ "unexec", cmd_unexec },
 	{ "relink", cmd_relink },
+	{ "headers", cmd_headers },
 };
 
 int main(int argc, char **argv)

@@ -1,5 +1,6 @@
 /* Reading an executable into the image model, checking every header first. */
 #include "unexec/image.h"
+#include "unexec/dwarf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -290,6 +291,7 @@ static int image_init(struct image *img)
 	err = err ?: classify(img);
 	err = err ?: image_load_symbols(img);
 	err = err ?: image_load_dynamic(img);
+	err = err ?: image_load_dwarf(img);
 	err = err ?: image_build_pieces(img);
 	err = err ?: image_find_hooks(img);
 	return err;
@@ -391,6 +393,7 @@ void image_free(struct image *img)
 
 	if (!img)
 		return;
+	dwarf_info_free(img->dwarf);
 	for (i = 0; i < img->pieces.n; i++)
 		free(img->pieces.v[i].name);
 	VEC_FREE(&img->pieces);

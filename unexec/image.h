@@ -22,7 +22,7 @@ struct section {
 	size_t index;
 };
 
-enum sym_source { SYM_SYMTAB, SYM_DYNSYM, SYM_PLT, SYM_IPLT };
+enum sym_source { SYM_SYMTAB, SYM_DYNSYM, SYM_PLT, SYM_IPLT, SYM_DWARF };
 
 struct symbol {
 	const char *name;	/* plain name, without version */
@@ -112,6 +112,7 @@ struct image {
 	struct hook init, fini;
 	struct dyninfo dyn;
 	const char *frozen_from;	/* original path, when read from a frozen object */
+	struct dwarf_info *dwarf;	/* debug info (unexec/dwarf.h), or NULL */
 };
 
 /* Reads and checks an executable. Every offset and size the file claims is

@@ -150,7 +150,7 @@ static int add_image_symbols(struct objw *w)
 			continue;
 		if (unexec_reserved_name(s->name))
 			continue;
-		if (s->bind == STB_LOCAL && s->src == SYM_SYMTAB) {
+		if (s->bind == STB_LOCAL && (s->src == SYM_SYMTAB || s->src == SYM_DWARF)) {
 			if (place(w, s->addr, &shndx, &value))
 				continue;
 			/* Keep the local itself for debuggers reading the object. */

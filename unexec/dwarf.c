@@ -1,0 +1,1288 @@
+/* Debug information through libdwarf: where it is (the program, --debug-file,
+ * the build-id tree, .gnu_debuglink), the functions and variables it names,
+ * their C types, and the line table. Nothing here is fatal: unusable debug
+ * info is reported once as a warning and the image carries on without it. */
+#include "unexec/dwarf.h"
+
+#include <dwarf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libdwarf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+const char *image_debug_file;
+
+#define DEBUG_DIR_DEFAULT "/usr/lib/debug"
+#define MAX_TYPE_DEPTH 512
+
+struct dline {
+	uint64_t addr;
+	const char *file;
+	unsigned line;
+	bool end;	/* end of a sequence: no code from here */
+};
+
+struct dwpriv {
+	Dwarf_Debug dbg;
+	Elf *elf;	/* of a separate debug file, NULL when the program's own */
+	int fd;
+	struct strmap *types;	/* "offset" -> struct dtype * */
+	VEC(struct dtype *) alltypes;
+	VEC(char *) strs;	/* strings we own */
+	bool lines_loaded;
+	VEC(struct dline) lines;	/* sorted by address */
+};
+
+/* One pass over the DWARF of one file. */
+struct ctx {
+	const char *path;
+	struct dwarf_info *di;
+	struct dwpriv *p;
+	Dwarf_Debug dbg;
+	Dwarf_Error err;
+	char *msg;		/* first libdwarf failure */
+	Dwarf_Half version;
+	char **srcfiles;
+	Dwarf_Signed nsrc;
+	const char *cu_name;
+};
+
+static int fail(struct ctx *c, const char *what)
+{
+	if (!c->msg)
+		c->msg = xasprintf("%s: %s", what, c->err ? dwarf_errmsg(c->err) : "malformed");
+	if (c->err) {
+		dwarf_dealloc(c->dbg, c->err, DW_DLA_ERROR);
+		c->err = NULL;
+	}
+	return -1;
+}
+
+/* 1 with the value, 0 when absent, -1 on error. */
+static int attr_get(struct ctx *c, Dwarf_Die die, Dwarf_Half at, Dwarf_Attribute *a)
+{
+	int r = dwarf_attr(die, at, a, &c->err);
+
+	if (r == DW_DLV_ERROR)
+		return fail(c, "reading an attribute");
+	return r == DW_DLV_OK;
+}
+
+static int attr_udata(struct ctx *c, Dwarf_Die die, Dwarf_Half at, uint64_t *val)
+{
+	Dwarf_Attribute a;
+	Dwarf_Unsigned u;
+	Dwarf_Signed s;
+	int r = attr_get(c, die, at, &a);
+
+	if (r <= 0)
+		return r;
+	if (dwarf_formudata(a, &u, &c->err) == DW_DLV_OK) {
+		*val = u;
+	} else {
+		if (c->err)
+			dwarf_dealloc(c->dbg, c->err, DW_DLA_ERROR);
+		c->err = NULL;
+		if (dwarf_formsdata(a, &s, &c->err) != DW_DLV_OK) {
+			/* Not a constant (an expression, a reference): unknown. */
+			if (c->err)
+				dwarf_dealloc(c->dbg, c->err, DW_DLA_ERROR);
+			c->err = NULL;
+			dwarf_dealloc_attribute(a);
+			return 0;
+		}
+		*val = (uint64_t)s;
+	}
+	dwarf_dealloc_attribute(a);
+	return 1;
+}
+
+static int attr_sdata(struct ctx *c, Dwarf_Die die, Dwarf_Half at, int64_t *val, bool *is_unsigned)
+{
+	Dwarf_Attribute a;
+	Dwarf_Half form = 0;
+	Dwarf_Unsigned u;
+	Dwarf_Signed s;
+	int r = attr_get(c, die, at, &a);
+
+	if (r <= 0)
+		return r;
+	r = 1;
+	dwarf_whatform(a, &form, &c->err);
+	if (form == DW_FORM_udata && dwarf_formudata(a, &u, &c->err) == DW_DLV_OK) {
+		*val = (int64_t)u;
+		*is_unsigned = u > INT64_MAX;
+	} else if (dwarf_formsdata(a, &s, &c->err) == DW_DLV_OK) {
+		*val = s;
+		*is_unsigned = false;
+	} else {
+		r = fail(c, "reading a constant");
+	}
+	dwarf_dealloc_attribute(a);
+	return r;
+}
+
+static int attr_flag(struct ctx *c, Dwarf_Die die, Dwarf_Half at, bool *val)
+{
+	Dwarf_Attribute a;
+	Dwarf_Bool b = 0;
+	int r = attr_get(c, die, at, &a);
+
+	*val = false;
+	if (r <= 0)
+		return r;
+	if (dwarf_formflag(a, &b, &c->err) != DW_DLV_OK)
+		r = fail(c, "reading a flag");
+	*val = b;
+	dwarf_dealloc_attribute(a);
+	return r;
+}
+
+static int attr_ref(struct ctx *c, Dwarf_Die die, Dwarf_Half at, Dwarf_Off *off)
+{
+	Dwarf_Attribute a;
+	int r = attr_get(c, die, at, &a);
+
+	if (r <= 0)
+		return r;
+	if (dwarf_global_formref(a, off, &c->err) != DW_DLV_OK)
+		r = fail(c, "reading a reference");
+	dwarf_dealloc_attribute(a);
+	return r;
+}
+
+static int die_name(struct ctx *c, Dwarf_Die die, const char **name)
+{
+	char *n = NULL;
+	int r = dwarf_diename(die, &n, &c->err);
+
+	*name = NULL;
+	if (r == DW_DLV_ERROR)
+		return fail(c, "reading a name");
+	if (r == DW_DLV_OK && *n)
+		*name = n;	/* lives as long as the Dwarf_Debug */
+	return 0;
+}
+
+static int offdie(struct ctx *c, Dwarf_Off off, Dwarf_Die *die)
+{
+	if (dwarf_offdie_b(c->dbg, off, 1, die, &c->err) != DW_DLV_OK)
+		return fail(c, "following a reference");
+	return 0;
+}
+
+/* A location that is a single DW_OP_addr: a static variable's address. */
+static int attr_addr_loc(struct ctx *c, Dwarf_Die die, uint64_t *addr)
+{
+	Dwarf_Attribute a;
+	Dwarf_Half form = 0;
+	Dwarf_Unsigned len = 0;
+	Dwarf_Ptr ptr = NULL;
+	Dwarf_Block *blk = NULL;
+	const unsigned char *b;
+	int r = attr_get(c, die, DW_AT_location, &a);
+
+	if (r <= 0)
+		return r;
+	r = 0;
+	if (dwarf_whatform(a, &form, &c->err) != DW_DLV_OK) {
+		r = fail(c, "reading a location");
+	} else if (form == DW_FORM_exprloc) {
+		if (dwarf_formexprloc(a, &len, &ptr, &c->err) != DW_DLV_OK)
+			r = fail(c, "reading a location");
+	} else if (form == DW_FORM_block1 || form == DW_FORM_block2 || form == DW_FORM_block4 ||
+		   form == DW_FORM_block) {
+		if (dwarf_formblock(a, &blk, &c->err) != DW_DLV_OK) {
+			r = fail(c, "reading a location");
+		} else {
+			len = blk->bl_len;
+			ptr = blk->bl_data;
+		}
+	}
+	b = ptr;
+	if (!r && b && len == 9 && b[0] == DW_OP_addr) {
+		memcpy(addr, b + 1, 8);
+		r = 1;
+	}
+	if (blk)
+		dwarf_dealloc(c->dbg, blk, DW_DLA_BLOCK);
+	dwarf_dealloc_attribute(a);
+	return r;
+}
+
+/* The name, external flag and type of a definition, from the DIE itself or
+ * the declaration its DW_AT_specification points to. */
+static int spec_info(struct ctx *c, Dwarf_Die die, const char **name, bool *external, Dwarf_Off *type,
+		     bool *has_type)
+{
+	Dwarf_Off spec;
+	Dwarf_Die s = NULL;
+	int r, depth;
+
+	*name = NULL;
+	*external = false;
+	*has_type = false;
+	for (depth = 0; die && depth < 4; depth++) {
+		bool ext = false;
+
+		if (!*name && die_name(c, die, name))
+			goto err;
+		if (attr_flag(c, die, DW_AT_external, &ext) < 0)
+			goto err;
+		*external |= ext;
+		if (!*has_type) {
+			r = attr_ref(c, die, DW_AT_type, type);
+			if (r < 0)
+				goto err;
+			*has_type = r;
+		}
+		r = attr_ref(c, die, DW_AT_specification, &spec);
+		if (r < 0)
+			goto err;
+		if (s)
+			dwarf_dealloc_die(s);
+		s = NULL;
+		if (!r)
+			break;
+		if (offdie(c, spec, &s))
+			goto err;
+		die = s;
+	}
+	if (s)
+		dwarf_dealloc_die(s);
+	return 0;
+err:
+	if (s)
+		dwarf_dealloc_die(s);
+	return -1;
+}
+
+/* ---- types ---- */
+
+static struct dtype *new_type(struct ctx *c, enum dtype_kind kind, uint64_t off)
+{
+	struct dtype *t = zalloc(sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->kind = kind;
+	t->off = off;
+	if (VEC_PUSH(&c->p->alltypes, t)) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static struct dtype *unknown(struct ctx *c, uint64_t off, const char *why)
+{
+	struct dtype *t = new_type(c, DT_UNKNOWN, off);
+
+	if (t)
+		t->why = why;
+	return t;
+}
+
+static struct dtype *get_type(struct ctx *c, Dwarf_Off off, int depth);
+
+static const char *decl_file(struct ctx *c, Dwarf_Die die)
+{
+	uint64_t idx;
+
+	if (attr_udata(c, die, DW_AT_decl_file, &idx) <= 0)
+		return NULL;
+	/* DWARF 5 numbers files from 0, earlier versions from 1. */
+	if (c->version < 5) {
+		if (!idx)
+			return NULL;
+		idx--;
+	}
+	return (Dwarf_Signed)idx < c->nsrc ? c->srcfiles[idx] : NULL;
+}
+
+static int read_members(struct ctx *c, Dwarf_Die die, struct dtype *t, int depth)
+{
+	Dwarf_Die ch = NULL, next;
+	int r = dwarf_child(die, &ch, &c->err);
+
+	if (r == DW_DLV_ERROR)
+		return fail(c, "reading members");
+	while (r == DW_DLV_OK) {
+		Dwarf_Half tag = 0;
+		struct dmember m = { 0 };
+		Dwarf_Off toff;
+		uint64_t v;
+		int has;
+
+		if (dwarf_tag(ch, &tag, &c->err) != DW_DLV_OK)
+			goto err;
+		if (tag == DW_TAG_member || tag == DW_TAG_formal_parameter) {
+			if (die_name(c, ch, &m.name))
+				goto err_quiet;
+			has = attr_ref(c, ch, DW_AT_type, &toff);
+			if (has < 0)
+				goto err_quiet;
+			m.type = has ? get_type(c, toff, depth + 1) : unknown(c, 0, "a member without a type");
+			if (!m.type)
+				goto err_quiet;
+			if (attr_udata(c, ch, DW_AT_data_member_location, &v) > 0)
+				m.offset = v;
+			else if (attr_udata(c, ch, DW_AT_data_bit_offset, &v) > 0)
+				m.offset = v / 8;
+			if (attr_udata(c, ch, DW_AT_bit_size, &v) > 0)
+				m.bit_size = v;
+			if (c->msg || VEC_PUSH(&t->members, m))
+				goto err_quiet;
+		} else if (tag == DW_TAG_unspecified_parameters) {
+			t->varargs = true;
+		} else if (tag == DW_TAG_enumerator) {
+			struct denumerator e = { 0 };
+
+			if (die_name(c, ch, &e.name) || attr_sdata(c, ch, DW_AT_const_value, &e.value, &e.is_unsigned) < 0)
+				goto err_quiet;
+			if (e.name && VEC_PUSH(&t->enumerators, e))
+				goto err_quiet;
+		}
+		r = dwarf_siblingof_b(c->dbg, ch, 1, &next, &c->err);
+		dwarf_dealloc_die(ch);
+		ch = next;
+		if (r == DW_DLV_ERROR)
+			return fail(c, "reading members");
+	}
+	return 0;
+err:
+	fail(c, "reading members");
+err_quiet:
+	dwarf_dealloc_die(ch);
+	return -1;
+}
+
+/* Arrays: one dtype per dimension, outermost first. */
+static int read_array(struct ctx *c, Dwarf_Die die, struct dtype *t, int depth)
+{
+	Dwarf_Die ch = NULL, next;
+	VEC(struct dtype *) dims = { 0 };
+	Dwarf_Off toff;
+	struct dtype *elem;
+	size_t i;
+	int r;
+
+	r = attr_ref(c, die, DW_AT_type, &toff);
+	if (r < 0)
+		return -1;
+	elem = r ? get_type(c, toff, depth + 1) : unknown(c, t->off, "an array without an element type");
+	if (!elem)
+		return -1;
+	r = dwarf_child(die, &ch, &c->err);
+	if (r == DW_DLV_ERROR)
+		return fail(c, "reading an array");
+	while (r == DW_DLV_OK) {
+		Dwarf_Half tag = 0;
+		struct dtype *d = VEC_GROW(&dims) ? NULL : dims.n ? new_type(c, DT_ARRAY, t->off) : t;
+		uint64_t v;
+
+		if (!d || dwarf_tag(ch, &tag, &c->err) != DW_DLV_OK) {
+			if (d)
+				fail(c, "reading an array");
+			dwarf_dealloc_die(ch);
+			VEC_FREE(&dims);
+			return -1;
+		}
+		if (tag == DW_TAG_subrange_type) {
+			if (attr_udata(c, ch, DW_AT_count, &v) > 0) {
+				d->count = v;
+				d->has_count = true;
+			} else if (attr_udata(c, ch, DW_AT_upper_bound, &v) > 0 && v != UINT64_MAX) {
+				d->count = v + 1;
+				d->has_count = true;
+			}
+			dims.v[dims.n++] = d;
+		}
+		r = dwarf_siblingof_b(c->dbg, ch, 1, &next, &c->err);
+		dwarf_dealloc_die(ch);
+		ch = next;
+		if (r == DW_DLV_ERROR) {
+			VEC_FREE(&dims);
+			return fail(c, "reading an array");
+		}
+	}
+	if (!dims.n)
+		dims.v = NULL;
+	for (i = dims.n; i-- > 0;) {
+		dims.v[i]->target = elem;
+		elem = dims.v[i];
+	}
+	if (!dims.n)
+		t->target = elem;
+	VEC_FREE(&dims);
+	return c->msg ? -1 : 0;
+}
+
+static int fill_type(struct ctx *c, Dwarf_Die die, Dwarf_Half tag, struct dtype *t, int depth)
+{
+	Dwarf_Off toff;
+	uint64_t v;
+	bool flag;
+	int r;
+
+	if (die_name(c, die, &t->name))
+		return -1;
+	if (attr_udata(c, die, DW_AT_byte_size, &v) > 0)
+		t->size = v;
+	if (c->msg)
+		return -1;
+	switch (tag) {
+	case DW_TAG_base_type:
+		t->kind = DT_BASE;
+		if (attr_udata(c, die, DW_AT_encoding, &v) > 0)
+			t->encoding = v;
+		if (!t->name)
+			return t->kind = DT_UNKNOWN, t->why = "a base type without a name", 0;
+		return c->msg ? -1 : 0;
+	case DW_TAG_structure_type:
+	case DW_TAG_union_type:
+	case DW_TAG_enumeration_type:
+		t->kind = tag == DW_TAG_structure_type ? DT_STRUCT : tag == DW_TAG_union_type ? DT_UNION : DT_ENUM;
+		if (attr_flag(c, die, DW_AT_declaration, &flag) < 0)
+			return -1;
+		t->declaration = flag;
+		t->decl_file = decl_file(c, die);
+		return flag ? 0 : read_members(c, die, t, depth);
+	case DW_TAG_array_type:
+		t->kind = DT_ARRAY;
+		if (attr_flag(c, die, DW_AT_GNU_vector, &flag) < 0)
+			return -1;
+		if (flag)
+			return t->kind = DT_UNKNOWN, t->why = "a vector type", 0;
+		return read_array(c, die, t, depth);
+	case DW_TAG_subroutine_type:
+	case DW_TAG_subprogram:
+		t->kind = DT_FUNC;
+		t->name = NULL;
+		if (attr_flag(c, die, DW_AT_prototyped, &flag) < 0)
+			return -1;
+		t->prototyped = flag;
+		r = attr_ref(c, die, DW_AT_type, &toff);
+		if (r < 0 || (r && !(t->target = get_type(c, toff, depth + 1))))
+			return -1;
+		return read_members(c, die, t, depth);
+	case DW_TAG_typedef:
+		t->kind = DT_TYPEDEF;
+		t->decl_file = decl_file(c, die);
+		if (!t->name)
+			return t->kind = DT_UNKNOWN, t->why = "a typedef without a name", 0;
+		break;
+	case DW_TAG_pointer_type: t->kind = DT_POINTER; break;
+	case DW_TAG_const_type: t->kind = DT_CONST; break;
+	case DW_TAG_volatile_type: t->kind = DT_VOLATILE; break;
+	case DW_TAG_restrict_type: t->kind = DT_RESTRICT; break;
+	case DW_TAG_atomic_type: t->kind = DT_ATOMIC; break;
+	case DW_TAG_unspecified_type:
+		/* `void` in some producers' eyes; otherwise nothing C has. */
+		if (t->name && !strcmp(t->name, "void"))
+			return t->kind = DT_VOID, 0;
+		return t->kind = DT_UNKNOWN, t->why = "an unspecified type", 0;
+	case DW_TAG_reference_type:
+	case DW_TAG_rvalue_reference_type:
+		return t->kind = DT_UNKNOWN, t->why = "a C++ reference", 0;
+	case DW_TAG_class_type:
+		return t->kind = DT_UNKNOWN, t->why = "a C++ class", 0;
+	case DW_TAG_ptr_to_member_type:
+		return t->kind = DT_UNKNOWN, t->why = "a C++ pointer to member", 0;
+	default:
+		return t->kind = DT_UNKNOWN, t->why = "a kind of type C cannot declare", 0;
+	}
+	/* Pointers, qualifiers and typedefs: one target, absent for void. */
+	r = attr_ref(c, die, DW_AT_type, &toff);
+	if (r < 0 || (r && !(t->target = get_type(c, toff, depth + 1))))
+		return -1;
+	if (t->kind == DT_POINTER && !t->size)
+		t->size = 8;
+	return 0;
+}
+
+static struct dtype *get_type(struct ctx *c, Dwarf_Off off, int depth)
+{
+	char key[24];
+	struct dtype *t;
+	Dwarf_Die die;
+	Dwarf_Half tag = 0;
+
+	snprintf(key, sizeof(key), "%llx", (unsigned long long)off);
+	t = strmap_get(c->p->types, key);
+	if (t)
+		return t;
+	if (depth > MAX_TYPE_DEPTH)
+		return unknown(c, off, "a type nested too deeply");
+	t = new_type(c, DT_UNKNOWN, off);
+	if (!t)
+		return NULL;
+	t->why = "an unreadable type";
+	/* In the map before its parts: types refer to themselves through pointers. */
+	{
+		char *k = xstrdup(key);
+
+		if (!k || VEC_PUSH(&c->p->strs, k)) {
+			free(k);
+			return NULL;
+		}
+		if (strmap_put(c->p->types, k, t))
+			return NULL;
+	}
+	if (offdie(c, off, &die))
+		return NULL;
+	if (dwarf_tag(die, &tag, &c->err) != DW_DLV_OK) {
+		fail(c, "reading a type");
+		dwarf_dealloc_die(die);
+		return NULL;
+	}
+	if (fill_type(c, die, tag, t, depth)) {
+		dwarf_dealloc_die(die);
+		return NULL;
+	}
+	dwarf_dealloc_die(die);
+	return t;
+}
+
+bool dtype_size(const struct dtype *t, uint64_t *size)
+{
+	uint64_t n;
+	int guard;
+
+	for (guard = 0; t && guard < MAX_TYPE_DEPTH; guard++) {
+		switch (t->kind) {
+		case DT_TYPEDEF: case DT_CONST: case DT_VOLATILE: case DT_RESTRICT: case DT_ATOMIC:
+			if (t->size) {
+				*size = t->size;
+				return true;
+			}
+			t = t->target;
+			continue;
+		case DT_ARRAY:
+			if (!t->has_count || !dtype_size(t->target, &n) || __builtin_mul_overflow(n, t->count, size))
+				return false;
+			return true;
+		case DT_BASE: case DT_STRUCT: case DT_UNION: case DT_ENUM: case DT_POINTER:
+			*size = t->size;
+			return t->size || t->kind == DT_STRUCT || t->kind == DT_UNION;
+		default:
+			return false;
+		}
+	}
+	return false;
+}
+
+const struct dtype *dtype_strip(const struct dtype *t)
+{
+	int guard;
+
+	for (guard = 0; t && guard < MAX_TYPE_DEPTH; guard++) {
+		if (t->kind != DT_TYPEDEF && t->kind != DT_CONST && t->kind != DT_VOLATILE &&
+		    t->kind != DT_RESTRICT && t->kind != DT_ATOMIC)
+			return t;
+		t = t->target;
+	}
+	return t;
+}
+
+/* ---- functions and variables ---- */
+
+static int read_object(struct ctx *c, Dwarf_Die die, Dwarf_Half tag)
+{
+	struct dobject o = { .cu = c->cu_name, .func = tag == DW_TAG_subprogram };
+	Dwarf_Off toff = 0, origin;
+	bool has_type, decl = false;
+	uint64_t v = 0;
+	int r;
+
+	if (attr_flag(c, die, DW_AT_declaration, &decl) < 0)
+		return -1;
+	if (decl)
+		return 0;
+	/* Out-of-line instances of inlined functions, and clones (.constprop,
+	 * .isra) that may take other arguments, name their function only through
+	 * DW_AT_abstract_origin: not a safe entry point to offer. */
+	r = attr_ref(c, die, DW_AT_abstract_origin, &origin);
+	if (r)
+		return r < 0 ? -1 : 0;
+	if (o.func) {
+		Dwarf_Addr lo = 0, hi = 0;
+		Dwarf_Half form = 0;
+		enum Dwarf_Form_Class cls = DW_FORM_CLASS_UNKNOWN;
+
+		r = dwarf_lowpc(die, &lo, &c->err);
+		if (r == DW_DLV_ERROR)
+			return fail(c, "reading a function's address");
+		if (r == DW_DLV_NO_ENTRY || !lo)
+			return 0;
+		r = dwarf_highpc_b(die, &hi, &form, &cls, &c->err);
+		if (r == DW_DLV_ERROR)
+			return fail(c, "reading a function's end");
+		if (r == DW_DLV_OK)
+			o.size = cls == DW_FORM_CLASS_CONSTANT ? hi : hi > lo ? hi - lo : 0;
+		o.addr = lo;
+	} else {
+		r = attr_addr_loc(c, die, &v);
+		if (r <= 0)
+			return r;
+		o.addr = v;
+	}
+	if (spec_info(c, die, &o.name, &o.external, &toff, &has_type))
+		return -1;
+	if (!o.name || !o.addr)
+		return 0;
+	if (o.func) {
+		Dwarf_Off off;
+
+		if (dwarf_dieoffset(die, &off, &c->err) != DW_DLV_OK)
+			return fail(c, "reading a function");
+		o.type = get_type(c, off, 0);
+	} else {
+		o.type = has_type ? get_type(c, toff, 0) : unknown(c, 0, "a variable without a type");
+		if (o.type && !dtype_size(o.type, &o.size))
+			o.size = 0;
+	}
+	if (!o.type)
+		return -1;
+	if (o.cu) {
+		const char *slash = strrchr(o.cu, '/');
+
+		o.file = slash ? slash + 1 : o.cu;
+	}
+	return VEC_PUSH(&c->di->objs, o);
+}
+
+static int read_cu(struct ctx *c, Dwarf_Die cu)
+{
+	Dwarf_Die ch = NULL, next;
+	int r;
+
+	if (die_name(c, cu, &c->cu_name))
+		return -1;
+	c->srcfiles = NULL;
+	c->nsrc = 0;
+	r = dwarf_srcfiles(cu, &c->srcfiles, &c->nsrc, &c->err);
+	if (r == DW_DLV_ERROR) {
+		/* Only types' declaring files are lost: system types get defined
+		 * rather than included. */
+		pr_warn(c->path, "compilation unit '%s': unreadable file names: %s", c->cu_name ? c->cu_name : "?",
+			dwarf_errmsg(c->err));
+		dwarf_dealloc(c->dbg, c->err, DW_DLA_ERROR);
+		c->err = NULL;
+		c->srcfiles = NULL;
+		c->nsrc = 0;
+	}
+	r = dwarf_child(cu, &ch, &c->err);
+	if (r == DW_DLV_ERROR)
+		return fail(c, "reading a compilation unit");
+	while (r == DW_DLV_OK) {
+		Dwarf_Half tag = 0;
+
+		if (dwarf_tag(ch, &tag, &c->err) != DW_DLV_OK) {
+			fail(c, "reading a compilation unit");
+			dwarf_dealloc_die(ch);
+			return -1;
+		}
+		if ((tag == DW_TAG_subprogram || tag == DW_TAG_variable) && read_object(c, ch, tag)) {
+			dwarf_dealloc_die(ch);
+			return -1;
+		}
+		r = dwarf_siblingof_b(c->dbg, ch, 1, &next, &c->err);
+		dwarf_dealloc_die(ch);
+		ch = next;
+		if (r == DW_DLV_ERROR)
+			return fail(c, "reading a compilation unit");
+	}
+	return 0;
+}
+
+static int read_all(struct ctx *c)
+{
+	for (;;) {
+		Dwarf_Unsigned next = 0;
+		Dwarf_Half ver = 0, cutype = 0;
+		Dwarf_Die cu = NULL;
+		int r = dwarf_next_cu_header_d(c->dbg, 1, NULL, &ver, NULL, NULL, NULL, NULL, NULL, NULL, &next,
+					       &cutype, &c->err);
+
+		if (r == DW_DLV_NO_ENTRY)
+			return 0;
+		if (r == DW_DLV_ERROR)
+			return fail(c, "reading a compilation unit header");
+		c->version = ver;
+		r = dwarf_siblingof_b(c->dbg, NULL, 1, &cu, &c->err);
+		if (r == DW_DLV_ERROR)
+			return fail(c, "reading a compilation unit");
+		if (r == DW_DLV_NO_ENTRY)
+			continue;
+		r = read_cu(c, cu);
+		dwarf_dealloc_die(cu);
+		if (r)
+			return -1;
+	}
+}
+
+/* ---- finding the debug info ---- */
+
+static int elf_build_id(Elf *elf, const unsigned char **id, size_t *len)
+{
+	Elf_Scn *scn = NULL;
+
+	*id = NULL;
+	*len = 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		GElf_Nhdr nh;
+		size_t off = 0, noff, doff;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf)
+			continue;
+		while ((off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+			    !memcmp((char *)d->d_buf + noff, "GNU", 4) && nh.n_descsz) {
+				*id = (const unsigned char *)d->d_buf + doff;
+				*len = nh.n_descsz;
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
+static char *hex(const unsigned char *b, size_t n)
+{
+	char *s = zalloc(2 * n + 1);
+	size_t i;
+
+	for (i = 0; s && i < n; i++)
+		sprintf(s + 2 * i, "%02x", b[i]);
+	return s;
+}
+
+static bool has_debug_info(Elf *elf)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS || !sh.sh_size)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")))
+			return true;
+	}
+	return false;
+}
+
+static int file_crc(int fd, uint32_t *crc)
+{
+	unsigned char buf[65536];
+	uLong c = crc32(0, NULL, 0);
+	off_t off = 0;
+	ssize_t n;
+
+	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
+		c = crc32(c, buf, n);
+		off += n;
+	}
+	*crc = c;
+	return n < 0 ? -1 : 0;
+}
+
+struct dbgfile {
+	char *path;
+	int fd;
+	Elf *elf;
+};
+
+static void dbgfile_close(struct dbgfile *f)
+{
+	if (f->elf)
+		elf_end(f->elf);
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->path);
+	f->elf = NULL;
+	f->fd = -1;
+	f->path = NULL;
+}
+
+/* Opens a candidate debug file and checks it belongs to the program:
+ * same build-id when both have one, and the CRC .gnu_debuglink records. */
+static bool try_debug_file(const struct image *img, const char *path, const uint32_t *want_crc,
+			   bool quiet_missing, struct dbgfile *out)
+{
+	const unsigned char *id, *fid;
+	size_t idlen, fidlen;
+	struct stat st;
+	GElf_Ehdr eh;
+
+	out->fd = -1;
+	out->elf = NULL;
+	out->path = NULL;
+	out->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (out->fd < 0) {
+		if (!quiet_missing || errno != ENOENT)
+			pr_warn(path, "cannot open debug file: %s", strerror(errno));
+		return false;
+	}
+	out->path = xstrdup(path);
+	if (fstat(out->fd, &st) || !S_ISREG(st.st_mode)) {
+		pr_warn(path, "debug file is not a regular file; ignored");
+		goto no;
+	}
+	out->elf = elf_begin(out->fd, ELF_C_READ_MMAP, NULL);
+	if (!out->elf || elf_kind(out->elf) != ELF_K_ELF || !gelf_getehdr(out->elf, &eh) ||
+	    gelf_getclass(out->elf) != ELFCLASS64 || eh.e_machine != EM_X86_64) {
+		pr_warn(path, "debug file is not a 64-bit x86-64 ELF file; ignored");
+		goto no;
+	}
+	if (want_crc) {
+		uint32_t crc;
+
+		if (file_crc(out->fd, &crc) || crc != *want_crc) {
+			pr_warn(path, "debug file's CRC 0x%08x does not match the 0x%08x that %s's .gnu_debuglink records; ignored",
+				crc, *want_crc, img->path);
+			goto no;
+		}
+	}
+	elf_build_id(img->elf, &id, &idlen);
+	elf_build_id(out->elf, &fid, &fidlen);
+	if (id && fid && (idlen != fidlen || memcmp(id, fid, idlen))) {
+		char *a = hex(id, idlen), *b = hex(fid, fidlen);
+
+		pr_warn(path, "debug file's build-id %s does not match %s's %s; ignored", b ? b : "?", img->path,
+			a ? a : "?");
+		free(a);
+		free(b);
+		goto no;
+	}
+	if (!has_debug_info(out->elf)) {
+		pr_warn(path, "debug file has no .debug_info; ignored");
+		goto no;
+	}
+	return true;
+no:
+	dbgfile_close(out);
+	return false;
+}
+
+static const char *debug_dir(void)
+{
+	const char *d = getenv("SURGEON_DEBUG_DIR");
+
+	return d && *d ? d : DEBUG_DIR_DEFAULT;
+}
+
+/* The .gnu_debuglink section: a file name, padding to 4, a CRC32. */
+static bool debuglink(const struct image *img, const char **name, uint32_t *crc)
+{
+	size_t i;
+
+	for (i = 1; i < img->shnum; i++) {
+		const struct section *s = &img->secs[i];
+		const char *d;
+		size_t len;
+
+		if (strcmp(s->name, ".gnu_debuglink") || s->sh.sh_type == SHT_NOBITS)
+			continue;
+		d = (const char *)img->data + s->sh.sh_offset;
+		len = strnlen(d, s->sh.sh_size);
+		if (!len || align_up(len + 1, 4) + 4 > s->sh.sh_size || memchr(d, '/', len)) {
+			pr_warn(img->path, "section [%zu] '.gnu_debuglink' is malformed; ignored", i);
+			return false;
+		}
+		*name = d;
+		memcpy(crc, d + align_up(len + 1, 4), 4);
+		return true;
+	}
+	return false;
+}
+
+/* Where the DWARF is, in gdb's order: --debug-file, the program itself,
+ * DEBUGDIR/.build-id/xx/yyyy.debug, then .gnu_debuglink beside the program,
+ * in .debug/ beside it, and under DEBUGDIR. */
+static bool find_debug(const struct image *img, struct dbgfile *f, bool *own)
+{
+	const unsigned char *id;
+	size_t idlen;
+	const char *name;
+	uint32_t crc;
+	char *dir, *slash, *path;
+	const char *where[3];
+	int i;
+	bool found = false;
+
+	*own = false;
+	if (image_debug_file && try_debug_file(img, image_debug_file, NULL, false, f))
+		return true;
+	if (has_debug_info(img->elf)) {
+		*own = true;
+		return true;
+	}
+	elf_build_id(img->elf, &id, &idlen);
+	if (id && idlen >= 2) {
+		char *h = hex(id, idlen);
+
+		path = h ? xasprintf("%s/.build-id/%.2s/%s.debug", debug_dir(), h, h + 2) : NULL;
+		found = path && try_debug_file(img, path, NULL, true, f);
+		free(path);
+		free(h);
+		if (found)
+			return true;
+	}
+	if (!debuglink(img, &name, &crc))
+		return false;
+	dir = xstrdup(img->path);
+	if (!dir)
+		return false;
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	where[0] = slash ? dir : ".";
+	where[1] = ".debug";
+	where[2] = debug_dir();
+	for (i = 0; i < 3 && !found; i++) {
+		if (i == 0)
+			path = xasprintf("%s/%s", where[0], name);
+		else if (i == 1)
+			path = xasprintf("%s/.debug/%s", where[0], name);
+		else
+			path = xasprintf("%s/%s/%s", where[2], where[0], name);
+		found = path && try_debug_file(img, path, &crc, true, f);
+		free(path);
+	}
+	free(dir);
+	return found;
+}
+
+/* ---- symbols ---- */
+
+static uint16_t section_of(const struct image *img, uint64_t addr)
+{
+	size_t i;
+
+	for (i = 1; i < img->shnum; i++) {
+		const GElf_Shdr *sh = &img->secs[i].sh;
+
+		if ((sh->sh_flags & SHF_ALLOC) && addr >= sh->sh_addr && addr - sh->sh_addr < sh->sh_size &&
+		    !(sh->sh_flags & SHF_TLS))
+			return i < SHN_LORESERVE ? i : SHN_ABS;
+	}
+	return SHN_ABS;
+}
+
+static bool loaded(const struct image *img, uint64_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < img->phnum; i++) {
+		const GElf_Phdr *ph = &img->phdrs[i];
+
+		if (ph->p_type == PT_LOAD && addr >= ph->p_vaddr && addr - ph->p_vaddr < ph->p_memsz)
+			return true;
+	}
+	return false;
+}
+
+/* Adds the names only DWARF knows, then rebuilds the by-name index, whose
+ * pointers into img->syms the additions may have moved. */
+static int merge_symbols(struct image *img, const struct dwarf_info *di)
+{
+	struct strmap *seen = strmap_new(img->syms.n + di->objs.n);
+	struct strmap *byname = NULL;
+	VEC(char *) keys = { 0 };
+	bool *chosen = NULL;
+	size_t i, nold = img->syms.n;
+	int err = -1;
+
+	chosen = zalloc(nold + 1);
+	if (!seen || !chosen)
+		goto out;
+	for (i = 0; i < nold; i++) {
+		const struct symbol *s = &img->syms.v[i];
+		char *k = xasprintf("%s@%llx", s->name, (unsigned long long)s->addr);
+
+		if (!k || VEC_PUSH(&keys, k) || strmap_put(seen, k, (void *)(i + 1))) {
+			free(k);
+			goto out;
+		}
+		chosen[i] = image_symbol(img, s->name) == s;
+	}
+	for (i = 0; i < di->objs.n; i++) {
+		const struct dobject *o = &di->objs.v[i];
+		struct symbol sym = {
+			.name = o->name, .addr = o->addr, .size = o->size,
+			.type = o->func ? STT_FUNC : STT_OBJECT,
+			.bind = o->external ? STB_GLOBAL : STB_LOCAL, .src = SYM_DWARF,
+		};
+		uintptr_t dup;
+		char *k;
+
+		if (!loaded(img, o->addr) || (o->external && image_symbol(img, o->name)))
+			continue;
+		k = xasprintf("%s@%llx", o->name, (unsigned long long)o->addr);
+		if (!k || VEC_PUSH(&keys, k)) {
+			free(k);
+			goto out;
+		}
+		if ((dup = (uintptr_t)strmap_get(seen, k))) {
+			struct symbol *s = dup <= nold ? &img->syms.v[dup - 1] : NULL;
+
+			/* strip -g drops STT_FILE: DWARF still knows a static's file. */
+			if (s && s->bind == STB_LOCAL && !s->file && !o->external)
+				s->file = o->file;
+			continue;
+		}
+		if (strmap_put(seen, k, (void *)(uintptr_t)-1))
+			goto out;
+		sym.file = o->external ? NULL : o->file;
+		sym.shndx = section_of(img, o->addr);
+		if (VEC_PUSH(&img->syms, sym))
+			goto out;
+		pr_info("%s: %s %s '%s' at 0x%llx from debug info", img->path, o->external ? "global" : "static",
+			o->func ? "function" : "variable", o->name, (unsigned long long)o->addr);
+	}
+	byname = strmap_new(img->syms.n);
+	if (!byname)
+		goto out;
+	for (i = 0; i < img->syms.n; i++) {
+		struct symbol *s = &img->syms.v[i];
+
+		if (i < nold ? !chosen[i] : s->bind == STB_LOCAL || strmap_get(byname, s->name))
+			continue;
+		if (strmap_put(byname, s->name, s))
+			goto out;
+	}
+	strmap_free(img->byname);
+	img->byname = byname;
+	byname = NULL;
+	err = 0;
+out:
+	for (i = 0; i < keys.n; i++)
+		free(keys.v[i]);
+	VEC_FREE(&keys);
+	strmap_free(seen);
+	strmap_free(byname);
+	free(chosen);
+	return err;
+}
+
+/* ---- the whole ---- */
+
+static void priv_free(struct dwpriv *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	if (p->dbg) {
+		Dwarf_Error e = NULL;
+
+		dwarf_finish(p->dbg, &e);
+	}
+	if (p->elf)
+		elf_end(p->elf);
+	if (p->fd >= 0)
+		close(p->fd);
+	for (i = 0; i < p->alltypes.n; i++) {
+		VEC_FREE(&p->alltypes.v[i]->members);
+		VEC_FREE(&p->alltypes.v[i]->enumerators);
+		free(p->alltypes.v[i]);
+	}
+	VEC_FREE(&p->alltypes);
+	for (i = 0; i < p->strs.n; i++)
+		free(p->strs.v[i]);
+	VEC_FREE(&p->strs);
+	VEC_FREE(&p->lines);
+	strmap_free(p->types);
+	free(p);
+}
+
+void dwarf_info_free(struct dwarf_info *di)
+{
+	if (!di)
+		return;
+	priv_free(di->priv);
+	VEC_FREE(&di->objs);
+	free(di->path);
+	free(di);
+}
+
+int image_load_dwarf(struct image *img)
+{
+	struct dbgfile f = { .fd = -1 };
+	struct dwarf_info *di = NULL;
+	struct dwpriv *p = NULL;
+	struct ctx c = { 0 };
+	bool own;
+	int r;
+
+	if (!img->elf || !find_debug(img, &f, &own)) {
+		pr_info("%s: no debug info", img->path);
+		return 0;
+	}
+	di = zalloc(sizeof(*di));
+	p = zalloc(sizeof(*p));
+	if (!di || !p)
+		goto oom;
+	di->priv = p;
+	p->fd = -1;
+	di->path = xstrdup(own ? img->path : f.path);
+	p->types = strmap_new(256);
+	if (!di->path || !p->types)
+		goto oom;
+	if (!own) {
+		p->elf = f.elf;
+		p->fd = f.fd;
+		f.elf = NULL;
+		f.fd = -1;
+	}
+	c.path = di->path;
+	c.di = di;
+	c.p = p;
+	r = dwarf_elf_init_b(own ? img->elf : p->elf, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &p->dbg, &c.err);
+	if (r != DW_DLV_OK) {
+		if (r == DW_DLV_ERROR)
+			fail(&c, "opening");
+		p->dbg = NULL;
+		if (c.msg)
+			goto bad;
+		goto none;
+	}
+	c.dbg = p->dbg;
+	if (read_all(&c))
+		goto bad;
+	if (merge_symbols(img, di))
+		goto oom;
+	pr_info("%s: debug info from %s: %zu functions and variables", img->path, di->path, di->objs.n);
+	dbgfile_close(&f);
+	img->dwarf = di;
+	return 0;
+bad:
+	if (c.msg)
+		pr_warn(di->path, "unusable debug info (%s); carrying on without it", c.msg);
+none:
+	free(c.msg);
+	dbgfile_close(&f);
+	dwarf_info_free(di);
+	return 0;
+oom:
+	free(c.msg);
+	dbgfile_close(&f);
+	dwarf_info_free(di);
+	return -1;
+}
+
+/* ---- lines ---- */
+
+static int line_cmp(const void *a, const void *b)
+{
+	const struct dline *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return (int)y->end - (int)x->end;	/* an end before a start at the same address */
+}
+
+static void load_lines(struct dwpriv *p)
+{
+	Dwarf_Error err = NULL;
+
+	p->lines_loaded = true;
+	for (;;) {
+		Dwarf_Unsigned next = 0, ver = 0;
+		Dwarf_Small count = 0;
+		Dwarf_Line_Context ctx = NULL;
+		Dwarf_Line *lines = NULL;
+		Dwarf_Signed n = 0, i;
+		Dwarf_Die cu = NULL;
+		int r = dwarf_next_cu_header_d(p->dbg, 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, &next,
+					       NULL, &err);
+
+		if (r != DW_DLV_OK)
+			break;
+		if (dwarf_siblingof_b(p->dbg, NULL, 1, &cu, &err) != DW_DLV_OK)
+			break;
+		r = dwarf_srclines_b(cu, &ver, &count, &ctx, &err);
+		dwarf_dealloc_die(cu);
+		if (r == DW_DLV_ERROR)
+			break;
+		if (r != DW_DLV_OK)
+			continue;
+		if (dwarf_srclines_from_linecontext(ctx, &lines, &n, &err) == DW_DLV_OK) {
+			for (i = 0; i < n; i++) {
+				Dwarf_Addr a = 0;
+				Dwarf_Unsigned ln = 0;
+				Dwarf_Bool end = 0;
+				char *src = NULL;
+				struct dline l;
+
+				if (dwarf_lineaddr(lines[i], &a, &err) != DW_DLV_OK ||
+				    dwarf_lineno(lines[i], &ln, &err) != DW_DLV_OK ||
+				    dwarf_lineendsequence(lines[i], &end, &err) != DW_DLV_OK)
+					break;
+				l = (struct dline){ .addr = a, .line = ln, .end = end };
+				if (!end && dwarf_linesrc(lines[i], &src, &err) == DW_DLV_OK) {
+					char *copy = xstrdup(src);
+
+					dwarf_dealloc(p->dbg, src, DW_DLA_STRING);
+					if (!copy || VEC_PUSH(&p->strs, copy)) {
+						free(copy);
+						break;
+					}
+					l.file = copy;
+				}
+				if (VEC_PUSH(&p->lines, l))
+					break;
+			}
+		}
+		dwarf_srclines_dealloc_b(ctx);
+		if (err)
+			break;
+	}
+	if (err)
+		dwarf_dealloc(p->dbg, err, DW_DLA_ERROR);
+	if (p->lines.n)
+		qsort(p->lines.v, p->lines.n, sizeof(*p->lines.v), line_cmp);
+}
+
+bool image_line_for_addr(const struct image *img, uint64_t addr, const char **file, unsigned *line)
+{
+	struct dwpriv *p;
+	size_t lo = 0, hi;
+
+	if (!img->dwarf || !(p = img->dwarf->priv) || !p->dbg)
+		return false;
+	if (!p->lines_loaded)
+		load_lines(p);
+	/* The last row at or below addr. */
+	hi = p->lines.n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (p->lines.v[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || p->lines.v[lo - 1].end || !p->lines.v[lo - 1].file)
+		return false;
+	*file = p->lines.v[lo - 1].file;
+	*line = p->lines.v[lo - 1].line;
+	return true;
+}

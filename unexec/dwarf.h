@@ -1,0 +1,94 @@
+/* The program's debug information, read with libdwarf: functions and
+ * variables with their addresses and C types, from the executable itself or
+ * from a separate debug file found as gdb finds it. Symbols only DWARF names
+ * (static functions of a stripped program) join img->syms as SYM_DWARF; the
+ * types feed `surgeon headers`. Unusable debug info is a warning, never an
+ * error: the image is complete without it. */
+#ifndef SURGEON_DWARF_H
+#define SURGEON_DWARF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "unexec/image.h"
+
+/* --debug-file: read debug info from this file instead of searching
+ * (its build-id must match the program's, or it is ignored with a warning). */
+extern const char *image_debug_file;
+
+/* A C type as DWARF describes it. Named types are not deduplicated across
+ * compilation units: each unit has its own `struct item`. */
+enum dtype_kind {
+	DT_VOID, DT_BASE, DT_STRUCT, DT_UNION, DT_ENUM, DT_TYPEDEF, DT_POINTER,
+	DT_CONST, DT_VOLATILE, DT_RESTRICT, DT_ATOMIC, DT_ARRAY, DT_FUNC,
+	DT_UNKNOWN,	/* something C cannot say here; `why` tells what */
+};
+
+struct dtype;
+
+struct dmember {
+	const char *name;	/* NULL: anonymous member, or unnamed parameter */
+	struct dtype *type;
+	uint64_t offset;	/* bytes from the start of the struct */
+	uint64_t bit_size;	/* > 0 for a bit-field */
+};
+
+struct denumerator {
+	const char *name;
+	int64_t value;
+	bool is_unsigned;
+};
+
+struct dtype {
+	enum dtype_kind kind;
+	const char *name;	/* NULL when anonymous */
+	uint64_t size;		/* DW_AT_byte_size; 0 when DWARF gives none */
+	struct dtype *target;	/* pointee, qualified type, typedef'd type, array element,
+				 * or function result; NULL means void */
+	uint64_t count;		/* array: number of elements, when has_count */
+	bool has_count;
+	bool declaration;	/* struct/union/enum declared but not defined */
+	bool prototyped, varargs;	/* DT_FUNC */
+	unsigned encoding;	/* DT_BASE: DW_ATE_* */
+	VEC(struct dmember) members;	/* struct/union members, function parameters */
+	VEC(struct denumerator) enumerators;
+	const char *decl_file;	/* where it is declared, as the line table names it */
+	const char *why;	/* DT_UNKNOWN */
+	uint64_t off;		/* DIE offset: a stable order */
+	int mark;		/* free for the users of the model */
+};
+
+/* A function or variable the program defines, as DWARF describes it. */
+struct dobject {
+	const char *name;
+	const char *cu;		/* the compilation unit's DW_AT_name */
+	const char *file;	/* its last path component: what STT_FILE says */
+	uint64_t addr, size;
+	bool func, external;
+	struct dtype *type;	/* a DT_FUNC for functions */
+};
+
+struct dwarf_info {
+	char *path;		/* the file the debug info came from */
+	VEC(struct dobject) objs;
+	void *priv;		/* libdwarf state, types and line table (dwarf.c) */
+};
+
+/* Reads the debug info (called from image_init after the symbol tables).
+ * Fills img->dwarf, or leaves it NULL with a warning when none is usable.
+ * Returns -1 only when out of memory. */
+int image_load_dwarf(struct image *img);
+void dwarf_info_free(struct dwarf_info *di);
+
+/* Source line of the instruction at `addr`, from the line table:
+ * *file is valid as long as the image. Returns false when unknown.
+ * For `surgeon disasm --lines`. */
+bool image_line_for_addr(const struct image *img, uint64_t addr, const char **file, unsigned *line);
+
+/* Size of a type in bytes, following typedefs, qualifiers and arrays;
+ * false when DWARF does not say. */
+bool dtype_size(const struct dtype *t, uint64_t *size);
+/* The type with typedefs and qualifiers stripped (NULL stays NULL: void). */
+const struct dtype *dtype_strip(const struct dtype *t);
+
+#endif

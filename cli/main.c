@@ -19,6 +19,10 @@ static const char usage_text[] =
 	"                                  at APP's addresses, and a GNU ld script\n"
 	"  relink APP.o [-T APP.ld] INPUT... -o OUT\n"
 	"                                  link a frozen object with new inputs\n"
+	"  verify ORIG NEW [--json]        prove every old loaded byte of ORIG is\n"
+	"                                  unchanged in NEW but for recorded edits\n"
+	"  info FILE [--json]              segments, symbols and surgery history\n"
+	"  disasm FILE [SYMBOL|ADDR[-END]] disassemble, with symbolized operands\n"
 	"\n"
 	"'surgeon COMMAND --help' describes each command's options.\n"
 	"Common options: -v (say what is done; list deliberate edits of old bytes),\n"
@@ -63,6 +67,9 @@ static const struct verb {
 	{ "add-lib", cmd_add_lib },
 	{ "unexec", cmd_unexec },
 	{ "relink", cmd_relink },
+	{ "disasm", cmd_disasm },
+	{ "info", cmd_info },
+	{ "verify", cmd_verify },
 };
 
 int main(int argc, char **argv)

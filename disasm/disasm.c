@@ -104,10 +104,17 @@ int disasm_one(struct disasm *d, const uint8_t *code, size_t size, uint64_t addr
 			out->mem_addr = addr + out->len + (uint64_t)op->mem.disp;
 			if (out->kind == INSN_CALL || out->kind == INSN_JMP)
 				out->mem_indirect = true;
+		} else if (op->type == X86_OP_MEM && op->mem.base != X86_REG_RIP && op->mem.disp &&
+			   op->mem.segment != X86_REG_FS && op->mem.segment != X86_REG_GS) {
+			out->has_disp = true;
+			out->disp = (uint64_t)op->mem.disp;
 		} else if (op->type == X86_OP_IMM &&
 			   (out->kind == INSN_CALL || out->kind == INSN_JMP || out->kind == INSN_JCC)) {
 			out->has_target = true;
 			out->target = (uint64_t)op->imm;
+		} else if (op->type == X86_OP_IMM) {
+			out->has_imm = true;
+			out->imm = (uint64_t)op->imm;
 		}
 	}
 	return 0;

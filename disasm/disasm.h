@@ -28,6 +28,10 @@ struct insn {
 	bool rip_mem;		/* has a RIP-relative memory operand at mem_addr */
 	uint64_t mem_addr;
 	bool mem_indirect;	/* the branch goes through memory (jmp [mem]) */
+	bool has_imm;		/* an immediate operand that is not a branch target */
+	uint64_t imm;
+	bool has_disp;		/* a non-RIP memory operand's displacement, maybe an address */
+	uint64_t disp;		/* (jmp [rax*8 + 0x402010]; mov eax, [0x404028]) */
 	char mnemonic[32];
 	char operands[160];
 };

@@ -115,6 +115,9 @@ static void print_insn(struct dis *ds, const struct insn *in, bool bad)
 	} else if (in->operands[0]) {
 		pos += snprintf(line + pos, len - pos, " %s", in->operands);
 	}
+	if (in->undecoded)
+		pos += snprintf(line + pos, len - pos, "  # (%s instruction capstone cannot decode)",
+				in->bytes[0] == 0x62 ? "EVEX" : "VEX");
 	if (in->rip_mem)
 		pos = comment(ds, line, pos, len, in->mem_addr, &first);
 	if (in->has_imm)

@@ -78,6 +78,200 @@ static enum insn_kind kind_of(const cs_insn *ci)
 	return INSN_OTHER;
 }
 
+/* Length decoding for what capstone 4 rejects but objdump decodes (AVX-512
+ * mask moves and some EVEX forms, CET's rdssp/incssp, newer 0F opcodes): the
+ * encoding alone gives the length, so the listing keeps objdump's boundaries.
+ * 0 when the bytes are not an instruction we can measure. */
+
+/* One-byte opcodes: bit 0 ModRM, bits 1-3 immediate: 1 imm8, 2 imm16/32 (66),
+ * 3 imm16, 4 imm16+imm8, 5 moffs, 6 imm32/64 (REX.W), 7 invalid. */
+#define M 1
+#define I8 (1 << 1)
+#define IZ (2 << 1)
+#define I16 (3 << 1)
+#define I16_8 (4 << 1)
+#define MOFFS (5 << 1)
+#define IV (6 << 1)
+#define BAD (7 << 1)
+static const uint8_t op1[256] = {
+	/* 00 */ M, M, M, M, I8, IZ, BAD, BAD, M, M, M, M, I8, IZ, BAD, 0,
+	/* 10 */ M, M, M, M, I8, IZ, BAD, BAD, M, M, M, M, I8, IZ, BAD, BAD,
+	/* 20 */ M, M, M, M, I8, IZ, 0, BAD, M, M, M, M, I8, IZ, 0, BAD,
+	/* 30 */ M, M, M, M, I8, IZ, 0, BAD, M, M, M, M, I8, IZ, 0, BAD,
+	/* 40 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 50 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 60 */ BAD, BAD, BAD, M, 0, 0, 0, 0, IZ, M | IZ, I8, M | I8, 0, 0, 0, 0,
+	/* 70 */ I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8,
+	/* 80 */ M | I8, M | IZ, BAD, M | I8, M, M, M, M, M, M, M, M, M, M, M, M,
+	/* 90 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, BAD, 0, 0, 0, 0, 0,
+	/* a0 */ MOFFS, MOFFS, MOFFS, MOFFS, 0, 0, 0, 0, I8, IZ, 0, 0, 0, 0, 0, 0,
+	/* b0 */ I8, I8, I8, I8, I8, I8, I8, I8, IV, IV, IV, IV, IV, IV, IV, IV,
+	/* c0 */ M | I8, M | I8, I16, 0, BAD, BAD, M | I8, M | IZ, I16_8, 0, I16, 0, 0, I8, BAD, 0,
+	/* d0 */ M, M, M, M, BAD, BAD, BAD, 0, M, M, M, M, M, M, M, M,
+	/* e0 */ I8, I8, I8, I8, I8, I8, I8, I8, IZ, IZ, BAD, I8, 0, 0, 0, 0,
+	/* f0 */ 0, 0, 0, 0, 0, 0, M, M, 0, 0, 0, 0, 0, 0, M, M,
+};
+#undef I16
+#undef I16_8
+#undef MOFFS
+#undef IV
+#undef IZ
+#undef I8
+
+/* Two-byte (0F) opcodes without ModRM, and those with an imm8. */
+static bool op2_no_modrm(uint8_t op)
+{
+	return (op >= 0x05 && op <= 0x09) || op == 0x0b || op == 0x0e || (op >= 0x30 && op <= 0x37) ||
+	       op == 0x77 || (op >= 0x80 && op <= 0x8f) || (op >= 0xa0 && op <= 0xa2) || op == 0xa8 ||
+	       op == 0xa9 || op == 0xaa || (op >= 0xc8 && op <= 0xcf);
+}
+
+static bool op2_imm8(uint8_t op)
+{
+	return (op >= 0x70 && op <= 0x73) || op == 0xa4 || op == 0xac || op == 0xba || (op >= 0xc2 && op <= 0xc6) ||
+	       op == 0x0f;
+}
+
+/* ModRM, SIB and displacement starting at c[p]; returns the new position or 0. */
+static size_t modrm_len(const uint8_t *c, size_t size, size_t p)
+{
+	unsigned mod, rm;
+
+	if (p >= size)
+		return 0;
+	mod = c[p] >> 6;
+	rm = c[p] & 7;
+	p++;
+	if (mod == 3)
+		return p;
+	if (rm == 4) {
+		if (p >= size)
+			return 0;
+		if (mod == 0 && (c[p] & 7) == 5)
+			p += 4;
+		p++;
+	}
+	if (mod == 1)
+		p += 1;
+	else if (mod == 2 || (mod == 0 && rm == 5))
+		p += 4;
+	return p;
+}
+
+static size_t vex_length(const uint8_t *c, size_t size, size_t p)
+{
+	size_t map, op;
+
+	if (p + 2 > size)
+		return 0;
+	switch (c[p]) {
+	case 0xc5:
+		map = 1;
+		p += 2;
+		break;
+	case 0xc4:
+		if (p + 3 > size)
+			return 0;
+		map = c[p + 1] & 0x1f;
+		p += 3;
+		break;
+	default:	/* 0x62, EVEX */
+		if (p + 4 > size || (c[p + 1] & 0x08) || !(c[p + 2] & 0x04))
+			return 0;
+		map = c[p + 1] & 0x07;
+		p += 4;
+		break;
+	}
+	if (!map || map == 4 || map > 6 || p >= size)
+		return 0;
+	op = c[p++];
+	if (map == 1 && op == 0x77)	/* vzeroupper, vzeroall */
+		return p;
+	p = modrm_len(c, size, p);
+	if (p && (map == 3 || (map == 1 && ((op >= 0x70 && op <= 0x73) || (op >= 0xc2 && op <= 0xc6)))))
+		p++;
+	return p;
+}
+
+static size_t insn_length(const uint8_t *c, size_t size)
+{
+	bool opsize = false, addrsize = false, rexw = false;
+	size_t p = 0, imm = 0;
+	uint8_t op, f;
+
+	for (; p < size && p < 14; p++) {
+		if (c[p] == 0x66)
+			opsize = true;
+		else if (c[p] == 0x67)
+			addrsize = true;
+		else if (c[p] != 0xf0 && c[p] != 0xf2 && c[p] != 0xf3 && c[p] != 0x2e && c[p] != 0x36 &&
+			 c[p] != 0x3e && c[p] != 0x26 && c[p] != 0x64 && c[p] != 0x65)
+			break;
+	}
+	if (p < size && (c[p] & 0xf0) == 0x40) {
+		rexw = c[p] & 8;
+		p++;
+	}
+	if (p >= size)
+		return 0;
+	op = c[p];
+	if (op == 0xc4 || op == 0xc5 || op == 0x62)
+		p = vex_length(c, size, p);
+	else if (op != 0x0f) {
+		size_t modrm = ++p;
+
+		f = op1[op];
+		if ((f & BAD) == BAD)
+			return 0;
+		if ((f & M) && !(p = modrm_len(c, size, p)))
+			return 0;
+		switch (f >> 1) {
+		case 1: imm = 1; break;
+		case 2: imm = opsize ? 2 : 4; break;
+		case 3: imm = 2; break;
+		case 4: imm = 3; break;
+		case 5: imm = addrsize ? 4 : 8; break;
+		case 6: imm = rexw ? 8 : opsize ? 2 : 4; break;
+		}
+		/* test r/m, imm in groups 3 (f6, f7 /0 and /1) */
+		if ((op == 0xf6 || op == 0xf7) && !((c[modrm] >> 3) & 6))
+			imm = op == 0xf6 ? 1 : opsize ? 2 : 4;
+		p += imm;
+	} else {
+		if (++p >= size)
+			return 0;
+		op = c[p++];
+		if (op == 0x38 || op == 0x3a) {
+			if (!(p = modrm_len(c, size, p + 1)))
+				return 0;
+			p += op == 0x3a;
+		} else if (op2_no_modrm(op)) {
+			p += op >= 0x80 && op <= 0x8f ? 4 : 0;
+		} else {
+			if (!(p = modrm_len(c, size, p)))
+				return 0;
+			p += op2_imm8(op);
+		}
+	}
+	return p && p <= size && p <= 15 ? p : 0;
+}
+
+static int undecoded(const uint8_t *code, size_t size, uint64_t addr, struct insn *out)
+{
+	size_t len = insn_length(code, size), pos = 0;
+
+	if (!len)
+		return -1;
+	out->addr = addr;
+	out->len = len;
+	out->undecoded = true;
+	memcpy(out->bytes, code, len);
+	strcpy(out->mnemonic, ".byte");
+	for (size_t i = 0; i < len; i++)
+		pos += snprintf(out->operands + pos, sizeof(out->operands) - pos, "%s0x%02x", i ? ", " : "", code[i]);
+	return 0;
+}
+
 int disasm_one(struct disasm *d, const uint8_t *code, size_t size, uint64_t addr, struct insn *out)
 {
 	const uint8_t *p = code;
@@ -88,7 +282,7 @@ int disasm_one(struct disasm *d, const uint8_t *code, size_t size, uint64_t addr
 
 	memset(out, 0, sizeof(*out));
 	if (!cs_disasm_iter(d->cs, &p, &n, &a, d->ci))
-		return -1;
+		return undecoded(code, size, addr, out);
 	out->addr = addr;
 	out->len = d->ci->size;
 	memcpy(out->bytes, d->ci->bytes, out->len);

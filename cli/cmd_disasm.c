@@ -141,10 +141,32 @@ static void print_heading(struct dis *ds, uint64_t addr)
 	printf("\n%016" PRIx64 " <%s>:\n", addr, name);
 }
 
-/* Decodes [start, end), restarting at every symbol, objdump's way. */
+/* Bytes of a data object that sits in code, 16 to a line as objdump shows them. */
+static void print_data(struct dis *ds, uint64_t addr, const unsigned char *p, uint64_t n)
+{
+	char line[256];
+	size_t pos;
+
+	if (ds->xrefs)
+		return;
+	pos = snprintf(line, sizeof(line), "%8" PRIx64 ":\t.byte ", addr);
+	for (uint64_t i = 0; i < n; i++)
+		pos += snprintf(line + pos, sizeof(line) - pos, "%s0x%02x", i ? ", " : "", p[i]);
+	line[pos++] = '\n';
+	fwrite(line, 1, pos, stdout);
+}
+
+static bool is_data(const struct symbol *s)
+{
+	return s && (s->type == STT_OBJECT || s->type == STT_TLS);
+}
+
+/* Decodes [start, end), restarting at every symbol, objdump's way; the bytes
+ * of a data object (STT_OBJECT) in code are shown as data, not decoded. */
 static void disasm_span(struct dis *ds, const struct span *sp)
 {
 	uint64_t addr = sp->start, lim = 0;
+	bool data = is_data(symindex_lookup(ds->ix, addr, NULL));
 	struct insn in;
 
 	if (sp->secname && !ds->xrefs)
@@ -154,11 +176,20 @@ static void disasm_span(struct dis *ds, const struct span *sp)
 		bool bad;
 
 		if (addr >= lim) {
-			if (lim && addr == lim)
+			if (lim && addr == lim) {
 				print_heading(ds, addr);
+				data = is_data(symindex_exact(ds->ix, addr));
+			}
 			lim = symindex_next(ds->ix, addr);
 			if (lim > sp->end)
 				lim = sp->end;
+		}
+		if (data) {
+			uint64_t n = lim - addr < 16 ? lim - addr : 16;
+
+			print_data(ds, addr, sp->bytes + (addr - sp->start), n);
+			addr += n;
+			continue;
 		}
 		bad = disasm_one(ds->d, sp->bytes + (addr - sp->start), lim - addr, addr, &in) != 0;
 		if (bad) {

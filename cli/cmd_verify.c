@@ -48,21 +48,19 @@ static void addr_name(const struct image *img, const struct symindex *ix, uint64
 }
 
 /* The surgeries NEW's history adds to ORIG's; their edits are the allowed ones. */
-static int allowed_edits(const struct image *orig, const struct surgery_history *nh, size_t *first,
+static int allowed_edits(int ofd, const char *orig_path, const struct surgery_history *nh, size_t *first,
 			 edit_vec *edits, const char *new_path)
 {
 	struct surgery_history oh = { 0 };
-	const unsigned char *data;
-	size_t size, i, j;
+	size_t i, j;
 	int err;
 
-	err = note_find(orig, &data, &size);
-	err = err ?: note_parse(data, size, &oh, orig->path);
+	err = note_read_fd(ofd, orig_path, &oh);
 	if (err)
 		goto out;
 	if (oh.recs.n > nh->recs.n) {
 		err = pr_err(new_path, "records %zu surger%s but %s records %zu: it was not made from it",
-			     nh->recs.n, nh->recs.n == 1 ? "y" : "ies", orig->path, oh.recs.n);
+			     nh->recs.n, nh->recs.n == 1 ? "y" : "ies", orig_path, oh.recs.n);
 		goto out;
 	}
 	for (i = 0; i < oh.recs.n; i++) {
@@ -71,7 +69,7 @@ static int allowed_edits(const struct image *orig, const struct surgery_history 
 		if (strcmp(a->verb, b->verb) || a->inputs.n != b->inputs.n ||
 		    (a->inputs.n && memcmp(a->inputs.v[0].sha256, b->inputs.v[0].sha256, SHA256_LEN))) {
 			err = pr_err(new_path, "surgery %zu differs from %s's: it was not made from it",
-				     i + 1, orig->path);
+				     i + 1, orig_path);
 			goto out;
 		}
 	}
@@ -87,7 +85,7 @@ out:
 	return err;
 }
 
-static void print_json(const struct image *orig, const char *new_path, const struct surgery_history *nh,
+static void print_json(const char *orig_path, const struct image *orig, const char *new_path, const struct surgery_history *nh,
 		       size_t first, const edit_vec *edits, const struct verify_report *r,
 		       const struct verify_detail *d, const struct symindex *ix)
 {
@@ -95,7 +93,7 @@ static void print_json(const struct image *orig, const char *new_path, const str
 	size_t i;
 
 	printf("{\n  \"orig\": ");
-	json_str(stdout, orig->path);
+	json_str(stdout, orig_path);
 	printf(",\n  \"new\": ");
 	json_str(stdout, new_path);
 	printf(",\n  \"proved\": %s,\n  \"segments\": %" PRIu64 ",\n  \"compared\": %" PRIu64
@@ -104,8 +102,11 @@ static void print_json(const struct image *orig, const char *new_path, const str
 	       r->bad ? "false" : "true", d->segments, r->compared, r->differing, d->bad_bytes,
 	       nh->recs.n, nh->recs.n - first);
 	for (i = 0; i < edits->n; i++) {
-		printf("%s\n    {\"addr\": %" PRIu64 ", \"size\": %" PRIu64 ", \"changed\": %" PRIu64 ", \"reason\": ",
+		addr_name(orig, ix, edits->v[i].addr, where, sizeof(where));
+		printf("%s\n    {\"addr\": %" PRIu64 ", \"size\": %" PRIu64 ", \"changed\": %" PRIu64 ", \"symbol\": ",
 		       i ? "," : "", edits->v[i].addr, edits->v[i].size, d->edit_bytes ? d->edit_bytes[i] : 0);
+		json_str(stdout, where);
+		printf(", \"reason\": ");
 		json_str(stdout, edits->v[i].reason);
 		printf("}");
 	}
@@ -120,7 +121,7 @@ static void print_json(const struct image *orig, const char *new_path, const str
 	printf("%s]\n}\n", d->bad.n ? "\n  " : "");
 }
 
-static void print_text(const struct image *orig, const char *new_path, const struct surgery_history *nh,
+static void print_text(const char *orig_path, const struct image *orig, const char *new_path, const struct surgery_history *nh,
 		       size_t first, const edit_vec *edits, const struct verify_report *r,
 		       const struct verify_detail *d, const struct symindex *ix)
 {
@@ -142,12 +143,12 @@ static void print_text(const struct image *orig, const char *new_path, const str
 	}
 	if (r->bad)
 		printf("NOT PROVED: %" PRIu64 " changed byte%s in %" PRIu64 " range%s of %s's loaded image are not explained by the %zu recorded edit%s\n",
-		       d->bad_bytes, d->bad_bytes == 1 ? "" : "s", d->nbad, d->nbad == 1 ? "" : "s", orig->path,
+		       d->bad_bytes, d->bad_bytes == 1 ? "" : "s", d->nbad, d->nbad == 1 ? "" : "s", orig_path,
 		       edits->n, edits->n == 1 ? "" : "s");
 	else
 		printf("proved: the %" PRIu64 " bytes %s loads (%" PRIu64 " segment%s) are at their addresses in %s; %" PRIu64
 		       " byte%s changed, all by the %zu recorded edit%s of %zu surger%s\n",
-		       r->compared, orig->path, d->segments, d->segments == 1 ? "" : "s", new_path, r->differing,
+		       r->compared, orig_path, d->segments, d->segments == 1 ? "" : "s", new_path, r->differing,
 		       r->differing == 1 ? "" : "s", edits->n, edits->n == 1 ? "" : "s", nh->recs.n - first,
 		       nh->recs.n - first == 1 ? "y" : "ies");
 }
@@ -160,10 +161,10 @@ int cmd_verify(int argc, char **argv)
 	struct symindex *ix = NULL;
 	struct image *orig = NULL;
 	edit_vec edits = { 0 };
-	const char *new_path;
+	const char *orig_path, *new_path;
 	bool json = false;
 	size_t first = 0;
-	int opt, fd = -1, rc = EXIT_FAIL;
+	int opt, ofd = -1, fd = -1, rc = EXIT_FAIL;
 
 	optind = 1;
 	opterr = 0;
@@ -179,25 +180,37 @@ int cmd_verify(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return usage_error("verify takes two files: surgeon verify ORIG NEW [--json]");
+	orig_path = argv[optind];
 	new_path = argv[optind + 1];
 
-	if (image_open(&orig, argv[optind]))
+	ofd = open(orig_path, O_RDONLY | O_CLOEXEC);
+	if (ofd < 0) {
+		pr_err(orig_path, "%m");
 		goto out;
+	}
 	fd = open(new_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		pr_err(new_path, "%m");
 		goto out;
 	}
-	/* The allowed edits, then the comparison, then the names for the report. */
-	if (note_read_fd(fd, new_path, &nh) || allowed_edits(orig, &nh, &first, &edits, new_path) ||
-	    verify_detail(orig, fd, new_path, &edits, &r, &d) || symindex_new(&ix, orig))
+	/* The allowed edits, then the comparison: program headers and bytes only. */
+	if (note_read_fd(fd, new_path, &nh) || allowed_edits(ofd, orig_path, &nh, &first, &edits, new_path) ||
+	    verify_files(ofd, orig_path, fd, new_path, &edits, &r, &d))
 		goto out;
+	/* Names, only when there is something to name: reading the symbols of a
+	 * large program costs more than comparing it. */
+	if (d.bad.n || (edits.n && (verbose || json))) {
+		if (image_open(&orig, orig_path) || symindex_new(&ix, orig))
+			goto out;
+	}
 	if (json)
-		print_json(orig, new_path, &nh, first, &edits, &r, &d, ix);
+		print_json(orig_path, orig, new_path, &nh, first, &edits, &r, &d, ix);
 	else
-		print_text(orig, new_path, &nh, first, &edits, &r, &d, ix);
+		print_text(orig_path, orig, new_path, &nh, first, &edits, &r, &d, ix);
 	rc = r.bad ? EXIT_FAIL : EXIT_OK;
 out:
+	if (ofd >= 0)
+		close(ofd);
 	if (fd >= 0)
 		close(fd);
 	symindex_free(ix);

@@ -83,42 +83,13 @@ static enum insn_kind kind_of(const cs_insn *ci)
  * encoding alone gives the length, so the listing keeps objdump's boundaries.
  * 0 when the bytes are not an instruction we can measure. */
 
-/* One-byte opcodes: bit 0 ModRM, bits 1-3 immediate: 1 imm8, 2 imm16/32 (66),
- * 3 imm16, 4 imm16+imm8, 5 moffs, 6 imm32/64 (REX.W), 7 invalid. */
-#define M 1
-#define I8 (1 << 1)
-#define IZ (2 << 1)
-#define I16 (3 << 1)
-#define I16_8 (4 << 1)
-#define MOFFS (5 << 1)
-#define IV (6 << 1)
-#define BAD (7 << 1)
-static const uint8_t op1[256] = {
-	/* 00 */ M, M, M, M, I8, IZ, BAD, BAD, M, M, M, M, I8, IZ, BAD, 0,
-	/* 10 */ M, M, M, M, I8, IZ, BAD, BAD, M, M, M, M, I8, IZ, BAD, BAD,
-	/* 20 */ M, M, M, M, I8, IZ, 0, BAD, M, M, M, M, I8, IZ, 0, BAD,
-	/* 30 */ M, M, M, M, I8, IZ, 0, BAD, M, M, M, M, I8, IZ, 0, BAD,
-	/* 40 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 50 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 60 */ BAD, BAD, BAD, M, 0, 0, 0, 0, IZ, M | IZ, I8, M | I8, 0, 0, 0, 0,
-	/* 70 */ I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8,
-	/* 80 */ M | I8, M | IZ, BAD, M | I8, M, M, M, M, M, M, M, M, M, M, M, M,
-	/* 90 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, BAD, 0, 0, 0, 0, 0,
-	/* a0 */ MOFFS, MOFFS, MOFFS, MOFFS, 0, 0, 0, 0, I8, IZ, 0, 0, 0, 0, 0, 0,
-	/* b0 */ I8, I8, I8, I8, I8, I8, I8, I8, IV, IV, IV, IV, IV, IV, IV, IV,
-	/* c0 */ M | I8, M | I8, I16, 0, BAD, BAD, M | I8, M | IZ, I16_8, 0, I16, 0, 0, I8, BAD, 0,
-	/* d0 */ M, M, M, M, BAD, BAD, BAD, 0, M, M, M, M, M, M, M, M,
-	/* e0 */ I8, I8, I8, I8, I8, I8, I8, I8, IZ, IZ, BAD, I8, 0, 0, 0, 0,
-	/* f0 */ 0, 0, 0, 0, 0, 0, M, M, 0, 0, 0, 0, 0, 0, M, M,
-};
-#undef I16
-#undef I16_8
-#undef MOFFS
-#undef IV
-#undef IZ
-#undef I8
+/* Two-byte (0F) opcodes that do not exist, have no ModRM, or have an imm8. */
+static bool op2_invalid(uint8_t op)
+{
+	return op == 0x04 || op == 0x0a || op == 0x0c || (op >= 0x24 && op <= 0x27) || op == 0x36 ||
+	       op == 0x39 || (op >= 0x3b && op <= 0x3f) || op == 0x7a || op == 0x7b || op == 0xa6 || op == 0xa7;
+}
 
-/* Two-byte (0F) opcodes without ModRM, and those with an imm8. */
 static bool op2_no_modrm(uint8_t op)
 {
 	return (op >= 0x05 && op <= 0x09) || op == 0x0b || op == 0x0e || (op >= 0x30 && op <= 0x37) ||
@@ -195,52 +166,28 @@ static size_t vex_length(const uint8_t *c, size_t size, size_t p)
 
 static size_t insn_length(const uint8_t *c, size_t size)
 {
-	bool opsize = false, addrsize = false, rexw = false;
-	size_t p = 0, imm = 0;
-	uint8_t op, f;
+	size_t p = 0;
+	uint8_t op;
 
-	for (; p < size && p < 14; p++) {
-		if (c[p] == 0x66)
-			opsize = true;
-		else if (c[p] == 0x67)
-			addrsize = true;
-		else if (c[p] != 0xf0 && c[p] != 0xf2 && c[p] != 0xf3 && c[p] != 0x2e && c[p] != 0x36 &&
-			 c[p] != 0x3e && c[p] != 0x26 && c[p] != 0x64 && c[p] != 0x65)
-			break;
-	}
-	if (p < size && (c[p] & 0xf0) == 0x40) {
-		rexw = c[p] & 8;
+	while (p < size && p < 14 && memchr("\x66\x67\xf0\xf2\xf3\x2e\x36\x3e\x26\x64\x65", c[p], 11))
 		p++;
-	}
+	if (p < size && (c[p] & 0xf0) == 0x40)
+		p++;
 	if (p >= size)
 		return 0;
 	op = c[p];
-	if (op == 0xc4 || op == 0xc5 || op == 0x62)
+	if (op == 0xc4 || op == 0xc5 || op == 0x62) {
 		p = vex_length(c, size, p);
-	else if (op != 0x0f) {
-		size_t modrm = ++p;
-
-		f = op1[op];
-		if ((f & BAD) == BAD)
-			return 0;
-		if ((f & M) && !(p = modrm_len(c, size, p)))
-			return 0;
-		switch (f >> 1) {
-		case 1: imm = 1; break;
-		case 2: imm = opsize ? 2 : 4; break;
-		case 3: imm = 2; break;
-		case 4: imm = 3; break;
-		case 5: imm = addrsize ? 4 : 8; break;
-		case 6: imm = rexw ? 8 : opsize ? 2 : 4; break;
-		}
-		/* test r/m, imm in groups 3 (f6, f7 /0 and /1) */
-		if ((op == 0xf6 || op == 0xf7) && !((c[modrm] >> 3) & 6))
-			imm = op == 0xf6 ? 1 : opsize ? 2 : 4;
-		p += imm;
+	} else if (op != 0x0f) {
+		/* Capstone knows every one-byte opcode: what it rejects, objdump
+		 * calls (bad) too, and both step one byte. */
+		return 0;
 	} else {
 		if (++p >= size)
 			return 0;
 		op = c[p++];
+		if (op2_invalid(op))
+			return 0;
 		if (op == 0x38 || op == 0x3a) {
 			if (!(p = modrm_len(c, size, p + 1)))
 				return 0;

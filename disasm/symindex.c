@@ -32,16 +32,21 @@ static int pref(const struct symbol *s)
 	return r;
 }
 
-static int cmp_sym(const void *a, const void *b)
+struct key {
+	uint64_t addr;
+	uint32_t pref, idx;
+};
+
+static int cmp_key(const void *a, const void *b)
 {
-	const struct symbol *x = *(const struct symbol *const *)a, *y = *(const struct symbol *const *)b;
+	const struct key *x = a, *y = b;
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	if (pref(x) != pref(y))
-		return pref(x) > pref(y) ? -1 : 1;
-	/* Stable among equals: by name, so output does not depend on qsort. */
-	return strcmp(x->name, y->name);
+	if (x->pref != y->pref)
+		return x->pref > y->pref ? -1 : 1;
+	/* Among equals, the first in the file: output does not depend on qsort. */
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 static int cmp_reg(const void *a, const void *b)
@@ -63,6 +68,7 @@ static bool usable(const struct image *img, const struct symbol *s)
 int symindex_new(struct symindex **out, const struct image *img)
 {
 	struct symindex *ix = zalloc(sizeof(*ix));
+	struct key *keys;
 	size_t i, n = 0;
 
 	*out = NULL;
@@ -97,14 +103,18 @@ int symindex_new(struct symindex **out, const struct image *img)
 	}
 	ix->nregs = n;
 
+	keys = xrealloc_array(NULL, img->syms.n + 1, sizeof(*keys));
+	if (!keys)
+		goto err;
 	for (i = 0, n = 0; i < img->syms.n; i++)
 		if (usable(img, &img->syms.v[i]))
-			ix->syms[n++] = &img->syms.v[i];
-	qsort(ix->syms, n, sizeof(*ix->syms), cmp_sym);
+			keys[n++] = (struct key){ img->syms.v[i].addr, pref(&img->syms.v[i]), i };
+	qsort(keys, n, sizeof(*keys), cmp_key);
 	ix->n = 0;
 	for (i = 0; i < n; i++)
-		if (!ix->n || ix->syms[ix->n - 1]->addr != ix->syms[i]->addr)
-			ix->syms[ix->n++] = ix->syms[i];
+		if (!ix->n || ix->syms[ix->n - 1]->addr != keys[i].addr)
+			ix->syms[ix->n++] = &img->syms.v[keys[i].idx];
+	free(keys);
 	*out = ix;
 	return 0;
 err:

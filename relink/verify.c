@@ -6,19 +6,20 @@
 #include "relink/verify.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define CHUNK (256u << 10)
 
-struct newimg {
+struct loadmap {
 	GElf_Phdr *ph;
 	size_t n;
 	uint64_t size;
 };
 
-static int read_new(int fd, const char *path, struct newimg *ni)
+static int loadmap_read(int fd, const char *path, struct loadmap *ni)
 {
 	Elf64_Ehdr eh;
 	off_t size = lseek(fd, 0, SEEK_END);
@@ -49,7 +50,7 @@ static int read_new(int fd, const char *path, struct newimg *ni)
 	return 0;
 }
 
-static const GElf_Phdr *new_load_at(const struct newimg *ni, uint64_t addr)
+static const GElf_Phdr *load_at(const struct loadmap *ni, uint64_t addr)
 {
 	for (size_t i = 0; i < ni->n; i++) {
 		const GElf_Phdr *p = &ni->ph[i];
@@ -128,12 +129,22 @@ static void diff_chunk(const unsigned char *ob, const unsigned char *nb, uint64_
 	}
 }
 
-int verify_detail(const struct image *orig, int fd, const char *path, const edit_vec *edits,
-		  struct verify_report *r, struct verify_detail *d)
+/* One side of the comparison: its PT_LOADs, and where its bytes are read. */
+struct side {
+	const GElf_Phdr *ph;
+	size_t n;
+	int fd;				/* read with pread when >= 0 */
+	const unsigned char *data;	/* else from memory */
+	const char *path;
+	const struct image *img;	/* for names in messages, or NULL */
+};
+
+static int compare(const struct side *o, int fd, const char *path, const edit_vec *edits,
+		   struct verify_report *r, struct verify_detail *d)
 {
 	static const unsigned char zeros[CHUNK];
 	unsigned char *obuf = malloc(CHUNK), *nbuf = malloc(CHUNK);
-	struct newimg ni = { 0 };
+	struct loadmap ni = { 0 };
 	size_t i;
 	int err = -1;
 
@@ -147,10 +158,10 @@ int verify_detail(const struct image *orig, int fd, const char *path, const edit
 		pr_err(NULL, "out of memory");
 		goto out;
 	}
-	if (read_new(fd, path, &ni))
+	if (loadmap_read(fd, path, &ni))
 		goto out;
-	for (i = 0; i < orig->phnum; i++) {
-		const GElf_Phdr *op = &orig->phdrs[i];
+	for (i = 0; i < o->n; i++) {
+		const GElf_Phdr *op = &o->ph[i];
 		uint64_t a = op->p_vaddr, end = op->p_vaddr + op->p_memsz;
 
 		if (op->p_type != PT_LOAD)
@@ -158,14 +169,17 @@ int verify_detail(const struct image *orig, int fd, const char *path, const edit
 		if (d)
 			d->segments++;
 		while (a < end) {
-			const GElf_Phdr *np = new_load_at(&ni, a);
+			const GElf_Phdr *np = load_at(&ni, a);
 			uint64_t ofile = op->p_vaddr + op->p_filesz, nfile, lim, len;
 			const unsigned char *ob, *nb;
 
 			if (!np) {
 				char where[128];
 
-				image_addr_name(orig, a, where, sizeof(where));
+				if (o->img)
+					image_addr_name(o->img, a, where, sizeof(where));
+				else
+					snprintf(where, sizeof(where), "in %s", o->path);
 				err = pr_err(path, "address 0x%llx (%s) of the original is not loaded",
 					     (unsigned long long)a, where);
 				goto out;
@@ -182,14 +196,14 @@ int verify_detail(const struct image *orig, int fd, const char *path, const edit
 			if (a < ofile) {
 				uint64_t off = op->p_offset + (a - op->p_vaddr);
 
-				/* Read from the file when there is one: the image's mapping
-				 * would fault every page in a second time. */
-				if (orig->fd >= 0) {
-					if (read_at(orig->fd, orig->path, obuf, len, off))
+				/* Read from the file when there is one: a mapping would
+				 * fault every page in a second time. */
+				if (o->fd >= 0) {
+					if (read_at(o->fd, o->path, obuf, len, off))
 						goto out;
 					ob = obuf;
 				} else {
-					ob = orig->data + off;
+					ob = o->data + off;
 				}
 			}
 			nb = zeros;
@@ -211,6 +225,32 @@ out:
 	free(ni.ph);
 	free(obuf);
 	free(nbuf);
+	return err;
+}
+
+int verify_detail(const struct image *orig, int fd, const char *path, const edit_vec *edits,
+		  struct verify_report *r, struct verify_detail *d)
+{
+	struct side o = { orig->phdrs, orig->phnum, orig->fd, orig->data, orig->path, orig };
+
+	return compare(&o, fd, path, edits, r, d);
+}
+
+int verify_files(int ofd, const char *opath, int fd, const char *path, const edit_vec *edits,
+		 struct verify_report *r, struct verify_detail *d)
+{
+	struct loadmap om;
+	struct side o = { .fd = ofd, .path = opath };
+	int err;
+
+	if (loadmap_read(ofd, opath, &om)) {
+		free(om.ph);
+		return -1;
+	}
+	o.ph = om.ph;
+	o.n = om.n;
+	err = compare(&o, fd, path, edits, r, d);
+	free(om.ph);
 	return err;
 }
 

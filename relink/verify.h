@@ -26,6 +26,10 @@ struct verify_detail {
  * an old address at all; changed bytes go to r and, when given, d. */
 int verify_detail(const struct image *orig, int fd, const char *path, const edit_vec *edits,
 		  struct verify_report *r, struct verify_detail *d);
+/* The same between two files, reading only their program headers: ORIG is
+ * not opened as an image, so a large program costs what reading it costs. */
+int verify_files(int ofd, const char *opath, int fd, const char *path, const edit_vec *edits,
+		 struct verify_report *r, struct verify_detail *d);
 void verify_detail_free(struct verify_detail *d);
 
 #endif

@@ -25,7 +25,7 @@
 
 #define NOTE_SECTION ".note.surgeon"
 #define NOTE_OWNER "surgeon"
-#define NT_SURGEON_RECORD 1
+#define NT_SURGEON_RECORD 0x5352	/* "SR"; readelf shows it as unknown, not as NT_VERSION */
 #define NOTE_RECORD_MAGIC "surgeon-record 1"
 
 struct note_input {

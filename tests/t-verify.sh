@@ -16,7 +16,7 @@ static void my_hook(int x) { printf("hook %d add=%d\n", x, add(x)); counter += 1
 __attribute__((constructor)) static void init(void) { hook = my_hook; }
 C
 gcc -no-pie -O1 -o app app.c && gcc -O1 -c plug.c && ar rcs libplug.a plug.o &&
-gcc -O1 -g -std=gnu11 -D_GNU_SOURCE -I"$TOP/include" -I"$TOP" $(pkg-config --cflags libelf) -o note-tool \
+gcc -O1 -g $([ "${ASAN:-0}" = 1 ] && echo -fsanitize=address,undefined) -std=gnu11 -D_GNU_SOURCE -I"$TOP/include" -I"$TOP" $(pkg-config --cflags libelf) -o note-tool \
 	"$TOP/tests/tools/note-tool.c" "$TOP/relink/note.c" "$TOP/relink/sha256.c" "$TOP/util/util.c" ||
 	{ fail build "cannot build the test programs"; exit 0; }
 

@@ -63,7 +63,8 @@ int note_add_input(struct surgery_record *rec, const char *path);
 int note_append(bytevec *out, const unsigned char *old_note, size_t old_size,
 		const struct surgery_record *rec, const char *path);
 /* Appends the records of a .note.surgeon section's contents to h (which the
- * caller zero-initialises). Bad input: an error naming `path`, never a crash. */
+ * caller zero-initialises). Bad input: an error naming `path`, never a crash;
+ * h may then hold the records before the bad one: free it either way. */
 int note_parse(const unsigned char *data, size_t size, struct surgery_history *h, const char *path);
 /* The .note.surgeon section of an image (*data NULL, *size 0 when none). */
 int note_find(const struct image *img, const unsigned char **data, size_t *size);

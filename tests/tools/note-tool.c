@@ -93,6 +93,7 @@ static int cmd_parse(const char *path)
 	unsigned char *data = slurp(path, &size);
 
 	if (note_parse(data, size, &h, path)) {
+		note_history_free(&h);
 		free(data);
 		return 1;
 	}

@@ -28,5 +28,8 @@ int cmd_add_lib(int argc, char **argv);
 int cmd_unexec(int argc, char **argv);
 int cmd_relink(int argc, char **argv);
 int cmd_headers(int argc, char **argv);
+int cmd_disasm(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

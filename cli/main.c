@@ -22,6 +22,10 @@ static const char usage_text[] =
 	"  headers APP [-o APP.h] [--static NAME]...\n"
 	"                                  C declarations of APP's functions, variables\n"
 	"                                  and types, from its debug info\n"
+	"  verify ORIG NEW [--json]        prove every old loaded byte of ORIG is\n"
+	"                                  unchanged in NEW but for recorded edits\n"
+	"  info FILE [--json]              segments, symbols and surgery history\n"
+	"  disasm FILE [SYMBOL|ADDR[-END]] disassemble, with symbolized operands\n"
 	"\n"
 	"'surgeon COMMAND --help' describes each command's options.\n"
 	"Common options: -v (say what is done; list deliberate edits of old bytes),\n"
@@ -67,6 +71,9 @@ static const struct verb {
 	{ "unexec", cmd_unexec },
 	{ "relink", cmd_relink },
 	{ "headers", cmd_headers },
+	{ "disasm", cmd_disasm },
+	{ "info", cmd_info },
+	{ "verify", cmd_verify },
 };
 
 int main(int argc, char **argv)

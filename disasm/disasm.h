@@ -28,6 +28,12 @@ struct insn {
 	bool rip_mem;		/* has a RIP-relative memory operand at mem_addr */
 	uint64_t mem_addr;
 	bool mem_indirect;	/* the branch goes through memory (jmp [mem]) */
+	bool has_imm;		/* an immediate operand that is not a branch target */
+	uint64_t imm;
+	bool has_disp;		/* a non-RIP memory operand's displacement, maybe an address */
+	uint64_t disp;		/* (jmp [rax*8 + 0x402010]; mov eax, [0x404028]) */
+	bool undecoded;		/* VEX/EVEX capstone cannot name: only its length is known,
+				 * mnemonic is ".byte" and operands the bytes */
 	char mnemonic[32];
 	char operands[160];
 };
@@ -39,7 +45,9 @@ enum {
 struct disasm;
 int disasm_new(struct disasm **out, unsigned flags);
 void disasm_free(struct disasm *d);
-/* Decodes one instruction at `addr`; -1 when the bytes are not one. */
+/* Decodes one instruction at `addr`; -1 when the bytes are not one. A VEX or
+ * EVEX instruction capstone 4 does not know (AVX-512 mask moves, some EVEX
+ * forms) still gets its length, so the listing keeps objdump's boundaries. */
 int disasm_one(struct disasm *d, const uint8_t *code, size_t size, uint64_t addr, struct insn *out);
 /* An import stub (.plt, .plt.sec, .plt.got, .iplt entry): the GOT slot it
  * jumps through, found within its first three instructions. */

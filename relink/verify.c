@@ -1,23 +1,25 @@
 /* Proving a surgery: every byte of every old loadable segment is at the same
  * address in the new file, except the edits the surgery recorded. The loaded
- * images are compared through both files' program headers, in chunks, so a
- * large program is never held in memory twice. */
-#include "relink/relink.h"
+ * images are compared through both files' program headers, in chunks read
+ * with pread from both files, so a large program is never held in memory and
+ * each byte is read once. */
+#include "relink/verify.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define CHUNK (1u << 20)
+#define CHUNK (256u << 10)
 
-struct newimg {
+struct loadmap {
 	GElf_Phdr *ph;
 	size_t n;
 	uint64_t size;
 };
 
-static int read_new(int fd, const char *path, struct newimg *ni)
+static int loadmap_read(int fd, const char *path, struct loadmap *ni)
 {
 	Elf64_Ehdr eh;
 	off_t size = lseek(fd, 0, SEEK_END);
@@ -41,13 +43,14 @@ static int read_new(int fd, const char *path, struct newimg *ni)
 		if (pread(fd, &p, sizeof(p), eh.e_phoff + i * sizeof(p)) != sizeof(p))
 			return pr_err(path, "cannot read program header %zu", i);
 		ni->ph[i] = p;
-		if (p.p_type == PT_LOAD && (!range_ok(p.p_offset, p.p_filesz, ni->size) || p.p_filesz > p.p_memsz))
+		if (p.p_type == PT_LOAD && (!range_ok(p.p_offset, p.p_filesz, ni->size) || p.p_filesz > p.p_memsz ||
+					    p.p_vaddr + p.p_memsz < p.p_vaddr))
 			return pr_err(path, "program header %zu lies outside the file", i);
 	}
 	return 0;
 }
 
-static const GElf_Phdr *new_load_at(const struct newimg *ni, uint64_t addr)
+static const GElf_Phdr *load_at(const struct loadmap *ni, uint64_t addr)
 {
 	for (size_t i = 0; i < ni->n; i++) {
 		const GElf_Phdr *p = &ni->ph[i];
@@ -58,12 +61,13 @@ static const GElf_Phdr *new_load_at(const struct newimg *ni, uint64_t addr)
 	return NULL;
 }
 
-static bool edited(const edit_vec *edits, uint64_t addr)
+/* Which edit covers addr, or -1. Edits are few: a linear search. */
+static long edited(const edit_vec *edits, uint64_t addr)
 {
 	for (size_t i = 0; edits && i < edits->n; i++)
 		if (addr >= edits->v[i].addr && addr - edits->v[i].addr < edits->v[i].size)
-			return true;
-	return false;
+			return i;
+	return -1;
 }
 
 static uint64_t min3(uint64_t a, uint64_t b, uint64_t c)
@@ -73,36 +77,109 @@ static uint64_t min3(uint64_t a, uint64_t b, uint64_t c)
 	return m < c ? m : c;
 }
 
-int verify_fd(const struct image *orig, int fd, const char *path, const edit_vec *edits,
-	      struct verify_report *r)
+static int read_at(int fd, const char *path, unsigned char *buf, uint64_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t got = pread(fd, buf, len, off);
+
+		if (got <= 0)
+			return pr_err(path, "cannot read at offset 0x%llx: %s", (unsigned long long)off,
+				      got < 0 ? strerror(errno) : "short file");
+		buf += got, off += got, len -= got;
+	}
+	return 0;
+}
+
+/* A changed byte no edit explains: extend the last range or start one. */
+static void note_bad(struct verify_report *r, struct verify_detail *d, uint64_t addr)
+{
+	if (!r->bad) {
+		r->bad = true;
+		r->first_bad = addr;
+	}
+	if (!d)
+		return;
+	d->bad_bytes++;
+	if (d->bad.n && d->bad.v[d->bad.n - 1].addr + d->bad.v[d->bad.n - 1].size == addr) {
+		d->bad.v[d->bad.n - 1].size++;
+		return;
+	}
+	if (d->nbad++ < VERIFY_MAX_RANGES) {
+		struct verify_range vr = { addr, 1 };
+
+		if (VEC_PUSH(&d->bad, vr))
+			d->nbad--;	/* out of memory: counted, not listed */
+	}
+}
+
+static void diff_chunk(const unsigned char *ob, const unsigned char *nb, uint64_t a, uint64_t len,
+		       const edit_vec *edits, struct verify_report *r, struct verify_detail *d)
+{
+	for (uint64_t k = 0; k < len; k++) {
+		long e;
+
+		if (ob[k] == nb[k])
+			continue;
+		r->differing++;
+		e = edited(edits, a + k);
+		if (e < 0)
+			note_bad(r, d, a + k);
+		else if (d && d->edit_bytes)
+			d->edit_bytes[e]++;
+	}
+}
+
+/* One side of the comparison: its PT_LOADs, and where its bytes are read. */
+struct side {
+	const GElf_Phdr *ph;
+	size_t n;
+	int fd;				/* read with pread when >= 0 */
+	const unsigned char *data;	/* else from memory */
+	const char *path;
+	const struct image *img;	/* for names in messages, or NULL */
+};
+
+static int compare(const struct side *o, int fd, const char *path, const edit_vec *edits,
+		   struct verify_report *r, struct verify_detail *d)
 {
 	static const unsigned char zeros[CHUNK];
-	unsigned char *buf = malloc(CHUNK);
-	struct newimg ni;
+	unsigned char *obuf = malloc(CHUNK), *nbuf = malloc(CHUNK);
+	struct loadmap ni = { 0 };
 	size_t i;
 	int err = -1;
 
 	memset(r, 0, sizeof(*r));
-	if (!buf)
-		return pr_err(NULL, "out of memory");
-	if (read_new(fd, path, &ni))
+	if (d) {
+		memset(d, 0, sizeof(*d));
+		if (edits && edits->n && !(d->edit_bytes = zalloc(edits->n * sizeof(*d->edit_bytes))))
+			goto out;
+	}
+	if (!obuf || !nbuf) {
+		pr_err(NULL, "out of memory");
 		goto out;
-	for (i = 0; i < orig->phnum; i++) {
-		const GElf_Phdr *op = &orig->phdrs[i];
+	}
+	if (loadmap_read(fd, path, &ni))
+		goto out;
+	for (i = 0; i < o->n; i++) {
+		const GElf_Phdr *op = &o->ph[i];
 		uint64_t a = op->p_vaddr, end = op->p_vaddr + op->p_memsz;
 
 		if (op->p_type != PT_LOAD)
 			continue;
+		if (d)
+			d->segments++;
 		while (a < end) {
-			const GElf_Phdr *np = new_load_at(&ni, a);
+			const GElf_Phdr *np = load_at(&ni, a);
 			uint64_t ofile = op->p_vaddr + op->p_filesz, nfile, lim, len;
-			const unsigned char *ob;
-			const unsigned char *nb;
+			const unsigned char *ob, *nb;
 
 			if (!np) {
 				char where[128];
 
-				image_addr_name(orig, a, where, sizeof(where));
+				if (o->img)
+					image_addr_name(o->img, a, where, sizeof(where));
+				else
+					snprintf(where, sizeof(where), "in %s", o->path);
 				err = pr_err(path, "address 0x%llx (%s) of the original is not loaded",
 					     (unsigned long long)a, where);
 				goto out;
@@ -115,36 +192,79 @@ int verify_fd(const struct image *orig, int fd, const char *path, const edit_vec
 			if (a < nfile && nfile < lim)
 				lim = nfile;
 			len = lim - a;
-			ob = a < ofile ? orig->data + op->p_offset + (a - op->p_vaddr) : zeros;
-			if (a < nfile) {
-				ssize_t got = pread(fd, buf, len, np->p_offset + (a - np->p_vaddr));
+			ob = zeros;
+			if (a < ofile) {
+				uint64_t off = op->p_offset + (a - op->p_vaddr);
 
-				if (got != (ssize_t)len) {
-					err = pr_err(path, "cannot read: %s", got < 0 ? strerror(errno) : "short file");
-					goto out;
+				/* Read from the file when there is one: a mapping would
+				 * fault every page in a second time. */
+				if (o->fd >= 0) {
+					if (read_at(o->fd, o->path, obuf, len, off))
+						goto out;
+					ob = obuf;
+				} else {
+					ob = o->data + off;
 				}
-				nb = buf;
-			} else {
-				nb = zeros;
+			}
+			nb = zeros;
+			if (a < nfile) {
+				if (read_at(fd, path, nbuf, len, np->p_offset + (a - np->p_vaddr)))
+					goto out;
+				nb = nbuf;
 			}
 			r->compared += len;
-			if (memcmp(ob, nb, len)) {
-				for (uint64_t k = 0; k < len; k++) {
-					if (ob[k] == nb[k])
-						continue;
-					r->differing++;
-					if (!edited(edits, a + k) && !r->bad) {
-						r->bad = true;
-						r->first_bad = a + k;
-					}
-				}
-			}
+			if (memcmp(ob, nb, len))
+				diff_chunk(ob, nb, a, len, edits, r, d);
 			a = lim;
 		}
 	}
 	err = 0;
 out:
+	if (err && d)
+		verify_detail_free(d);
 	free(ni.ph);
-	free(buf);
+	free(obuf);
+	free(nbuf);
 	return err;
+}
+
+int verify_detail(const struct image *orig, int fd, const char *path, const edit_vec *edits,
+		  struct verify_report *r, struct verify_detail *d)
+{
+	struct side o = { orig->phdrs, orig->phnum, orig->fd, orig->data, orig->path, orig };
+
+	return compare(&o, fd, path, edits, r, d);
+}
+
+int verify_files(int ofd, const char *opath, int fd, const char *path, const edit_vec *edits,
+		 struct verify_report *r, struct verify_detail *d)
+{
+	struct loadmap om;
+	struct side o = { .fd = ofd, .path = opath };
+	int err;
+
+	if (loadmap_read(ofd, opath, &om)) {
+		free(om.ph);
+		return -1;
+	}
+	o.ph = om.ph;
+	o.n = om.n;
+	err = compare(&o, fd, path, edits, r, d);
+	free(om.ph);
+	return err;
+}
+
+int verify_fd(const struct image *orig, int fd, const char *path, const edit_vec *edits,
+	      struct verify_report *r)
+{
+	return verify_detail(orig, fd, path, edits, r, NULL);
+}
+
+void verify_detail_free(struct verify_detail *d)
+{
+	if (!d)
+		return;
+	VEC_FREE(&d->bad);
+	free(d->edit_bytes);
+	d->edit_bytes = NULL;
 }

@@ -221,6 +221,8 @@ int cmd_relink(int argc, char **argv)
 	}
 	c.ro.output = c.output;
 	c.ro.mode = 0755;
+	c.ro.verb = "relink";
+	c.ro.program = c.args.v[0];
 	/* Rebuild the original image from the object, then link as add-lib does. */
 	err = image_open_frozen(&img, c.args.v[0]);
 	if (!err && !c.script) {
@@ -265,6 +267,8 @@ int cmd_add_lib(int argc, char **argv)
 	if (!out || !obj || !script)
 		goto done;
 	c.ro.output = out;
+	c.ro.verb = "add-lib";
+	c.ro.program = c.args.v[0];
 
 	/* Read and check the program. */
 	if (image_open(&img, c.args.v[0]))

@@ -357,7 +357,7 @@ static bool export_wanted(const struct relink_opts *o, const char *name)
 	return false;
 }
 
-static int add_exports(struct builder *b, size_t ins)
+static int add_exports(struct builder *b, size_t ins, struct dynout *o)
 {
 	const struct linked *l = b->l;
 	size_t i;
@@ -389,6 +389,14 @@ static int add_exports(struct builder *b, size_t ins)
 		s.st_shndx = ins + pos - 1;
 		if (VEC_PUSH(&b->syms, s) || VEC_PUSH(&b->vers, 1))
 			return -1;
+		{
+			struct dynexport e = { .name = xstrdup(name), .addr = s.st_value };
+
+			if (!e.name || VEC_PUSH(&o->exports, e)) {
+				free(e.name);
+				return -1;
+			}
+		}
 	}
 	return 0;
 }
@@ -559,6 +567,9 @@ static int push_out(struct dynout *o, const char *name, uint32_t type, uint64_t 
 
 void dyn_free(struct dynout *o)
 {
+	for (size_t i = 0; i < o->exports.n; i++)
+		free(o->exports.v[i].name);
+	VEC_FREE(&o->exports);
 	for (size_t i = 0; i < o->bufs.n; i++)
 		free(o->bufs.v[i]);
 	VEC_FREE(&o->bufs);
@@ -748,7 +759,7 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	/* New relocations, imports, exports, libraries. */
 	if (add_relocs(&b, &b.lrela, done) || add_relocs(&b, &b.lrelplt, done) || add_relocs(&b, &b.lriplt, done))
 		goto out;
-	if (!static_pie && (add_exports(&b, ins) || add_needed(&b)))
+	if (!static_pie && (add_exports(&b, ins, o) || add_needed(&b)))
 		goto out;
 
 	if (static_pie) {

@@ -22,6 +22,8 @@ struct relink_opts {
 	const char *undef_hint;		/* added to 'undefined symbol' errors */
 	const char *exports;		/* --export: "all" (NULL), "none", or patterns */
 	bool allow_interpose;
+	const char *verb;		/* recorded in the surgery note */
+	const char *program;		/* the input program, recorded with its digest */
 };
 
 /* A deliberate change to old bytes, recorded, listed with -v and allowed by verify. */
@@ -70,6 +72,11 @@ struct patch {
 	uint64_t addr, value;
 };
 
+struct dynexport {
+	char *name;
+	uint64_t addr;
+};
+
 /* New dynamic tables (relink/dynamic.c). */
 struct dynout {
 	bool active;			/* a new .dynamic replaces the old one */
@@ -79,6 +86,7 @@ struct dynout {
 	VEC(struct patch) patches;
 	uint64_t done[4];		/* slots whose hooks went into relocation addends */
 	size_t ndone;
+	VEC(struct dynexport) exports;
 	size_t link_dynsym;		/* output index of the new .dynsym */
 	size_t nsyms_old, nsyms;
 };

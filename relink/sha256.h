@@ -1,4 +1,5 @@
-/* SHA-256 (FIPS 180-4), for the digests of a surgery's inputs. */
+/* SHA-256 of a surgery's inputs, through libcrypto (which uses the CPU's
+ * SHA extensions: a 100 MB program hashes in about 0.1 s). */
 #ifndef SURGEON_SHA256_H
 #define SURGEON_SHA256_H
 
@@ -7,16 +8,6 @@
 
 #define SHA256_LEN 32
 
-struct sha256 {
-	uint32_t h[8];
-	uint64_t len;		/* bytes hashed so far */
-	unsigned char buf[64];
-	size_t fill;
-};
-
-void sha256_init(struct sha256 *s);
-void sha256_update(struct sha256 *s, const void *data, size_t len);
-void sha256_final(struct sha256 *s, unsigned char out[SHA256_LEN]);
 /* Digest and size of a whole file; -1 after printing an error. */
 int sha256_file(const char *path, unsigned char out[SHA256_LEN], uint64_t *size);
 

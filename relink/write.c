@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "relink/note.h"
 #include "unexec/unexec.h"
 
 struct outsec {
@@ -98,7 +99,8 @@ struct writer {
 	bool shared_str;	/* .symtab's names live in .shstrtab */
 	Elf64_Sym *symtab;
 	size_t nsym, nlocal;
-	size_t out_symtab, out_strtab, out_shstrtab;
+	size_t out_symtab, out_strtab, out_shstrtab, out_note;
+	bytevec note;
 	uint64_t shoff, phoff, end;
 };
 
@@ -354,6 +356,8 @@ static int build_sections(struct writer *w)
 				sh.sh_link = w->dyn.link_dynsym;	/* same indices in the new table */
 			if ((int)i == img->symtab_idx)
 				w->out_symtab = w->secs.n;
+			if (!strcmp(s->name, NOTE_SECTION) && s->sh.sh_type == SHT_NOTE)
+				w->out_note = w->secs.n;
 			if ((int)i == strtab_idx)
 				w->out_strtab = w->secs.n;
 			if (i == img->shstrndx)
@@ -379,6 +383,18 @@ static int build_sections(struct writer *w)
 		if (push_sec(w, ".strtab", &sh, NULL))
 			return -1;
 	}
+	if (!w->out_note) {
+		long a = strapp_add(&w->shstr, NOTE_SECTION);
+
+		if (a < 0)
+			return -1;
+		w->out_note = w->secs.n;
+		sh = (GElf_Shdr){ .sh_name = a, .sh_type = SHT_NOTE, .sh_addralign = 4 };
+		if (push_sec(w, NOTE_SECTION, &sh, NULL))
+			return -1;
+	}
+	w->secs.v[w->out_note].buf = w->note.v;
+	w->secs.v[w->out_note].sh.sh_size = w->note.n;
 	if (!img->shnum) {
 		long a = strapp_add(&w->shstr, ".shstrtab");
 
@@ -612,9 +628,54 @@ static int hook_slot(struct writer *w, const struct hookuse *h, edit_vec *edits)
 			      (unsigned long long)h->slot);
 	if (!image_vaddr_to_off(w->img, h->slot, 8, &off))
 		return pr_err(w->path, "the %s slot at 0x%llx is not in the file", h->what, (unsigned long long)h->slot);
-	if (write_all(w->fd, &h->thunk, 8, off))
-		return pr_err(w->path, "cannot write: %m");
+	if (!edits)
+		return write_all(w->fd, &h->thunk, 8, off) ? pr_err(w->path, "cannot write: %m") : 0;
 	return add_edit(edits, h->slot, 8, h->reason);
+}
+
+/* Everything the surgery changes in old bytes, decided before the layout
+ * so that the note that records it can be sized. */
+static int plan_edits(struct writer *w, const struct hookuse *hu, size_t nh, edit_vec *edits)
+{
+	uint64_t va;
+
+	if (off_to_vaddr(w->img, 0, &va) &&
+	    (add_edit(edits, va + 0x20, 0x10, "ELF header: e_phoff, e_shoff (the header tables moved)") ||
+	     add_edit(edits, va + 0x38, 0x08, "ELF header: e_phnum, e_shnum, e_shstrndx")))
+		return -1;
+	for (size_t i = 0; i < nh; i++)
+		if (hook_slot(w, &hu[i], edits))
+			return -1;
+	return 0;
+}
+
+static int build_note(struct writer *w, const edit_vec *edits)
+{
+	struct surgery_record rec = { .verb = w->o->verb ? w->o->verb : "relink" };
+	const unsigned char *old;
+	size_t oldsize, i;
+	int err = -1;
+
+	if (note_find(w->img, &old, &oldsize))
+		return -1;
+	if (w->o->program && note_add_input(&rec, w->o->program))
+		goto out;
+	for (i = 0; i < w->o->inputs.n; i++)
+		if (w->o->inputs.v[i].kind == IN_FILE && note_add_input(&rec, w->o->inputs.v[i].arg))
+			goto out;
+	for (i = 0; i < w->dyn.exports.n; i++) {
+		struct note_export e = { .name = w->dyn.exports.v[i].name, .addr = w->dyn.exports.v[i].addr };
+
+		if (VEC_PUSH(&rec.exports, e))
+			goto out;
+	}
+	for (i = 0; i < edits->n; i++)
+		if (VEC_PUSH(&rec.edits, edits->v[i]))
+			goto out;
+	err = note_append(&w->note, old, oldsize, &rec, w->img->path);
+out:
+	note_record_free(&rec);
+	return err;
 }
 
 int output_write(const struct image *img, const struct linked *l, const struct relink_opts *o, int fd,
@@ -622,8 +683,8 @@ int output_write(const struct image *img, const struct linked *l, const struct r
 {
 	struct writer w = { .img = img, .l = l, .o = o, .path = o->output, .fd = fd };
 	GElf_Ehdr eh = img->eh;
-	size_t i;
-	uint64_t va;
+	struct hookuse hu[4];
+	size_t i, nh = 0;
 	int err = -1;
 
 	/* New sections go after the last old allocated one in the table. */
@@ -639,6 +700,8 @@ int output_write(const struct image *img, const struct linked *l, const struct r
 	for (i = 0; i < w.dyn.secs.n; i++)
 		if (VEC_PUSH(&w.news, w.dyn.secs.v[i]))
 			goto out;
+	if (hooks_needed(img, l, hu, &nh) || plan_edits(&w, hu, nh, edits) || build_note(&w, edits))
+		goto out;
 	if (make_groups(&w) || build_sections(&w) || layout(&w))
 		goto out;
 	eh.e_phoff = w.phoff;
@@ -648,28 +711,9 @@ int output_write(const struct image *img, const struct linked *l, const struct r
 	eh.e_shstrndx = w.out_shstrtab;
 	if (libelf_write(&w, &eh) || restore_holes(&w, &eh))
 		goto out;
-	if (off_to_vaddr(img, 0, &va)) {
-		/* Only e_phoff..e_shstrndx change; record the span that did. */
-		const unsigned char *a = img->data, *b = (const unsigned char *)&eh;
-		size_t lo = 0, hi = sizeof(Elf64_Ehdr);
-
-		while (lo < hi && a[lo] == b[lo])
-			lo++;
-		while (hi > lo && a[hi - 1] == b[hi - 1])
-			hi--;
-		if (hi > lo && add_edit(edits, va + lo, hi - lo, "ELF header: program and section header tables moved"))
+	for (i = 0; i < nh; i++)
+		if (hook_slot(&w, &hu[i], NULL))
 			goto out;
-	}
-	{
-		struct hookuse hu[4];
-		size_t nh;
-
-		if (hooks_needed(img, l, hu, &nh))
-			goto out;
-		for (i = 0; i < nh; i++)
-			if (hook_slot(&w, &hu[i], edits))
-				goto out;
-	}
 	for (size_t p = 0; p < w.dyn.patches.n; p++) {
 		uint64_t off;
 
@@ -694,6 +738,7 @@ out:
 	strapp_free(&w.str);
 	dyn_free(&w.dyn);
 	VEC_FREE(&w.news);
+	VEC_FREE(&w.note);
 	free(w.symtab);
 	VEC_FREE(&w.secs);
 	VEC_FREE(&w.groups);

@@ -17,7 +17,7 @@ __attribute__((constructor)) static void init(void) { hook = my_hook; }
 C
 gcc -no-pie -O1 -o app app.c && gcc -O1 -c plug.c && ar rcs libplug.a plug.o &&
 gcc -O1 -g $([ "${ASAN:-0}" = 1 ] && echo -fsanitize=address,undefined) -std=gnu11 -D_GNU_SOURCE -I"$TOP/include" -I"$TOP" $(pkg-config --cflags libelf) -o note-tool \
-	"$TOP/tests/tools/note-tool.c" "$TOP/relink/note.c" "$TOP/relink/sha256.c" "$TOP/util/util.c" ||
+	"$TOP/tests/tools/note-tool.c" "$TOP/relink/note.c" "$TOP/relink/sha256.c" "$TOP/util/util.c" $(pkg-config --libs libelf libcrypto) ||
 	{ fail build "cannot build the test programs"; exit 0; }
 
 # file offset of a virtual address, through readelf's PT_LOADs
@@ -110,10 +110,10 @@ check_eq missing-edit-fails 1 "$(cat v8.rc)"
 grep -q "^changed $slot-" v8.out && ok missing-edit-named || fail missing-edit-named "$(cat v8.out)"
 
 # Two surgeries: app2n3 = app2n with a second record (no edits) and a flipped
-# byte inside record 1's ELF-header edit (e_flags, which add-lib leaves alone). From app, record 1 explains it;
+# byte inside record 1's ELF-header edit (e_phnum's high byte). From app, record 1 explains it;
 # from app2n (which has record 1 already) nothing does.
 ./note-tool append note1 note2 relink --input app2n && ./note-tool attach app2n note2 app2n3 &&
-	flip app2n3 0x400030
+	flip app2n3 0x400039
 run_capture v9 "$SURGEON" verify app app2n3
 check_eq history-from-orig 0 "$(cat v9.rc)"
 run_capture v10 "$SURGEON" verify app2n app2n3

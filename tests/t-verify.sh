@@ -110,14 +110,14 @@ check_eq missing-edit-fails 1 "$(cat v8.rc)"
 grep -q "^changed $slot-" v8.out && ok missing-edit-named || fail missing-edit-named "$(cat v8.out)"
 
 # Two surgeries: app2n3 = app2n with a second record (no edits) and a flipped
-# byte inside record 1's ELF-header edit (e_phnum's high byte). From app, record 1 explains it;
+# byte inside record 1's .init_array slot edit. From app, record 1 explains it;
 # from app2n (which has record 1 already) nothing does.
 ./note-tool append note1 note2 relink --input app2n && ./note-tool attach app2n note2 app2n3 &&
-	flip app2n3 0x400039
+	flip app2n3 $((slot + 1))
 run_capture v9 "$SURGEON" verify app app2n3
 check_eq history-from-orig 0 "$(cat v9.rc)"
 run_capture v10 "$SURGEON" verify app2n app2n3
-check_eq history-only-later-edits "1 ELF" "$(cat v10.rc) $(grep '^changed ' v10.out | awk '{ print $3 }')"
+check_eq history-only-later-edits "1 $(printf '0x%x' $((slot + 1)))" "$(cat v10.rc) $(grep '^changed ' v10.out | awk '{ print $2 }' | cut -d- -f1)"
 run_capture v11 "$SURGEON" verify app2n3 app2n
 check_eq history-not-derived 1 "$(cat v11.rc)"
 grep -q 'was not made from it' v11.err && ok history-not-derived-message || fail history-not-derived-message "$(cat v11.err)"

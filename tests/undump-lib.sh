@@ -7,9 +7,9 @@ APP_SRC=$TOP/tests/undump-app.c
 build() {
 	local n=$1 v=$2; shift 2
 	case $v in
-	sg) gcc -static -no-pie -O1 -DFREE_OLD "$@" -o "$n" "$APP_SRC" ;;
-	sm) musl-gcc -static -O1 -DFREE_OLD "$@" -o "$n" "$APP_SRC" ;;
-	dg) gcc -no-pie -O1 "$@" -o "$n" "$APP_SRC" ;;
+	sg) gcc -static -no-pie -O1 -DFREE_OLD -o "$n" "$APP_SRC" "$@" ;;
+	sm) musl-gcc -static -O1 -DFREE_OLD -o "$n" "$APP_SRC" "$@" ;;
+	dg) gcc -no-pie -O1 -o "$n" "$APP_SRC" "$@" ;;
 	esac
 }
 # wait_state PID LETTERS: until /proc/PID/stat shows one of the states (bounded).

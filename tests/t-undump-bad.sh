@@ -48,7 +48,7 @@ for i in $(seq 1 500); do [ -s tracer.out ] && break; sleep 0.02; done
 child=$(cat tracer.out)
 wait_state "$child" S
 refuse already-traced "pid $child: is already traced by pid $tpid" "$SURGEON" unexec --pid "$child" -o refused.o
-check_eq already-traced-left-running S "$(state "$child")"
+wait_state "$child" S; check_eq already-traced-left-running S "$(state "$child")"
 echo x >&3; exec 3>&-
 wait $tpid; check_eq already-traced-finishes 0 $?
 
@@ -58,7 +58,7 @@ gcc -pie -fPIE -O1 -DNOBIG -o pie "$APP_SRC"
 pid=$!
 wait_state $pid T
 refuse pie "position-independent" "$SURGEON" unexec --pid $pid -o refused.o
-check_eq pie-left-stopped T "$(state $pid)"
+wait_state $pid T; check_eq pie-left-stopped T "$(state $pid)"
 kill -CONT $pid; wait $pid; check_eq pie-finishes 0 $?
 
 # Usage errors.

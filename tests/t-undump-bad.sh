@@ -65,3 +65,39 @@ kill -CONT $pid; wait $pid; check_eq pie-finishes 0 $?
 "$SURGEON" unexec --pid 1 --core x -o refused.o 2>/dev/null; check_eq pid-and-core-usage 2 $?
 "$SURGEON" unexec --core x -o refused.o 2>/dev/null; check_eq core-needs-exe 2 $?
 "$SURGEON" add-lib --pid 1 x y 2>/dev/null; check_eq pid-only-for-unexec 2 $?
+
+# A process that patched its own code: a warning naming the address; the
+# dump keeps the executable's bytes.
+cat >patch.c <<'C'
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+__attribute__((noinline)) int answer(void) { return 42; }
+int main(void)
+{
+	uintptr_t page = (uintptr_t)answer & ~(uintptr_t)4095;
+	static int patched;
+	if (!patched) {
+		if (mprotect((void *)page, 8192, PROT_READ | PROT_WRITE | PROT_EXEC)) return 1;
+		((volatile unsigned char *)answer)[0] = 0xcc;
+		patched = 1;
+		raise(SIGSTOP);
+		return 0;
+	}
+	printf("%d\n", answer());
+	return 0;
+}
+C
+gcc -static -no-pie -O1 -o patch patch.c
+./patch &
+pid=$!
+wait_state $pid T
+"$SURGEON" unexec --pid $pid -o patch.o 2>patch.err; rc=$?
+addr=$(nm patch | awk '$3 == "answer" {print $1}' | sed 's/^0*//')
+check_eq patched-code-dumps 0 $rc
+if grep -q "warning: .*changed its code: 1 bytes differ .* 0x$addr (answer+0x0)" patch.err; then ok patched-code-warning
+else fail patched-code-warning "$(cat patch.err)"; fi
+"$SURGEON" relink patch.o -o patch.dump 2>/dev/null
+check_eq patched-code-keeps-file "42" "$(./patch.dump)"
+kill -9 $pid; wait $pid 2>/dev/null || true

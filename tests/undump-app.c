@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "full";
 	int ran = 0;
-	if (argc > 2 && !strcmp(mode, "full")) rounds = strtoul(argv[2], 0, 10);
+	if (getenv("ROUNDS")) rounds = strtoul(getenv("ROUNDS"), 0, 10);	/* benchmarks: a longer init */
 	if (!initialized) { init(); ran = 1; }
 	fprintf(stderr, "init ran: %s\n", ran ? "yes" : "no");
 	if (ran && !strcmp(mode, "stop")) { fflush(NULL); raise(SIGSTOP); }

@@ -315,6 +315,13 @@ static int dynamic_keeps(const struct exe *x, range_vec *keep)
 
 static int static_keeps(const struct exe *x, range_vec *keep)
 {
+	size_t k;
+
+	for (k = 1; k < x->shnum && x->sh[k].sh_type != SHT_SYMTAB; k++)
+		;
+	if (k >= x->shnum)
+		pr_warn(x->path, "static program without .symtab: libc state that must restart (brk, exit "
+			"handlers, link maps) cannot be found, and the dump may crash");
 	for (size_t i = 0; i < sizeof(resets) / sizeof(*resets); i++) {
 		struct find f = { .file = resets[i].file, .name = resets[i].name, .all = resets[i].name ? NULL : keep };
 		size_t before = keep->n;

@@ -8,9 +8,11 @@
 #include "cli/cli.h"
 #include "relink/relink.h"
 #include "unexec/dwarf.h"
+#include "unexec/undump.h"
 #include "unexec/unexec.h"
 
-enum { OPT_LD = OPT_FIRST_VERB, OPT_ONLY, OPT_EXPORT, OPT_INTERPOSE, OPT_DEBUG_FILE };
+enum { OPT_LD = OPT_FIRST_VERB, OPT_ONLY, OPT_EXPORT, OPT_INTERPOSE, OPT_DEBUG_FILE,
+       OPT_PID, OPT_CORE, OPT_EXE, OPT_ANON };
 
 static const struct option link_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -20,6 +22,10 @@ static const struct option link_opts[] = {
 	{ "export", required_argument, NULL, OPT_EXPORT },
 	{ "allow-interpose", no_argument, NULL, OPT_INTERPOSE },
 	{ "debug-file", required_argument, NULL, OPT_DEBUG_FILE },
+	{ "pid", required_argument, NULL, OPT_PID },
+	{ "core", required_argument, NULL, OPT_CORE },
+	{ "exe", required_argument, NULL, OPT_EXE },
+	{ "anon", no_argument, NULL, OPT_ANON },
 	CLI_COMMON_LONG_OPTS,
 	{ 0 }
 };
@@ -54,16 +60,29 @@ static const char add_lib_help[] =
 
 static const char unexec_help[] =
 	"usage: surgeon unexec APP [-o APP.o] [-T APP.ld]\n"
+	"       surgeon unexec --pid PID [--anon] -o APP.o [-T APP.ld]\n"
+	"       surgeon unexec --core CORE --exe APP [--anon] -o APP.o [-T APP.ld]\n"
 	"\n"
 	"Freeze the executable APP into a relocatable object whose sections hold\n"
 	"APP's loaded bytes pinned at their addresses, with APP's symbols (.symtab,\n"
 	".dynsym, and one per import stub: 'printf' is APP's printf@plt), and a GNU\n"
 	"ld script that keeps the sections there and places new code after them.\n"
 	"\n"
+	"\n"
+	"With --pid or --core, undump: the object is APP as it is in that process's\n"
+	"memory: its data and bss hold their current contents, and the brk heap is\n"
+	"kept at its addresses. 'surgeon relink APP.o -o APP2' then writes a program\n"
+	"that starts at its entry point with that data already in place.\n"
+	"\n"
 	"  -o, --output FILE  the object (default: ./APP.o)\n"
 	"  -T, --script FILE  the linker script (default: the object's name with .ld)\n"
 	"      --debug-file FILE  APP's separate debug info (default: found through\n"
 	"                     its build-id or .gnu_debuglink, as gdb does)\n"
+	"      --pid PID      undump a running (or stopped) process; it is stopped with\n"
+	"                     ptrace while it is read, then left as it was\n"
+	"      --core CORE    undump a core file (gcore or kernel) of the program --exe APP\n"
+	"      --anon         also keep anonymous memory (mmap, large malloc blocks,\n"
+	"                     musl's heap) at its addresses\n"
 	"  -v, --verbose      say what is done\n";
 
 static const char relink_help[] =
@@ -84,6 +103,8 @@ static const char relink_help[] =
 struct link_cli {
 	VEC(const char *) args;	/* positionals, in order */
 	const char *output, *script;
+	const char *pid, *core, *exe;	/* unexec: undump sources */
+	bool anon;
 	struct relink_opts ro;
 };
 
@@ -130,6 +151,17 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 		case OPT_EXPORT: c->ro.exports = optarg; break;
 		case OPT_INTERPOSE: c->ro.allow_interpose = true; break;
 		case OPT_DEBUG_FILE: image_debug_file = optarg; break;
+		case OPT_PID:
+		case OPT_CORE:
+		case OPT_EXE:
+		case OPT_ANON:
+			if (help != unexec_help)
+				return usage_error("unknown option '%s'", argv[optind - 1]);
+			if (opt == OPT_PID) c->pid = optarg;
+			if (opt == OPT_CORE) c->core = optarg;
+			if (opt == OPT_EXE) c->exe = optarg;
+			if (opt == OPT_ANON) c->anon = true;
+			break;
 		case '?':
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		case ':':
@@ -170,24 +202,55 @@ static char *script_beside(const char *obj)
 	return xasprintf("%s.ld", obj);
 }
 
+/* --pid and --core: the program as it is in memory, as an image in memory. */
+static int undump(struct link_cli *c, struct image **img)
+{
+	unsigned flags = c->anon ? UNDUMP_ANON : 0;
+	bytevec buf = { 0 };
+	char *exe = NULL, *end;
+	int err;
+
+	if (c->pid) {
+		long pid = strtol(c->pid, &end, 10);
+
+		if (*end || !*c->pid || pid <= 0 || pid > INT32_MAX)
+			return pr_err(NULL, "--pid %s: not a process id", c->pid);
+		err = undump_pid(pid, flags, true, &exe, &buf);
+	} else {
+		err = undump_core(c->core, c->exe, flags, &buf);
+	}
+	if (!err)
+		err = image_open_mem(img, exe ? exe : c->exe, buf.v, buf.n);
+	else
+		VEC_FREE(&buf);
+	free(exe);
+	return err;
+}
+
 int cmd_unexec(int argc, char **argv)
 {
 	struct link_cli c = { 0 };
 	struct image *img = NULL;
 	char *out = NULL, *script = NULL;
 	int rc = parse(&c, argc, argv, unexec_help), err = -1;
+	bool dump;
 
 	if (rc)
 		goto done;
-	if (c.args.n != 1 || c.ro.inputs.n > 1 || c.ro.undefs.n) {
+	dump = c.pid || c.core;
+	if (c.ro.undefs.n || (dump ? c.args.n != 0 : c.args.n != 1) || c.ro.inputs.n > 1) {
 		rc = usage_error("unexec takes one executable: surgeon unexec APP [-o APP.o] [-T APP.ld]");
 		goto done;
 	}
-	out = c.output ? xstrdup(c.output) : default_name(c.args.v[0], ".o");
+	if ((c.pid && c.core) || (c.core && !c.exe) || (c.exe && !c.core) || (c.anon && !dump)) {
+		rc = usage_error("undump takes --pid PID, or --core CORE --exe APP (--anon with either)");
+		goto done;
+	}
+	out = c.output ? xstrdup(c.output) : default_name(dump ? (c.exe ? c.exe : "dump") : c.args.v[0], ".o");
 	script = c.script ? xstrdup(c.script) : out ? script_beside(out) : NULL;
 	if (out && script) {
 		/* Read and check, then write the object and the script beside it. */
-		err = image_open(&img, c.args.v[0]);
+		err = dump ? undump(&c, &img) : image_open(&img, c.args.v[0]);
 		err = err ?: unexec_write_object(img, out, false);
 		err = err ?: unexec_write_script(img, script);
 		if (err)

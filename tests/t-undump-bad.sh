@@ -1,0 +1,103 @@
+# surgeon unexec --pid with a process it must not or cannot dump: one line,
+# exit status 1, no output, and the process left as it was.
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/undump-lib.sh"
+
+refuse() {
+	local n=$1 want=$2; shift 2
+	rm -f refused.o
+	"$@" >"$T/.r.out" 2>"$T/.r.err"; local rc=$?
+	if [ $rc != 1 ]; then fail "$n" "exit status $rc: $(cat "$T/.r.err")"
+	elif [ "$(wc -l <"$T/.r.err")" != 1 ]; then fail "$n" "not one line: $(tr '\n' '|' <"$T/.r.err")"
+	elif ! grep -q "^surgeon: .*$want" "$T/.r.err"; then fail "$n" "message: $(cat "$T/.r.err")"
+	elif [ -e refused.o ]; then fail "$n" "an output was left"
+	else ok "$n"; fi
+}
+
+# No process has a pid above pid_max.
+nopid=$(( $(cat /proc/sys/kernel/pid_max) + 1 ))
+refuse no-such-process "pid $nopid: no such process" "$SURGEON" unexec --pid $nopid -o refused.o
+refuse not-a-pid "not a process id" "$SURGEON" unexec --pid 12x -o refused.o
+
+# A process another tracer holds: its parent seized it.
+cat >tracer.c <<'C'
+#include <stdio.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void)
+{
+	int p[2]; char ch; pid_t c;
+	if (pipe(p)) return 1;
+	c = fork();
+	if (!c) { close(p[1]); return read(p[0], &ch, 1) < 0; }
+	if (ptrace(PTRACE_SEIZE, c, 0, 0)) { perror("seize"); return 1; }
+	printf("%d\n", (int)c); fflush(stdout);
+	if (read(0, &ch, 1) < 0) return 1;
+	ptrace(PTRACE_DETACH, c, 0, 0);
+	if (write(p[1], "x", 1) != 1) return 1;
+	return waitpid(c, 0, 0) < 0;
+}
+C
+gcc -O1 -o tracer tracer.c
+mkfifo t.fifo
+./tracer <t.fifo >tracer.out &
+tpid=$!
+exec 3>t.fifo
+for i in $(seq 1 500); do [ -s tracer.out ] && break; sleep 0.02; done
+child=$(cat tracer.out)
+wait_state "$child" S
+refuse already-traced "pid $child: is already traced by pid $tpid" "$SURGEON" unexec --pid "$child" -o refused.o
+wait_state "$child" S; check_eq already-traced-left-running S "$(state "$child")"
+echo x >&3; exec 3>&-
+wait $tpid; check_eq already-traced-finishes 0 $?
+
+# A PIE: its addresses change at every start, so it cannot be undumped.
+gcc -pie -fPIE -O1 -DNOBIG -o pie "$APP_SRC"
+./pie stop >/dev/null 2>&1 &
+pid=$!
+wait_state $pid T
+refuse pie "position-independent" "$SURGEON" unexec --pid $pid -o refused.o
+wait_state $pid T; check_eq pie-left-stopped T "$(state $pid)"
+kill -CONT $pid; wait $pid; check_eq pie-finishes 0 $?
+
+# Usage errors.
+"$SURGEON" unexec --pid 1 --core x -o refused.o 2>/dev/null; check_eq pid-and-core-usage 2 $?
+"$SURGEON" unexec --core x -o refused.o 2>/dev/null; check_eq core-needs-exe 2 $?
+"$SURGEON" add-lib --pid 1 x y 2>/dev/null; check_eq pid-only-for-unexec 2 $?
+
+# A process that patched its own code: a warning naming the address; the
+# dump keeps the executable's bytes.
+cat >patch.c <<'C'
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+__attribute__((noinline)) int answer(void) { return 42; }
+int main(void)
+{
+	uintptr_t page = (uintptr_t)answer & ~(uintptr_t)4095;
+	static int patched;
+	if (!patched) {
+		if (mprotect((void *)page, 8192, PROT_READ | PROT_WRITE | PROT_EXEC)) return 1;
+		((volatile unsigned char *)answer)[0] = 0xcc;
+		patched = 1;
+		raise(SIGSTOP);
+		return 0;
+	}
+	printf("%d\n", answer());
+	return 0;
+}
+C
+gcc -static -no-pie -O1 -o patch patch.c
+./patch &
+pid=$!
+wait_state $pid T
+"$SURGEON" unexec --pid $pid -o patch.o 2>patch.err; rc=$?
+addr=$(nm patch | awk '$3 == "answer" {print $1}' | sed 's/^0*//')
+check_eq patched-code-dumps 0 $rc
+if grep -q "warning: .*changed its code: 1 bytes differ .* 0x$addr (answer+0x0)" patch.err; then ok patched-code-warning
+else fail patched-code-warning "$(cat patch.err)"; fi
+"$SURGEON" relink patch.o -o patch.dump 2>/dev/null
+check_eq patched-code-keeps-file "42" "$(./patch.dump)"
+kill -9 $pid; wait $pid 2>/dev/null || true

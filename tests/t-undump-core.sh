@@ -1,0 +1,61 @@
+# surgeon unexec --core CORE --exe APP: the same from gdb's gcore and from a
+# kernel core; a core of another program or a truncated core is refused.
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/undump-lib.sh"
+
+# start NAME: runs ./NAME pipe until `release NAME`, leaves its pid in $pid.
+start() {
+	rm -f "$1.fifo"; mkfifo "$1.fifo"
+	"./$1" pipe <"$1.fifo" >"$1.orig.out" 2>/dev/null &
+	pid=$!
+	exec 3>"$1.fifo"
+	for i in $(seq 1 500); do grep -q ready "$1.orig.out" && break; sleep 0.02; done
+}
+release() { echo x >&3; exec 3>&-; wait $pid; }
+
+for v in sg sm dg; do
+	build $v $v
+	start $v
+	gcore -o $v.core $pid >/dev/null 2>&1
+	check_eq "$v-gcore-left-running" S "$(state $pid)"
+	release
+	mv $v.core.$pid $v.core 2>/dev/null || { fail "$v-gcore" "gcore wrote no core"; continue; }
+	check "$v-unexec" "$SURGEON" unexec --core $v.core --exe $v --anon -o $v.o
+	check "$v-relink" "$SURGEON" relink $v.o -o $v.dump
+	check_dump "$v" ./$v ./$v.dump norand
+done
+
+# A kernel core, when the kernel writes cores to a file in the current directory.
+pattern=$(cat /proc/sys/kernel/core_pattern)
+case $pattern in
+	/*|\|*) echo "skip kernel-core: core_pattern is '$pattern'" ;;
+	*)
+	build kc sg
+	(ulimit -c unlimited; start kc; kill -ABRT $pid; exec 3>&-; wait $pid 2>/dev/null; true)
+	core=$(ls -t core* 2>/dev/null | head -1)
+	if [ -z "$core" ]; then echo "skip kernel-core: no core was written"; else
+		check kernel-core-unexec "$SURGEON" unexec --core "$core" --exe kc --anon -o kc.o
+		check kernel-core-relink "$SURGEON" relink kc.o -o kc.dump
+		check_dump kernel-core ./kc ./kc.dump norand
+	fi ;;
+esac
+
+# Refusals: one line, exit status 1, nothing written.
+refuse() {
+	local n=$1 want=$2; shift 2
+	rm -f refused.o
+	"$@" >"$T/.r.out" 2>"$T/.r.err"; local rc=$?
+	if [ $rc != 1 ]; then fail "$n" "exit status $rc"
+	elif [ "$(wc -l <"$T/.r.err")" != 1 ]; then fail "$n" "not one line: $(tr '\n' '|' <"$T/.r.err")"
+	elif ! grep -q "^surgeon: .*$want" "$T/.r.err"; then fail "$n" "message: $(cat "$T/.r.err")"
+	elif [ -e refused.o ]; then fail "$n" "an output was left"
+	else ok "$n"; fi
+}
+refuse core-of-other-program "not a core of" "$SURGEON" unexec --core sg.core --exe dg -o refused.o
+gcc -static -no-pie -O1 -DFREE_OLD -DNOBIG -o sg2 "$APP_SRC"	# same source, other layout
+refuse core-of-other-build "not a core of" "$SURGEON" unexec --core sm.core --exe sg2 -o refused.o
+head -c $(( $(stat -c %s sg.core) / 2 )) sg.core >half.core
+refuse truncated-core "truncated core" "$SURGEON" unexec --core half.core --exe sg -o refused.o
+head -c 40 sg.core >tiny.core
+refuse tiny-core "truncated core" "$SURGEON" unexec --core tiny.core --exe sg -o refused.o
+refuse not-a-core "not a core file" "$SURGEON" unexec --core sg --exe sg -o refused.o

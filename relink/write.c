@@ -618,8 +618,9 @@ static int hook_slot(struct writer *w, const struct hookuse *h, edit_vec *edits)
 
 	for (size_t i = 0; i < w->dyn.ndone; i++) {
 		if (w->dyn.done[i] == h->slot) {
-			pr_info("%s slot 0x%llx: its RELATIVE relocation (in the new table) now names the thunk",
-				h->what, (unsigned long long)h->slot);
+			if (edits)
+				pr_info("%s slot 0x%llx: its RELATIVE relocation (in the new table) now names the thunk",
+					h->what, (unsigned long long)h->slot);
 			return 0;
 		}
 	}

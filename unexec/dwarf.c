@@ -1133,7 +1133,8 @@ int image_load_dwarf(struct image *img)
 	int r;
 
 	if (!img->elf || !find_debug(img, &f, &own)) {
-		pr_info("%s: no debug info", img->path);
+		if (verbose > 1)
+			pr_info("%s: no debug info", img->path);
 		return 0;
 	}
 	di = zalloc(sizeof(*di));

@@ -39,43 +39,6 @@ static struct ldtab ldsec(const struct linked *l, const char *name)
 	return t;
 }
 
-/* Appending string table with dedup of the appended part. */
-struct dstr {
-	bytevec b;
-	struct strmap *m;
-	VEC(char *) keys;
-};
-
-static long dstr_add(struct dstr *s, const char *str)
-{
-	uintptr_t have = (uintptr_t)strmap_get(s->m, str);
-	size_t len = strlen(str);
-	char *key;
-
-	if (have)
-		return have - 1;
-	while (s->b.n + len + 1 > s->b.cap)
-		if (vec_grow((void **)&s->b.v, &s->b.cap, 1))
-			return -1;
-	memcpy(s->b.v + s->b.n, str, len + 1);
-	key = xstrdup(str);
-	if (!key || VEC_PUSH(&s->keys, key) || strmap_put(s->m, key, (void *)(uintptr_t)(s->b.n + 1))) {
-		free(key);
-		return -1;
-	}
-	s->b.n += len + 1;
-	return s->b.n - len - 1;
-}
-
-static void dstr_free(struct dstr *s)
-{
-	for (size_t i = 0; i < s->keys.n; i++)
-		free(s->keys.v[i]);
-	VEC_FREE(&s->keys);
-	VEC_FREE(&s->b);
-	strmap_free(s->m);
-}
-
 struct vaux {
 	uint32_t hash;
 	uint16_t flags, other;
@@ -92,7 +55,7 @@ struct builder {
 	const struct linked *l;
 	const struct relink_opts *o;
 	const char *path;
-	struct dstr str;
+	struct strapp str;
 	VEC(Elf64_Sym) syms;
 	VEC(uint16_t) vers;
 	VEC(Elf64_Rela) rela;
@@ -172,20 +135,20 @@ static int version_index(struct builder *b, const char *file, const char *ver, u
 
 	for (i = 0; i < b->vfiles.n; i++) {
 		struct vfile *f = &b->vfiles.v[i];
-		const char *fn = (const char *)b->str.b.v + f->file;
+		const char *fn = (const char *)b->str.buf.v + f->file;
 
 		if (strcmp(fn, file))
 			continue;
 		for (k = 0; k < f->aux.n; k++) {
-			const char *vn = (const char *)b->str.b.v + f->aux.v[k].name;
+			const char *vn = (const char *)b->str.buf.v + f->aux.v[k].name;
 
 			if (!strcmp(vn, ver))
 				return f->aux.v[k].other;
 		}
 		break;
 	}
-	foff = dstr_add(&b->str, file);
-	voff = dstr_add(&b->str, ver);
+	foff = strapp_add(&b->str, file);
+	voff = strapp_add(&b->str, ver);
 	if (foff < 0 || voff < 0)
 		return -1;
 	if (i == b->vfiles.n) {
@@ -283,7 +246,7 @@ static long map_ld_sym(struct builder *b, uint64_t i, struct strmap *done)
 	s.st_value = 0;
 	s.st_size = 0;
 	{
-		long off = dstr_add(&b->str, name);
+		long off = strapp_add(&b->str, name);
 
 		if (off < 0)
 			return -1;
@@ -291,7 +254,7 @@ static long map_ld_sym(struct builder *b, uint64_t i, struct strmap *done)
 	}
 	if (VEC_PUSH(&b->syms, s) || VEC_PUSH(&b->vers, ver))
 		return -1;
-	if (strmap_put(done, (const char *)b->str.b.v + s.st_name, (void *)(uintptr_t)b->syms.n))
+	if (strmap_put(done, (const char *)b->str.buf.v + s.st_name, (void *)(uintptr_t)b->syms.n))
 		return -1;
 	return b->syms.n - 1;
 }
@@ -382,7 +345,7 @@ static int add_exports(struct builder *b, size_t ins, struct dynout *o)
 				return pr_err(b->path, "the added code exports '%s', which the program already exports "
 					      "(use --allow-interpose if the override is intended)", name);
 		}
-		off = dstr_add(&b->str, name);
+		off = strapp_add(&b->str, name);
 		if (off < 0)
 			return -1;
 		s.st_name = off;
@@ -428,7 +391,7 @@ static uint32_t gnu_hash(const char *s)
 
 static const char *sym_name(const struct builder *b, const Elf64_Sym *s)
 {
-	return (const char *)b->str.b.v + s->st_name;
+	return (const char *)b->str.buf.v + s->st_name;
 }
 
 static int build_sysv(struct builder *b, bytevec *out)
@@ -537,7 +500,7 @@ static int add_needed(struct builder *b)
 				break;
 		if (j + 1 < d->ndyn)
 			continue;
-		off = dstr_add(&b->str, name);
+		off = strapp_add(&b->str, name);
 		if (off < 0 || VEC_PUSH(&b->needed, (uint32_t)off))
 			return -1;
 		pr_info("new library needed: %s", name);
@@ -647,7 +610,7 @@ static int build_dynamic(struct builder *b, struct dynout *o, bool gnu)
 			e.d_un.d_ptr = addr_of(o, ".gnu.hash");
 			break;
 		case DT_STRTAB: e.d_un.d_ptr = addr_of(o, ".dynstr"); break;
-		case DT_STRSZ: e.d_un.d_val = b->str.b.n; break;
+		case DT_STRSZ: e.d_un.d_val = b->str.buf.n; break;
 		case DT_SYMTAB: e.d_un.d_ptr = addr_of(o, ".dynsym"); break;
 		case DT_RELA: e.d_un.d_ptr = addr_of(o, ".rela.dyn"); break;
 		case DT_RELASZ: e.d_un.d_val = b->rela.n * sizeof(Elf64_Rela); break;
@@ -715,16 +678,13 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	b.lrelplt = ldsec(l, ".rela.plt");
 	b.lriplt = ldsec(l, ".rela.iplt");
 	b.ldyn = ldsec(l, ".dynamic");
-	b.str.m = strmap_new(256);
 	b.oldidx = strmap_new(d->nsyms);
 	done = strmap_new(64);
-	if (!b.str.m || !b.oldidx || !done)
+	if (!b.oldidx || !done)
 		goto out;
 	/* The old string table, as it is. */
-	b.str.b = bytes_of(d->str ? d->str : "", d->str ? d->strsz : 1);
-	if (!b.str.b.v)
+	if (strapp_init(&b.str, (const unsigned char *)d->str, d->str ? d->strsz : 0))
 		goto out;
-	b.str.b.cap = b.str.b.n;
 	for (i = 0; i < d->nsyms; i++) {
 		const char *name = old_str(&b, d->syms[i].st_name);
 
@@ -822,7 +782,7 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 		    (gnu && push_out(o, ".gnu.hash", SHT_GNU_HASH, SHF_ALLOC, 8, 0, &gv)) ||
 		    push_out(o, ".rela.dyn", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &rv))
 			goto out;
-		strv = bytes_of(b.str.b.v, b.str.b.n);
+		strv = bytes_of(b.str.buf.v, b.str.buf.n);
 		if (!strv.v || push_out(o, ".dynstr", SHT_STRTAB, SHF_ALLOC, 1, 0, &strv))
 			goto out;
 		/* .dynamic last: it needs the others' addresses. */
@@ -873,7 +833,7 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 out:
 	strmap_free(done);
 	strmap_free(b.oldidx);
-	dstr_free(&b.str);
+	strapp_free(&b.str);
 	for (i = 0; i < b.vfiles.n; i++)
 		VEC_FREE(&b.vfiles.v[i].aux);
 	VEC_FREE(&b.vfiles);

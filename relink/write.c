@@ -20,63 +20,6 @@ struct outsec {
 	const void *buf;	/* NULL for NOBITS or empty */
 };
 
-/* A string table kept as the old bytes plus what is appended, so every old
- * sh_name and st_name stays valid. */
-struct strapp {
-	bytevec buf;
-	struct strmap *added;
-	VEC(char *) keys;
-};
-
-static int strapp_init(struct strapp *s, const unsigned char *old, size_t len)
-{
-	memset(s, 0, sizeof(*s));
-	s->added = strmap_new(64);
-	if (!s->added)
-		return -1;
-	while (s->buf.cap < len + 1)
-		if (vec_grow((void **)&s->buf.v, &s->buf.cap, 1))
-			return -1;
-	if (len)
-		memcpy(s->buf.v, old, len);
-	else
-		s->buf.v[len++] = 0;
-	s->buf.n = len;
-	return 0;
-}
-
-static long strapp_add(struct strapp *s, const char *str)
-{
-	size_t len = strlen(str);
-	uintptr_t have = (uintptr_t)strmap_get(s->added, str);
-	char *key;
-
-	if (have)
-		return have - 1;
-	while (s->buf.n + len + 1 > s->buf.cap)
-		if (vec_grow((void **)&s->buf.v, &s->buf.cap, 1))
-			return -1;
-	memcpy(s->buf.v + s->buf.n, str, len + 1);
-	key = xstrdup(str);
-	if (!key || VEC_PUSH(&s->keys, key) || strmap_put(s->added, key, (void *)(uintptr_t)(s->buf.n + 1))) {
-		free(key);
-		return -1;
-	}
-	s->buf.n += len + 1;
-	return s->buf.n - len - 1;
-}
-
-static void strapp_free(struct strapp *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->keys.n; i++)
-		free(s->keys.v[i]);
-	VEC_FREE(&s->keys);
-	VEC_FREE(&s->buf);
-	strmap_free(s->added);
-}
-
 struct group {
 	uint64_t vaddr, fileend, memend;
 	unsigned flags;

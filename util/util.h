@@ -52,6 +52,17 @@ long strset_add(struct strset *s, const char *str);
 const char *strset_data(const struct strset *s);
 size_t strset_size(const struct strset *s);
 
+/* A string table kept as some old bytes plus what is appended, so every old
+ * offset into it stays valid; appended strings are deduplicated. */
+struct strapp {
+	bytevec buf;
+	struct strmap *added;
+	VEC(char *) keys;
+};
+int strapp_init(struct strapp *s, const unsigned char *old, size_t len);
+long strapp_add(struct strapp *s, const char *str);
+void strapp_free(struct strapp *s);
+
 /* A small open-addressing hash from string keys to pointers. */
 struct strmap;
 struct strmap *strmap_new(size_t hint);

@@ -29,7 +29,10 @@
  * 3:	cmp %r12,%rbx; jae 4f				# IRELATIVE: *r_offset = r_addend()
  *	call *16(%rbx); mov (%rbx),%rcx; mov %rax,(%rcx)
  *	add $24,%rbx; jmp 3b
- * 4:	lea B_START(%rip),%rbx; lea B_END(%rip),%r12
+ * 4:	lea R_START(%rip),%rdi; lea R_END(%rip),%rsi
+ *	sub %rdi,%rsi; jbe 7f				# the new RELRO range, now relocated:
+ *	mov $10,%eax; mov $1,%edx; syscall		# mprotect(start, len, PROT_READ)
+ * 7:	lea B_START(%rip),%rbx; lea B_END(%rip),%r12
  * 5:	cmp %r12,%rbx; jae 6f				# new constructors after
  *	mov %r13,%rdi; mov %r14,%rsi; mov %r15,%rdx
  *	call *(%rbx); add $8,%rbx; jmp 5b
@@ -42,10 +45,12 @@ static const unsigned char init_code[] = {
 	0x48, 0x83, 0xc3, 0x08, 0xeb, 0xea, 0x4c, 0x89, 0xef, 0x4c, 0x89, 0xf6, 0x4c, 0x89, 0xfa, 0xe8,
 	0x00, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x4c, 0x8d, 0x25, 0x00, 0x00,
 	0x00, 0x00, 0x4c, 0x39, 0xe3, 0x73, 0x0f, 0xff, 0x53, 0x10, 0x48, 0x8b, 0x0b, 0x48, 0x89, 0x01,
-	0x48, 0x83, 0xc3, 0x18, 0xeb, 0xec, 0x48, 0x8d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x4c, 0x8d, 0x25,
-	0x00, 0x00, 0x00, 0x00, 0x4c, 0x39, 0xe3, 0x73, 0x11, 0x4c, 0x89, 0xef, 0x4c, 0x89, 0xf6, 0x4c,
-	0x89, 0xfa, 0xff, 0x13, 0x48, 0x83, 0xc3, 0x08, 0xeb, 0xea, 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d,
-	0x41, 0x5c, 0x5b, 0xc3,
+	0x48, 0x83, 0xc3, 0x18, 0xeb, 0xec, 0x48, 0x8d, 0x3d, 0x00, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x35,
+	0x00, 0x00, 0x00, 0x00, 0x48, 0x29, 0xfe, 0x76, 0x0c, 0xb8, 0x0a, 0x00, 0x00, 0x00, 0xba, 0x01,
+	0x00, 0x00, 0x00, 0x0f, 0x05, 0x48, 0x8d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x4c, 0x8d, 0x25, 0x00,
+	0x00, 0x00, 0x00, 0x4c, 0x39, 0xe3, 0x73, 0x11, 0x4c, 0x89, 0xef, 0x4c, 0x89, 0xf6, 0x4c, 0x89,
+	0xfa, 0xff, 0x13, 0x48, 0x83, 0xc3, 0x08, 0xeb, 0xea, 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41,
+	0x5c, 0x5b, 0xc3,
 };
 
 /*
@@ -67,7 +72,7 @@ static const unsigned char fini_code[] = {
 	0x41, 0x5d, 0x41, 0x5c, 0x5b, 0xc3,
 };
 
-enum { A_START, A_END, TARGET, I_START, I_END, B_START, B_END, NROLES };
+enum { A_START, A_END, TARGET, I_START, I_END, B_START, B_END, R_START, R_END, NROLES };
 
 struct fixup {
 	uint64_t off;
@@ -77,8 +82,8 @@ struct fixup {
 
 static const struct fixup init_fixups[] = {
 	{ 0x15, R_X86_64_PC32, A_START }, { 0x1c, R_X86_64_PC32, A_END }, { 0x40, R_X86_64_PLT32, TARGET },
-	{ 0x47, R_X86_64_PC32, I_START }, { 0x4e, R_X86_64_PC32, I_END }, { 0x69, R_X86_64_PC32, B_START },
-	{ 0x70, R_X86_64_PC32, B_END },
+	{ 0x47, R_X86_64_PC32, I_START }, { 0x4e, R_X86_64_PC32, I_END }, { 0x69, R_X86_64_PC32, R_START },
+	{ 0x70, R_X86_64_PC32, R_END }, { 0x88, R_X86_64_PC32, B_START }, { 0x8f, R_X86_64_PC32, B_END },
 };
 
 static const struct fixup fini_fixups[] = {
@@ -99,6 +104,7 @@ static const struct fixup fini_fixups[] = {
 #define FP "__surgeon_fini_prio_end"
 #define FE "__surgeon_fini_array_end"
 #define RI "__surgeon_rela_iplt_start", "__surgeon_rela_iplt_end"
+#define RR "__surgeon_relro_start", "__surgeon_relro_end"
 
 struct thunk {
 	const char *name;
@@ -108,15 +114,17 @@ struct thunk {
 
 /* One slot holding both roles when the array has a single entry. */
 static const struct thunk thunks[] = {
-	{ "__surgeon_init_thunk", false, false, { IA, IP, "__surgeon_init_target", RI, IP, IE } },
-	{ "__surgeon_init_thunk", false, false, { IA, IA, "__surgeon_init_target", RI, IP, IE } },
-	{ "__surgeon_init_first_thunk", false, true, { IA, IP, "__surgeon_init_first_target", IA, IA, IA, IA } },
+	{ "__surgeon_init_thunk", false, false, { IA, IP, "__surgeon_init_target", RI, IP, IE, RR } },
+	{ "__surgeon_init_thunk", false, false, { IA, IA, "__surgeon_init_target", RI, IP, IE, RR } },
+	{ "__surgeon_init_first_thunk", false, true, { IA, IP, "__surgeon_init_first_target", IA, IA, IA, IA, IA, IA } },
 	{ "__surgeon_fini_thunk", true, false, { FP, FE, "__surgeon_fini_target", NULL, NULL, FA, FP } },
 	{ "__surgeon_fini_thunk", true, false, { FP, FE, "__surgeon_fini_target", NULL, NULL, FA, FA } },
 	{ "__surgeon_fini_first_thunk", true, true, { FA, FA, "__surgeon_fini_first_target", NULL, NULL, FA, FP } },
 };
 
 #define NELEM(a) (sizeof(a) / sizeof(*(a)))
+
+static const unsigned char relro_pad[8];
 
 static Elf_Scn *add_scn(Elf *e, struct strset *shstr, const char *name, GElf_Shdr *sh, void *buf,
 			size_t size, const char *path)
@@ -207,6 +215,8 @@ int hook_write_object(const struct image *img, const char *path)
 	err = err || !add_scn(e, shstr, ".symtab", &sh, syms, nsyms * sizeof(*syms), path);
 	sh = (GElf_Shdr){ .sh_type = SHT_STRTAB, .sh_addralign = 1 };
 	err = err || !add_scn(e, shstr, ".strtab", &sh, (void *)strset_data(str), strset_size(str), path);
+	sh = (GElf_Shdr){ .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_WRITE, .sh_addralign = 8 };
+	err = err || !add_scn(e, shstr, ".surgeon.relro", &sh, (void *)relro_pad, sizeof(relro_pad), path);
 	sh = (GElf_Shdr){ .sh_type = SHT_PROGBITS, .sh_addralign = 1 };
 	err = err || !add_scn(e, shstr, ".note.GNU-stack", &sh, NULL, 0, path);
 	/* Its own name first, so the table is complete when its data is taken. */
@@ -225,7 +235,7 @@ int hook_write_object(const struct image *img, const char *path)
 	eh.e_type = ET_REL;
 	eh.e_machine = EM_X86_64;
 	eh.e_version = EV_CURRENT;
-	eh.e_shstrndx = 6;
+	eh.e_shstrndx = 7;
 	if (!gelf_update_ehdr(e, &eh) || elf_update(e, ELF_C_WRITE) < 0) {
 		pr_err(path, "cannot write: %s", elf_errmsg(-1));
 		goto out;
@@ -247,7 +257,7 @@ out:
 int hooks_needed(const struct image *img, const struct linked *l, struct hookuse *out, size_t *n)
 {
 	bool isingle = img->init.nslots == 1, fsingle = img->fini.nslots == 1;
-	bool want_init = l->init_unprio || l->has_irel || (isingle && l->init_prio);
+	bool want_init = l->init_unprio || l->has_irel || (isingle && l->init_prio) || l->relro;
 	bool want_fini = l->fini_unprio || (fsingle && l->fini_prio);
 	struct hookuse h[4];
 	size_t k = 0;
@@ -264,6 +274,12 @@ int hooks_needed(const struct image *img, const struct linked *l, struct hookuse
 	if (!fsingle && l->fini_prio)
 		h[k++] = (struct hookuse){ &img->fini, img->fini.first_slot, l->fini_first_thunk, "destructors",
 			"first .fini_array slot: runs the program's destructor, then the added prioritized ones" };
+	/* RELRO alone is no reason to fail: without a slot the new data stays writable. */
+	if (k && h[0].hook == &img->init && !img->init.present && l->relro &&
+	    !(l->init_unprio || l->has_irel || l->init_prio)) {
+		pr_warn(img->path, "no .init_array slot: the added code's relocated data stays writable");
+		memmove(h, h + 1, --k * sizeof(*h));
+	}
 	for (size_t i = 0; i < k; i++) {
 		if (!h[i].hook->present || !h[i].thunk)
 			return pr_err(l->path, "the added code has %s, but the program has no .%s_array slot to run them from",

@@ -114,7 +114,7 @@ int linked_open(struct linked *l, const struct image *img, const char *path)
 	{
 		/* The script brackets the new arrays: [start, prio_end) holds the
 		 * prioritized entries, [prio_end, end) the rest. */
-		uint64_t ia = 0, ip = 0, ie = 0, fa = 0, fp = 0, fe = 0;
+		uint64_t ia = 0, ip = 0, ie = 0, fa = 0, fp = 0, fe = 0, rs = 0, re = 0;
 		const struct { const char *name; uint64_t *v; } want[] = {
 			{ "__surgeon_init_thunk", &l->init_thunk }, { "__surgeon_fini_thunk", &l->fini_thunk },
 			{ "__surgeon_init_first_thunk", &l->init_first_thunk },
@@ -122,6 +122,7 @@ int linked_open(struct linked *l, const struct image *img, const char *path)
 			{ "__surgeon_init_array_start", &ia }, { "__surgeon_init_prio_end", &ip },
 			{ "__surgeon_init_array_end", &ie }, { "__surgeon_fini_array_start", &fa },
 			{ "__surgeon_fini_prio_end", &fp }, { "__surgeon_fini_array_end", &fe },
+			{ "__surgeon_relro_start", &rs }, { "__surgeon_relro_end", &re },
 		};
 
 		for (i = 1; i < l->nsyms; i++) {
@@ -135,6 +136,19 @@ int linked_open(struct linked *l, const struct image *img, const char *path)
 		l->init_unprio = ie > ip;
 		l->fini_prio = fp > fa;
 		l->fini_unprio = fe > fp;
+		/* Worth protecting only if the new code brought relocated data: the
+		 * range always holds relink's own 8-byte .surgeon.relro. */
+		l->relro = false;
+		for (i = 0; re > rs && i < l->secs.n; i++) {
+			const char *n = l->secs.v[i].name;
+
+			if (!strcmp(n, ".init_array") || !strcmp(n, ".fini_array") || !strcmp(n, ".data.rel.ro") ||
+			    !strcmp(n, ".got") || (!strcmp(n, ".got.plt") && l->has_irel))
+				l->relro = true;
+		}
+		for (i = 0; re > rs && i < l->meta.n; i++)
+			if (!strcmp(l->meta.v[i].name, ".rela.plt") && l->meta.v[i].sh.sh_size)
+				l->relro = true;
 	}
 	/* The linker lists sections by address already; keep it that way. */
 	for (i = 1; i < l->secs.n; i++)

@@ -57,6 +57,7 @@ struct linked {
 	size_t *ld_to_new;		/* linker section index -> position in secs + 1, or 0 */
 	bool has_irel;
 	bool init_prio, init_unprio, fini_prio, fini_unprio;	/* which new ranges are not empty */
+	bool relro;			/* new data to make read-only after relocation */
 	uint64_t init_thunk, fini_thunk, init_first_thunk, fini_first_thunk;
 };
 

@@ -34,6 +34,7 @@
 	"  . = ALIGN(CONSTANT(MAXPAGESIZE));\n" \
 	"  /* New writable data. */\n" \
 	"  .init_array : {\n" \
+	"    __surgeon_relro_start = .;\n" \
 	"    __surgeon_init_array_start = .;\n" \
 	"    KEEP(*(SORT_BY_INIT_PRIORITY(.init_array.*) SORT_BY_INIT_PRIORITY(.ctors.*)))\n" \
 	"    __surgeon_init_prio_end = .;\n" \
@@ -50,7 +51,11 @@
 	"  }\n" \
 	"  .data.rel.ro : { *(.data.rel.ro.local* .gnu.linkonce.d.rel.ro.local.*) *(.data.rel.ro .data.rel.ro.* .gnu.linkonce.d.rel.ro.*) }\n" \
 	"  .got : { *(.got) *(.igot) }\n" \
-	"  .got.plt : { *(.got.plt) *(.igot.plt) }\n" \
+	"  .got.plt : {\n" \
+	"    *(.got.plt) *(.igot.plt)\n" \
+	"    KEEP(*(.surgeon.relro))\n" \
+	"%s" \
+	"  }\n" \
 	"  .data : { *(.data .data.* .gnu.linkonce.d.*) }\n" \
 	"  .bss : { *(.dynbss) *(.bss .bss.* .gnu.linkonce.b.*) *(COMMON) }\n" \
 	"  __surgeon_new_end = .;\n" \
@@ -94,6 +99,11 @@ int unexec_write_script(const struct image *img, const char *path)
 		fprintf(f, "  %s 0x%llx%s : { KEEP(*(%s)) }\n", pc->name, (unsigned long long)pc->addr,
 			pc->nobits ? " (NOLOAD)" : "", pc->name);
 	}
+	bool relro = false;
+
+	for (i = 0; i < img->phnum; i++)
+		if (img->phdrs[i].p_type == PT_GNU_RELRO)
+			relro = true;
 	/* A static program's IFUNC relocations are applied by relink's init
 	 * thunk; a dynamic one's go to ld.so with the other relocations. */
 	fprintf(f, "  . = 0x%llx;\n  __surgeon_new_start = .;\n", (unsigned long long)unexec_new_base(img));
@@ -101,6 +111,12 @@ int unexec_write_script(const struct image *img, const char *path)
 		img->dyn.present ? "    __surgeon_rela_iplt_start = .;\n    __surgeon_rela_iplt_end = .;\n" : "",
 		img->dyn.present ? "" : "  .rela.iplt : {\n    __surgeon_rela_iplt_start = .;\n    *(.rela.iplt)\n"
 					"    __surgeon_rela_iplt_end = .;\n  }\n",
+		/* Where the program used RELRO, the new relocated data ends on a page
+		 * of its own, which the init thunk makes read-only. (relink's hook
+		 * object puts a writable .surgeon.relro here, so that no linker
+		 * makes a .got.plt without input read-only.) */
+		relro ? "    . = ALIGN(CONSTANT(MAXPAGESIZE));\n    __surgeon_relro_end = .;\n"
+		      : "    __surgeon_relro_end = __surgeon_relro_start;\n",
 		img->dyn.present ? "  .rela.iplt : { *(.rela.iplt) }\n" : "");
 	fprintf(f, "}\n");
 	if (fclose(f)) {

@@ -101,3 +101,13 @@ if gcc $CF -static-pie -DNO_DLSYM -o d-app "$P/app.c" &&
 else
 	fail d-build "gcc failed"
 fi
+
+# The other linkers: lld for all kinds, gold for dynamic PIE (gold cannot
+# link a static-pie at all: "-pie and -static are incompatible").
+for ld in lld gold; do
+	command -v "ld.$ld" >/dev/null || { echo "skip $ld: ld.$ld not installed"; continue; }
+	[ -x a-ref ] && check "a-$ld-add-lib" "$SURGEON" add-lib a-app liba.a --ld $ld -o "a-$ld" && oracle "a-$ld-oracle" ./a-ref "./a-$ld"
+	[ -x b-ref ] && check "b-$ld-add-lib" "$SURGEON" add-lib b-app libb.a -lm --ld $ld -o "b-$ld" && oracle "b-$ld-oracle" ./b-ref "./b-$ld"
+	[ -x c-ref ] && check "c-$ld-add-lib" "$SURGEON" add-lib c-app libb.a -lm --ld $ld -o "c-$ld" && oracle "c-$ld-oracle" ./c-ref "./c-$ld"
+done
+[ -x d-ref ] && check d-lld-add-lib "$SURGEON" add-lib d-app liba.a --ld lld -o d-lld && oracle d-lld-oracle ./d-ref ./d-lld

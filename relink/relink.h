@@ -50,6 +50,7 @@ struct linked {
 	size_t size;
 	VEC(struct newsec) secs;	/* allocated sections after the old image, by address */
 	VEC(struct newsec) meta;	/* the linker's own dynamic tables: merged, not copied */
+	VEC(struct newsec) debug;	/* its .debug_* sections: the old units, then the new */
 	size_t ld_shnum;
 	const Elf64_Sym *syms;		/* the linker's .symtab */
 	size_t nsyms;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "relink/note.h"
+#include "unexec/dwarf.h"
 #include "unexec/unexec.h"
 
 struct outsec {
@@ -278,6 +279,38 @@ static bool superseded(const struct image *img, const struct section *s)
 	return false;
 }
 
+/* Debug info: the linker's .debug_* sections hold the old units at offset 0
+ * and the new ones after them, so they replace the old sections of the same
+ * name and the rest are appended. Unless the program's own debug info never
+ * reached the linker (the DWARF reader could not use it): then the old
+ * sections stay, and the new code's are left out rather than mixed in. */
+static bool take_debug(const struct writer *w)
+{
+	const struct image *img = w->img;
+	bool own = false;
+
+	if (!w->l->debug.n)
+		return false;
+	for (size_t i = 1; i < img->shnum; i++)
+		if (!(img->secs[i].sh.sh_flags & SHF_ALLOC) && unexec_debug_section(img->secs[i].name))
+			own = true;
+	if (own && (!img->dwarf || strcmp(img->dwarf->path, img->path))) {
+		pr_warn(img->path, "its debug info was not usable; the new code's debug info is left out");
+		return false;
+	}
+	return true;
+}
+
+static const struct newsec *linked_debug(const struct writer *w, const char *name, bool *used)
+{
+	for (size_t j = 0; j < w->l->debug.n; j++)
+		if (!strcmp(w->l->debug.v[j].name, name)) {
+			used[j] = true;
+			return &w->l->debug.v[j];
+		}
+	return NULL;
+}
+
 static int build_sections(struct writer *w)
 {
 	const struct image *img = w->img;
@@ -285,6 +318,7 @@ static int build_sections(struct writer *w)
 	size_t i;
 	GElf_Shdr sh;
 	int strtab_idx = img->symtab_idx >= 0 ? (int)img->secs[img->symtab_idx].sh.sh_link : -1;
+	bool dbg, *used = NULL;
 
 	if (img->shnum) {
 		const struct section *s = &img->secs[img->shstrndx];
@@ -304,9 +338,13 @@ static int build_sections(struct writer *w)
 		return -1;
 	}
 
+	dbg = take_debug(w);
+	used = zalloc((w->l->debug.n + 1) * sizeof(*used));
+	if (!used)
+		goto err;
 	memset(&sh, 0, sizeof(sh));
 	if (push_sec(w, "", &sh, NULL))
-		return -1;
+		goto err;
 	for (i = 1; i <= img->shnum + w->news.n; i++) {
 		if (i == w->ins) {
 			/* The new sections, in address order. */
@@ -315,7 +353,7 @@ static int build_sections(struct writer *w)
 				long off = strapp_add(&w->shstr, ns->name);
 
 				if (off < 0)
-					return -1;
+					goto err;
 				sh = ns->sh;
 				sh.sh_name = off;
 				sh.sh_offset = w->xnew + (sh.sh_addr - w->vnew);
@@ -326,7 +364,7 @@ static int build_sections(struct writer *w)
 						     l->ld_to_new[sh.sh_info] ? w->ins + l->ld_to_new[sh.sh_info] - 1 : 0;
 				}
 				if (push_sec(w, ns->name, &sh, ns->sh.sh_type == SHT_NOBITS ? NULL : ns->bytes))
-					return -1;
+					goto err;
 			}
 		}
 		if (i >= img->shnum)
@@ -347,13 +385,35 @@ static int build_sections(struct writer *w)
 
 				free(nm);
 				if (off < 0)
-					return -1;
+					goto err;
 				sh.sh_name = off;
 				if (sh.sh_type != SHT_STRTAB)
 					sh.sh_type = SHT_PROGBITS;
 			}
 			if (w->dyn.active && sh.sh_type == SHT_RELA && s->sh.sh_link == (uint32_t)img->dynsym_idx)
 				sh.sh_link = w->dyn.link_dynsym;	/* same indices in the new table */
+			if (dbg && !(sh.sh_flags & SHF_ALLOC)) {
+				const struct newsec *ns = unexec_debug_section(s->name) ?
+							  linked_debug(w, s->name, used) : NULL;
+
+				if (ns) {
+					sh.sh_type = ns->sh.sh_type;
+					sh.sh_flags = ns->sh.sh_flags;
+					sh.sh_size = ns->sh.sh_size;
+					sh.sh_addralign = ns->sh.sh_addralign;
+					sh.sh_entsize = ns->sh.sh_entsize;
+					buf = ns->bytes;
+				} else if (!strcmp(s->name, ".gdb_index") || !strcmp(s->name, ".debug_names")) {
+					/* An index of the old units only: gdb would not see the new. */
+					char *nm = xasprintf("%s%s", OLD_PREFIX, s->name);
+					long off = nm ? strapp_add(&w->shstr, nm) : -1;
+
+					free(nm);
+					if (off < 0)
+						goto err;
+					sh.sh_name = off;
+				}
+			}
 			if ((int)i == img->symtab_idx)
 				w->out_symtab = w->secs.n;
 			if (!strcmp(s->name, NOTE_SECTION) && s->sh.sh_type == SHT_NOTE)
@@ -363,9 +423,28 @@ static int build_sections(struct writer *w)
 			if (i == img->shstrndx)
 				w->out_shstrtab = w->secs.n;
 			if (push_sec(w, s->name, &sh, buf))
-				return -1;
+				goto err;
 		}
 	}
+	/* Debug sections the program did not have (all of them, when it had no
+	 * debug info of its own). */
+	for (i = 0; dbg && i < w->l->debug.n; i++) {
+		const struct newsec *ns = &w->l->debug.v[i];
+		long off;
+
+		if (used[i])
+			continue;
+		off = strapp_add(&w->shstr, ns->name);
+		if (off < 0)
+			goto err;
+		sh = (GElf_Shdr){ .sh_name = off, .sh_type = ns->sh.sh_type, .sh_flags = ns->sh.sh_flags,
+				  .sh_size = ns->sh.sh_size, .sh_addralign = ns->sh.sh_addralign,
+				  .sh_entsize = ns->sh.sh_entsize };
+		if (push_sec(w, ns->name, &sh, ns->bytes))
+			goto err;
+	}
+	free(used);
+	used = NULL;
 	if (build_symtab(w))
 		return -1;
 	if (img->symtab_idx < 0 && w->nsym > 1) {
@@ -422,6 +501,9 @@ static int build_sections(struct writer *w)
 	w->secs.v[w->out_shstrtab].buf = w->shstr.buf.v;
 	w->secs.v[w->out_shstrtab].sh.sh_size = w->shstr.buf.n;
 	return 0;
+err:
+	free(used);
+	return -1;
 }
 
 static int layout(struct writer *w)

@@ -102,6 +102,8 @@ struct writer {
 	size_t nsym, nlocal;
 	size_t out_symtab, out_strtab, out_shstrtab, out_note;
 	bytevec note;
+	bytevec dframe;		/* .debug_frame with the new code's CFI, when frame_ok */
+	bool frame_ok;
 	uint64_t shoff, phoff, end;
 };
 
@@ -311,6 +313,67 @@ static const struct newsec *linked_debug(const struct writer *w, const char *nam
 	return NULL;
 }
 
+/* The new code's CFI as .debug_frame entries after the old ones (ehframe.c
+ * says why). The old entries are the linker's .debug_frame when it has the
+ * program's debug info, otherwise the program's own. */
+static int plan_frames(struct writer *w, bool dbg)
+{
+	const struct image *img = w->img;
+	const struct newsec *eh = NULL;
+	const unsigned char *base = NULL;
+	uint64_t nbase = 0;
+	size_t i;
+	int r;
+
+	for (i = 0; i < w->l->secs.n; i++)
+		if (!strcmp(w->l->secs.v[i].name, ".eh_frame") && w->l->secs.v[i].bytes)
+			eh = &w->l->secs.v[i];
+	if (!eh)
+		return 0;
+	for (i = 0; dbg && i < w->l->debug.n; i++)
+		if (!strcmp(w->l->debug.v[i].name, ".debug_frame")) {
+			base = w->l->debug.v[i].bytes;
+			nbase = w->l->debug.v[i].sh.sh_size;
+		}
+	for (i = 1; !dbg && i < img->shnum; i++) {
+		const GElf_Shdr *sh = &img->secs[i].sh;
+
+		if (strcmp(img->secs[i].name, ".debug_frame") || (sh->sh_flags & SHF_ALLOC) || sh->sh_type != SHT_PROGBITS)
+			continue;
+		if (sh->sh_flags & SHF_COMPRESSED)
+			return 0;
+		base = img->data + sh->sh_offset;
+		nbase = sh->sh_size;
+	}
+	while (w->dframe.cap < nbase + 1)
+		if (vec_grow((void **)&w->dframe.v, &w->dframe.cap, 1))
+			return -1;
+	if (nbase)
+		memcpy(w->dframe.v, base, nbase);
+	w->dframe.n = nbase;
+	r = eh_to_debug_frame(eh->bytes, eh->sh.sh_size, eh->sh.sh_addr, &w->dframe);
+	if (r < 0)
+		return -1;
+	if (r) {
+		pr_warn(w->path, "the new code's .eh_frame cannot be given to debuggers as .debug_frame; "
+			"gdb may not unwind through the old code");
+		VEC_FREE(&w->dframe);
+		return 0;
+	}
+	w->frame_ok = true;
+	return 0;
+}
+
+static void use_dframe(const struct writer *w, GElf_Shdr *sh, const void **buf)
+{
+	sh->sh_type = SHT_PROGBITS;
+	sh->sh_flags = 0;
+	sh->sh_size = w->dframe.n;
+	sh->sh_addralign = 8;
+	sh->sh_entsize = 0;
+	*buf = w->dframe.v;
+}
+
 static int build_sections(struct writer *w)
 {
 	const struct image *img = w->img;
@@ -339,6 +402,8 @@ static int build_sections(struct writer *w)
 	}
 
 	dbg = take_debug(w);
+	if (plan_frames(w, dbg))
+		return -1;
 	used = zalloc((w->l->debug.n + 1) * sizeof(*used));
 	if (!used)
 		goto err;
@@ -350,7 +415,9 @@ static int build_sections(struct writer *w)
 			/* The new sections, in address order. */
 			for (size_t j = 0; j < w->news.n; j++) {
 				const struct newsec *ns = &w->news.v[j];
-				long off = strapp_add(&w->shstr, ns->name);
+				const char *nm = w->frame_ok && !strcmp(ns->name, ".eh_frame") ? ".surgeon.eh_frame" :
+						 ns->name;
+				long off = strapp_add(&w->shstr, nm);
 
 				if (off < 0)
 					goto err;
@@ -363,7 +430,7 @@ static int build_sections(struct writer *w)
 					sh.sh_info = (sh.sh_flags & SHF_INFO_LINK) && sh.sh_info < l->ld_shnum &&
 						     l->ld_to_new[sh.sh_info] ? w->ins + l->ld_to_new[sh.sh_info] - 1 : 0;
 				}
-				if (push_sec(w, ns->name, &sh, ns->sh.sh_type == SHT_NOBITS ? NULL : ns->bytes))
+				if (push_sec(w, nm, &sh, ns->sh.sh_type == SHT_NOBITS ? NULL : ns->bytes))
 					goto err;
 			}
 		}
@@ -414,6 +481,10 @@ static int build_sections(struct writer *w)
 					sh.sh_name = off;
 				}
 			}
+			if (w->frame_ok && !(sh.sh_flags & SHF_ALLOC) && !strcmp(s->name, ".debug_frame")) {
+				use_dframe(w, &sh, &buf);
+				w->frame_ok = false;	/* placed */
+			}
 			if ((int)i == img->symtab_idx)
 				w->out_symtab = w->secs.n;
 			if (!strcmp(s->name, NOTE_SECTION) && s->sh.sh_type == SHT_NOTE)
@@ -432,6 +503,8 @@ static int build_sections(struct writer *w)
 		const struct newsec *ns = &w->l->debug.v[i];
 		long off;
 
+		const void *buf = ns->bytes;
+
 		if (used[i])
 			continue;
 		off = strapp_add(&w->shstr, ns->name);
@@ -440,8 +513,24 @@ static int build_sections(struct writer *w)
 		sh = (GElf_Shdr){ .sh_name = off, .sh_type = ns->sh.sh_type, .sh_flags = ns->sh.sh_flags,
 				  .sh_size = ns->sh.sh_size, .sh_addralign = ns->sh.sh_addralign,
 				  .sh_entsize = ns->sh.sh_entsize };
-		if (push_sec(w, ns->name, &sh, ns->bytes))
+		if (w->frame_ok && !strcmp(ns->name, ".debug_frame")) {
+			use_dframe(w, &sh, &buf);
+			w->frame_ok = false;
+		}
+		if (push_sec(w, ns->name, &sh, buf))
 			goto err;
+	}
+	if (w->frame_ok) {
+		long off = strapp_add(&w->shstr, ".debug_frame");
+		const void *buf;
+
+		if (off < 0)
+			goto err;
+		sh = (GElf_Shdr){ .sh_name = off };
+		use_dframe(w, &sh, &buf);
+		if (push_sec(w, ".debug_frame", &sh, buf))
+			goto err;
+		w->frame_ok = false;
 	}
 	free(used);
 	used = NULL;
@@ -821,6 +910,7 @@ out:
 	dyn_free(&w.dyn);
 	VEC_FREE(&w.news);
 	VEC_FREE(&w.note);
+	VEC_FREE(&w.dframe);
 	free(w.symtab);
 	VEC_FREE(&w.secs);
 	VEC_FREE(&w.groups);

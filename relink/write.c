@@ -374,6 +374,19 @@ static void use_dframe(const struct writer *w, GElf_Shdr *sh, const void **buf)
 	*buf = w->dframe.v;
 }
 
+/* The linker's header for a debug section; lld keeps SHF_MERGE on a
+ * .debug_str it did not merge whole and gives no entry size. */
+static void debug_shdr(const struct newsec *ns, GElf_Shdr *sh)
+{
+	sh->sh_type = ns->sh.sh_type;
+	sh->sh_flags = ns->sh.sh_flags;
+	sh->sh_size = ns->sh.sh_size;
+	sh->sh_addralign = ns->sh.sh_addralign;
+	sh->sh_entsize = ns->sh.sh_entsize;
+	if ((sh->sh_flags & SHF_MERGE) && !sh->sh_entsize)
+		sh->sh_entsize = 1;
+}
+
 static int build_sections(struct writer *w)
 {
 	const struct image *img = w->img;
@@ -464,11 +477,7 @@ static int build_sections(struct writer *w)
 							  linked_debug(w, s->name, used) : NULL;
 
 				if (ns) {
-					sh.sh_type = ns->sh.sh_type;
-					sh.sh_flags = ns->sh.sh_flags;
-					sh.sh_size = ns->sh.sh_size;
-					sh.sh_addralign = ns->sh.sh_addralign;
-					sh.sh_entsize = ns->sh.sh_entsize;
+					debug_shdr(ns, &sh);
 					buf = ns->bytes;
 				} else if (!strcmp(s->name, ".gdb_index") || !strcmp(s->name, ".debug_names")) {
 					/* An index of the old units only: gdb would not see the new. */
@@ -510,9 +519,8 @@ static int build_sections(struct writer *w)
 		off = strapp_add(&w->shstr, ns->name);
 		if (off < 0)
 			goto err;
-		sh = (GElf_Shdr){ .sh_name = off, .sh_type = ns->sh.sh_type, .sh_flags = ns->sh.sh_flags,
-				  .sh_size = ns->sh.sh_size, .sh_addralign = ns->sh.sh_addralign,
-				  .sh_entsize = ns->sh.sh_entsize };
+		sh = (GElf_Shdr){ .sh_name = off };
+		debug_shdr(ns, &sh);
 		if (w->frame_ok && !strcmp(ns->name, ".debug_frame")) {
 			use_dframe(w, &sh, &buf);
 			w->frame_ok = false;

@@ -7,15 +7,17 @@
 #include "cli/cli.h"
 #include "disasm/disasm.h"
 #include "disasm/symindex.h"
+#include "unexec/dwarf.h"
 #include "unexec/image.h"
 
-enum { OPT_BYTES = OPT_FIRST_VERB, OPT_ATT, OPT_INTEL, OPT_XREFS };
+enum { OPT_BYTES = OPT_FIRST_VERB, OPT_ATT, OPT_INTEL, OPT_XREFS, OPT_LINES };
 
 static const struct option disasm_opts[] = {
 	{ "bytes", no_argument, NULL, OPT_BYTES },
 	{ "att", no_argument, NULL, OPT_ATT },
 	{ "intel", no_argument, NULL, OPT_INTEL },
 	{ "xrefs", required_argument, NULL, OPT_XREFS },
+	{ "lines", no_argument, NULL, OPT_LINES },
 	CLI_COMMON_LONG_OPTS,
 	{ 0 }
 };
@@ -34,7 +36,9 @@ static const char disasm_help[] =
 	"  --bytes         show each instruction's bytes\n"
 	"  --att           AT&T syntax (default: Intel)\n"
 	"  --xrefs SYMBOL  list every instruction that calls, jumps to or takes the\n"
-	"                  address of SYMBOL (anywhere in its range)\n";
+	"                  address of SYMBOL (anywhere in its range)\n"
+	"  --lines         print 'file:line' from the debug info before an\n"
+	"                  instruction whenever the source line changes\n";
 
 struct span {
 	uint64_t start, end;
@@ -48,6 +52,9 @@ struct dis {
 	struct disasm *d;
 	bool bytes;
 	bool xrefs;
+	bool lines;
+	const char *lfile;	/* the last line printed (--lines) */
+	unsigned lline;
 	uint64_t xlo, xhi;	/* the range --xrefs looks for */
 	uint64_t count;
 };
@@ -156,6 +163,23 @@ static void print_data(struct dis *ds, uint64_t addr, const unsigned char *p, ui
 	fwrite(line, 1, pos, stdout);
 }
 
+/* --lines: "file:line" when the instruction at addr starts another line. */
+static void print_line(struct dis *ds, uint64_t addr)
+{
+	const char *file;
+	unsigned line;
+
+	if (!image_line_for_addr(ds->img, addr, &file, &line)) {
+		ds->lfile = NULL;
+		return;
+	}
+	if (ds->lfile && line == ds->lline && !strcmp(file, ds->lfile))
+		return;
+	printf("%s:%u\n", file, line);
+	ds->lfile = file;
+	ds->lline = line;
+}
+
 static bool is_data(const struct symbol *s)
 {
 	return s && (s->type == STT_OBJECT || s->type == STT_TLS);
@@ -199,6 +223,8 @@ static void disasm_span(struct dis *ds, const struct span *sp)
 			in.bytes[0] = sp->bytes[addr - sp->start];
 		}
 		ds->count++;
+		if (ds->lines && !ds->xrefs)
+			print_line(ds, addr);
 		if (!ds->xrefs || (!bad && refers(ds, &in)))
 			print_insn(ds, &in, bad);
 		addr += in.len;
@@ -327,6 +353,7 @@ int cmd_disasm(int argc, char **argv)
 		case OPT_ATT: flags |= DISASM_ATT; break;
 		case OPT_INTEL: flags &= ~DISASM_ATT; break;
 		case OPT_XREFS: xsym = optarg; break;
+		case OPT_LINES: ds.lines = true; break;
 		case '?':
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		default:

@@ -67,7 +67,10 @@ static char *culprit(const char *line)
 	return strndup(start, p - start);
 }
 
-static int explain(const char *ldname, char *msgs, const char *hint)
+/* `obj` is the frozen object: a definition in it is the program's. ld names
+ * it "obj:(.old.text+0x16)", or "obj:app.c:6" when the old debug info
+ * gives a source line. */
+static int explain(const char *ldname, char *msgs, const char *hint, const char *obj)
 {
 	char *who = NULL, *line, *save = NULL, *sym;
 	char *first = NULL;
@@ -91,7 +94,8 @@ static int explain(const char *ldname, char *msgs, const char *hint)
 		if ((sym = between(line, "multiple definition of `", "'"))) {
 			char *first_def = between(line, "; ", ": first defined here");
 
-			if (first_def && strstr(first_def, ".old"))
+			if (first_def && (strstr(first_def, ".old") || (!strncmp(first_def, obj, strlen(obj)) &&
+						  first_def[strlen(obj)] == ':')))
 				pr_err(who ? who : ldname, "defines '%s', which the program already defines "
 				       "(rename it, or use --replace when that exists)", sym);
 			else
@@ -264,7 +268,7 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && (!msgs || !*msgs)) {
 		err = pr_err(ld, "cannot run the linker");
 	} else {
-		err = explain(ld, msgs ? msgs : (char[]){ "" }, o->undef_hint);
+		err = explain(ld, msgs ? msgs : (char[]){ "" }, o->undef_hint, obj);
 	}
 out:
 	free(msgs);

@@ -87,6 +87,15 @@ int linked_open(struct linked *l, const struct image *img, const char *path)
 			l->sym_strndx = s.sh.sh_link;
 			continue;
 		}
+		if (!(s.sh.sh_flags & SHF_ALLOC) && s.sh.sh_type == SHT_PROGBITS && s.sh.sh_size &&
+		    unexec_debug_section(s.name)) {
+			if (!range_ok(s.sh.sh_offset, s.sh.sh_size, l->size))
+				return pr_err(path, "section '%s' lies outside the file", s.name);
+			s.bytes = l->data + s.sh.sh_offset;
+			if (VEC_PUSH(&l->debug, s))
+				return -1;
+			continue;
+		}
 		if (!(s.sh.sh_flags & SHF_ALLOC) || !s.sh.sh_size || !strncmp(s.name, OLD_PREFIX, strlen(OLD_PREFIX)))
 			continue;
 		if (s.sh.sh_addr < base)
@@ -165,6 +174,7 @@ void linked_close(struct linked *l)
 		close(l->fd);
 	VEC_FREE(&l->secs);
 	VEC_FREE(&l->meta);
+	VEC_FREE(&l->debug);
 	free(l->ld_to_new);
 	free(l->path);
 	memset(l, 0, sizeof(*l));

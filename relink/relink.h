@@ -50,6 +50,7 @@ struct linked {
 	size_t size;
 	VEC(struct newsec) secs;	/* allocated sections after the old image, by address */
 	VEC(struct newsec) meta;	/* the linker's own dynamic tables: merged, not copied */
+	VEC(struct newsec) debug;	/* its .debug_* sections: the old units, then the new */
 	size_t ld_shnum;
 	const Elf64_Sym *syms;		/* the linker's .symtab */
 	size_t nsyms;
@@ -119,5 +120,10 @@ struct verify_report {
 };
 int verify_fd(const struct image *orig, int fd, const char *path, const edit_vec *edits,
 	      struct verify_report *r);
+
+/* relink/ehframe.c: appends the .eh_frame loaded at eh_addr, converted, to
+ * the .debug_frame in `out`. Returns 1 when an entry cannot be converted
+ * or there is none (out is then partial), -1 when out of memory. */
+int eh_to_debug_frame(const unsigned char *eh, size_t size, uint64_t eh_addr, bytevec *out);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "relink/note.h"
+#include "unexec/dwarf.h"
 #include "unexec/unexec.h"
 
 struct outsec {
@@ -44,6 +45,8 @@ struct writer {
 	size_t nsym, nlocal;
 	size_t out_symtab, out_strtab, out_shstrtab, out_note;
 	bytevec note;
+	bytevec dframe;		/* .debug_frame with the new code's CFI, when frame_ok */
+	bool frame_ok;
 	uint64_t shoff, phoff, end;
 };
 
@@ -221,6 +224,112 @@ static bool superseded(const struct image *img, const struct section *s)
 	return false;
 }
 
+/* Debug info: the linker's .debug_* sections hold the old units at offset 0
+ * and the new ones after them, so they replace the old sections of the same
+ * name and the rest are appended. Unless the program's own debug info never
+ * reached the linker (the DWARF reader could not use it): then the old
+ * sections stay, and the new code's are left out rather than mixed in. */
+static bool take_debug(const struct writer *w)
+{
+	const struct image *img = w->img;
+	bool own = false;
+
+	if (!w->l->debug.n)
+		return false;
+	for (size_t i = 1; i < img->shnum; i++)
+		if (!(img->secs[i].sh.sh_flags & SHF_ALLOC) && unexec_debug_section(img->secs[i].name))
+			own = true;
+	if (own && (!img->dwarf || strcmp(img->dwarf->path, img->path))) {
+		pr_warn(img->path, "its debug info was not usable; the new code's debug info is left out");
+		return false;
+	}
+	return true;
+}
+
+static const struct newsec *linked_debug(const struct writer *w, const char *name, bool *used)
+{
+	for (size_t j = 0; j < w->l->debug.n; j++)
+		if (!strcmp(w->l->debug.v[j].name, name)) {
+			used[j] = true;
+			return &w->l->debug.v[j];
+		}
+	return NULL;
+}
+
+/* The new code's CFI as .debug_frame entries after the old ones (ehframe.c
+ * says why). The old entries are the linker's .debug_frame when it has the
+ * program's debug info, otherwise the program's own. */
+static int plan_frames(struct writer *w, bool dbg)
+{
+	const struct image *img = w->img;
+	const struct newsec *eh = NULL;
+	const unsigned char *base = NULL;
+	uint64_t nbase = 0;
+	size_t i;
+	int r;
+
+	for (i = 0; i < w->l->secs.n; i++)
+		if (!strcmp(w->l->secs.v[i].name, ".eh_frame") && w->l->secs.v[i].bytes)
+			eh = &w->l->secs.v[i];
+	if (!eh)
+		return 0;
+	for (i = 0; dbg && i < w->l->debug.n; i++)
+		if (!strcmp(w->l->debug.v[i].name, ".debug_frame")) {
+			base = w->l->debug.v[i].bytes;
+			nbase = w->l->debug.v[i].sh.sh_size;
+		}
+	for (i = 1; !dbg && i < img->shnum; i++) {
+		const GElf_Shdr *sh = &img->secs[i].sh;
+
+		if (strcmp(img->secs[i].name, ".debug_frame") || (sh->sh_flags & SHF_ALLOC) || sh->sh_type != SHT_PROGBITS)
+			continue;
+		if (sh->sh_flags & SHF_COMPRESSED)
+			return 0;
+		base = img->data + sh->sh_offset;
+		nbase = sh->sh_size;
+	}
+	while (w->dframe.cap < nbase + 1)
+		if (vec_grow((void **)&w->dframe.v, &w->dframe.cap, 1))
+			return -1;
+	if (nbase)
+		memcpy(w->dframe.v, base, nbase);
+	w->dframe.n = nbase;
+	r = eh_to_debug_frame(eh->bytes, eh->sh.sh_size, eh->sh.sh_addr, &w->dframe);
+	if (r < 0)
+		return -1;
+	if (r) {
+		pr_warn(w->path, "the new code's .eh_frame cannot be given to debuggers as .debug_frame; "
+			"gdb may not unwind through the old code");
+		VEC_FREE(&w->dframe);
+		return 0;
+	}
+	w->frame_ok = true;
+	return 0;
+}
+
+static void use_dframe(const struct writer *w, GElf_Shdr *sh, const void **buf)
+{
+	sh->sh_type = SHT_PROGBITS;
+	sh->sh_flags = 0;
+	sh->sh_size = w->dframe.n;
+	sh->sh_addralign = 8;
+	sh->sh_entsize = 0;
+	*buf = w->dframe.v;
+}
+
+/* The linker's header for a debug section; lld keeps SHF_MERGE on a
+ * .debug_str it did not merge whole and gives no entry size. */
+static void debug_shdr(const struct newsec *ns, GElf_Shdr *sh)
+{
+	sh->sh_type = ns->sh.sh_type;
+	sh->sh_flags = ns->sh.sh_flags;
+	sh->sh_size = ns->sh.sh_size;
+	sh->sh_addralign = ns->sh.sh_addralign;
+	sh->sh_entsize = ns->sh.sh_entsize;
+	if ((sh->sh_flags & SHF_MERGE) && !sh->sh_entsize)
+		sh->sh_entsize = 1;
+}
+
 static int build_sections(struct writer *w)
 {
 	const struct image *img = w->img;
@@ -228,6 +337,7 @@ static int build_sections(struct writer *w)
 	size_t i;
 	GElf_Shdr sh;
 	int strtab_idx = img->symtab_idx >= 0 ? (int)img->secs[img->symtab_idx].sh.sh_link : -1;
+	bool dbg, *used = NULL;
 
 	if (img->shnum) {
 		const struct section *s = &img->secs[img->shstrndx];
@@ -247,18 +357,26 @@ static int build_sections(struct writer *w)
 		return -1;
 	}
 
+	dbg = take_debug(w);
+	if (plan_frames(w, dbg))
+		return -1;
+	used = zalloc((w->l->debug.n + 1) * sizeof(*used));
+	if (!used)
+		goto err;
 	memset(&sh, 0, sizeof(sh));
 	if (push_sec(w, "", &sh, NULL))
-		return -1;
+		goto err;
 	for (i = 1; i <= img->shnum + w->news.n; i++) {
 		if (i == w->ins) {
 			/* The new sections, in address order. */
 			for (size_t j = 0; j < w->news.n; j++) {
 				const struct newsec *ns = &w->news.v[j];
-				long off = strapp_add(&w->shstr, ns->name);
+				const char *nm = w->frame_ok && !strcmp(ns->name, ".eh_frame") ? ".surgeon.eh_frame" :
+						 ns->name;
+				long off = strapp_add(&w->shstr, nm);
 
 				if (off < 0)
-					return -1;
+					goto err;
 				sh = ns->sh;
 				sh.sh_name = off;
 				sh.sh_offset = w->xnew + (sh.sh_addr - w->vnew);
@@ -268,8 +386,8 @@ static int build_sections(struct writer *w)
 					sh.sh_info = (sh.sh_flags & SHF_INFO_LINK) && sh.sh_info < l->ld_shnum &&
 						     l->ld_to_new[sh.sh_info] ? w->ins + l->ld_to_new[sh.sh_info] - 1 : 0;
 				}
-				if (push_sec(w, ns->name, &sh, ns->sh.sh_type == SHT_NOBITS ? NULL : ns->bytes))
-					return -1;
+				if (push_sec(w, nm, &sh, ns->sh.sh_type == SHT_NOBITS ? NULL : ns->bytes))
+					goto err;
 			}
 		}
 		if (i >= img->shnum)
@@ -290,13 +408,35 @@ static int build_sections(struct writer *w)
 
 				free(nm);
 				if (off < 0)
-					return -1;
+					goto err;
 				sh.sh_name = off;
 				if (sh.sh_type != SHT_STRTAB)
 					sh.sh_type = SHT_PROGBITS;
 			}
 			if (w->dyn.active && sh.sh_type == SHT_RELA && s->sh.sh_link == (uint32_t)img->dynsym_idx)
 				sh.sh_link = w->dyn.link_dynsym;	/* same indices in the new table */
+			if (dbg && !(sh.sh_flags & SHF_ALLOC)) {
+				const struct newsec *ns = unexec_debug_section(s->name) ?
+							  linked_debug(w, s->name, used) : NULL;
+
+				if (ns) {
+					debug_shdr(ns, &sh);
+					buf = ns->bytes;
+				} else if (!strcmp(s->name, ".gdb_index") || !strcmp(s->name, ".debug_names")) {
+					/* An index of the old units only: gdb would not see the new. */
+					char *nm = xasprintf("%s%s", OLD_PREFIX, s->name);
+					long off = nm ? strapp_add(&w->shstr, nm) : -1;
+
+					free(nm);
+					if (off < 0)
+						goto err;
+					sh.sh_name = off;
+				}
+			}
+			if (w->frame_ok && !(sh.sh_flags & SHF_ALLOC) && !strcmp(s->name, ".debug_frame")) {
+				use_dframe(w, &sh, &buf);
+				w->frame_ok = false;	/* placed */
+			}
 			if ((int)i == img->symtab_idx)
 				w->out_symtab = w->secs.n;
 			if (!strcmp(s->name, NOTE_SECTION) && s->sh.sh_type == SHT_NOTE)
@@ -306,9 +446,45 @@ static int build_sections(struct writer *w)
 			if (i == img->shstrndx)
 				w->out_shstrtab = w->secs.n;
 			if (push_sec(w, s->name, &sh, buf))
-				return -1;
+				goto err;
 		}
 	}
+	/* Debug sections the program did not have (all of them, when it had no
+	 * debug info of its own). */
+	for (i = 0; dbg && i < w->l->debug.n; i++) {
+		const struct newsec *ns = &w->l->debug.v[i];
+		long off;
+
+		const void *buf = ns->bytes;
+
+		if (used[i])
+			continue;
+		off = strapp_add(&w->shstr, ns->name);
+		if (off < 0)
+			goto err;
+		sh = (GElf_Shdr){ .sh_name = off };
+		debug_shdr(ns, &sh);
+		if (w->frame_ok && !strcmp(ns->name, ".debug_frame")) {
+			use_dframe(w, &sh, &buf);
+			w->frame_ok = false;
+		}
+		if (push_sec(w, ns->name, &sh, buf))
+			goto err;
+	}
+	if (w->frame_ok) {
+		long off = strapp_add(&w->shstr, ".debug_frame");
+		const void *buf;
+
+		if (off < 0)
+			goto err;
+		sh = (GElf_Shdr){ .sh_name = off };
+		use_dframe(w, &sh, &buf);
+		if (push_sec(w, ".debug_frame", &sh, buf))
+			goto err;
+		w->frame_ok = false;
+	}
+	free(used);
+	used = NULL;
 	if (build_symtab(w))
 		return -1;
 	if (img->symtab_idx < 0 && w->nsym > 1) {
@@ -365,6 +541,9 @@ static int build_sections(struct writer *w)
 	w->secs.v[w->out_shstrtab].buf = w->shstr.buf.v;
 	w->secs.v[w->out_shstrtab].sh.sh_size = w->shstr.buf.n;
 	return 0;
+err:
+	free(used);
+	return -1;
 }
 
 static int layout(struct writer *w)
@@ -683,6 +862,7 @@ out:
 	dyn_free(&w.dyn);
 	VEC_FREE(&w.news);
 	VEC_FREE(&w.note);
+	VEC_FREE(&w.dframe);
 	free(w.symtab);
 	VEC_FREE(&w.secs);
 	VEC_FREE(&w.groups);

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "unexec/dwarf.h"
+
 static const char *const reserved[] = {
 	"_GLOBAL_OFFSET_TABLE_", "_DYNAMIC", "_PROCEDURE_LINKAGE_TABLE_", "__ehdr_start",
 	"__executable_start", "_etext", "etext", "__etext", "_edata", "edata", "_end", "end",
@@ -208,6 +210,82 @@ out:
 	return err;
 }
 
+/* ---- the old program's debug info ---- */
+
+/* DWARF sections ld concatenates: every .debug_* but the name index, which
+ * would describe only some of the output's units (gdb then ignores the rest). */
+bool unexec_debug_section(const char *name)
+{
+	return !strncmp(name, ".debug_", 7) && strcmp(name, ".debug_names");
+}
+
+/* The file the debug info was read from, when it is not the program. */
+struct dbgsrc {
+	int fd;
+	Elf *elf;
+};
+
+/* Adds the old program's .debug_* sections (from the program, or from the
+ * separate debug file the DWARF reader used) as plain non-allocated input
+ * sections. The object is ld's first input, so each lands at offset 0 of its
+ * output section: every offset the old units hold stays valid without a
+ * relocation, and ld appends and relocates the new code's units after it.
+ * SHF_MERGE is dropped (merging would move old strings); SHF_COMPRESSED is
+ * kept and ld decompresses. Debug info the reader could not use is left out. */
+static int add_debug_sections(struct objw *w, struct dbgsrc *src)
+{
+	const struct image *img = w->img;
+	const struct dwarf_info *di = img->dwarf;
+	const unsigned char *raw = img->data;
+	size_t rawsize = img->size, shnum = img->shnum, shstrndx = 0, i, n = 0;
+	Elf *elf = NULL;
+
+	if (!di)
+		return 0;
+	if (strcmp(di->path, img->path)) {
+		size_t sz;
+
+		src->fd = open(di->path, O_RDONLY | O_CLOEXEC);
+		src->elf = src->fd >= 0 ? elf_begin(src->fd, ELF_C_READ_MMAP, NULL) : NULL;
+		raw = src->elf ? (const unsigned char *)elf_rawfile(src->elf, &sz) : NULL;
+		if (!raw || elf_getshdrnum(src->elf, &shnum) || elf_getshdrstrndx(src->elf, &shstrndx)) {
+			pr_warn(di->path, "cannot read the debug sections; the output gets no old debug info");
+			return 0;
+		}
+		rawsize = sz;
+		elf = src->elf;
+	}
+	for (i = 1; i < shnum; i++) {
+		GElf_Shdr in, sh;
+		const char *name;
+
+		if (elf) {
+			Elf_Scn *scn = elf_getscn(elf, i);
+
+			if (!scn || !gelf_getshdr(scn, &in) || !(name = elf_strptr(elf, shstrndx, in.sh_name)))
+				continue;
+		} else {
+			in = img->secs[i].sh;
+			name = img->secs[i].name;
+		}
+		if (!unexec_debug_section(name) || (in.sh_flags & SHF_ALLOC) || in.sh_type != SHT_PROGBITS ||
+		    !in.sh_size)
+			continue;
+		if (!range_ok(in.sh_offset, in.sh_size, rawsize)) {
+			pr_warn(elf ? di->path : img->path, "section [%zu] '%s' lies outside the file; "
+				"the output gets no old debug info from it", i, name);
+			continue;
+		}
+		sh = (GElf_Shdr){ .sh_type = SHT_PROGBITS, .sh_flags = in.sh_flags & SHF_COMPRESSED,
+				  .sh_size = in.sh_size, .sh_addralign = in.sh_addralign ? in.sh_addralign : 1 };
+		if (!new_section(w, name, &sh, (void *)(raw + in.sh_offset), in.sh_size, ELF_T_BYTE))
+			return -1;
+		n++;
+	}
+	pr_info("%s: %zu debug sections from %s for the linker", img->path, n, di->path);
+	return 0;
+}
+
 /* Chunks telling relink where every byte of the original file went. */
 typedef VEC(struct frozen_chunk) chunk_vec;
 
@@ -275,6 +353,7 @@ out:
 int unexec_write_object(const struct image *img, const char *path, bool thin)
 {
 	struct objw w = { .img = img, .path = path };
+	struct dbgsrc dsrc = { .fd = -1 };
 	bytevec rest = { 0 };
 	chunk_vec chunks = { 0 };
 	unsigned char *meta = NULL;
@@ -327,6 +406,8 @@ int unexec_write_object(const struct image *img, const char *path, bool thin)
 	/* The linker must not think the new code wants an executable stack. */
 	sh = (GElf_Shdr){ .sh_type = SHT_PROGBITS, .sh_addralign = 1 };
 	if (!new_section(&w, ".note.GNU-stack", &sh, NULL, 0, ELF_T_BYTE))
+		goto out;
+	if (add_debug_sections(&w, &dsrc))
 		goto out;
 
 	if (!thin) {
@@ -414,6 +495,10 @@ out:
 	VEC_FREE(&w.locals);
 	VEC_FREE(&w.globals);
 	free(w.piece_shndx);
+	if (dsrc.elf)
+		elf_end(dsrc.elf);
+	if (dsrc.fd >= 0)
+		close(dsrc.fd);
 	strset_free(w.shstr);
 	strset_free(w.str);
 	return err;

@@ -75,8 +75,29 @@
 	"  .rela.plt : { *(.rela.plt) }\n" \
 	"%s" \
 	"  .dynamic : { *(.dynamic) }\n" \
+	"  /* DWARF, as in ld's default script. The frozen object comes first, so\n" \
+	"     the old program's units start each section and keep their offsets. */\n" \
+	"  .debug_aranges 0 : { *(.debug_aranges) }\n" \
+	"  .debug_pubnames 0 : { *(.debug_pubnames) }\n" \
+	"  .debug_info 0 : { *(.debug_info .gnu.linkonce.wi.*) }\n" \
+	"  .debug_abbrev 0 : { *(.debug_abbrev) }\n" \
+	"  .debug_line 0 : { *(.debug_line .debug_line.* .debug_line_end) }\n" \
+	"  .debug_frame 0 : { *(.debug_frame) }\n" \
+	"  .debug_str 0 : { *(.debug_str) }\n" \
+	"  .debug_loc 0 : { *(.debug_loc) }\n" \
+	"  .debug_macinfo 0 : { *(.debug_macinfo) }\n" \
+	"  .debug_pubtypes 0 : { *(.debug_pubtypes) }\n" \
+	"  .debug_ranges 0 : { *(.debug_ranges) }\n" \
+	"  .debug_addr 0 : { *(.debug_addr) }\n" \
+	"  .debug_line_str 0 : { *(.debug_line_str) }\n" \
+	"  .debug_loclists 0 : { *(.debug_loclists) }\n" \
+	"  .debug_macro 0 : { *(.debug_macro) }\n" \
+	"  .debug_rnglists 0 : { *(.debug_rnglists) }\n" \
+	"  .debug_str_offsets 0 : { *(.debug_str_offsets) }\n" \
+	"  .debug_sup 0 : { *(.debug_sup) }\n" \
+	"  /* A name index would cover only the new units. */\n" \
 	"  /DISCARD/ : { *(.note.GNU-stack) *(.note.gnu.property) *(.gnu_debuglink) *(.gnu.lto_*)\n" \
-	"                *(" FROZEN_SECTION ") *(" REST_SECTION ") }\n"
+	"                *(.debug_names) *(" FROZEN_SECTION ") *(" REST_SECTION ") }\n"
 
 int unexec_write_script(const struct image *img, const char *path)
 {

@@ -35,5 +35,7 @@ int unexec_write_script(const struct image *img, const char *path);
 uint64_t unexec_new_base(const struct image *img);
 /* Is this a name the linker defines itself, or one surgeon reserves? */
 bool unexec_reserved_name(const char *name);
+/* Is this a DWARF section the frozen object carries and ld merges? */
+bool unexec_debug_section(const char *name);
 
 #endif

@@ -128,6 +128,13 @@ static int read_phdrs(struct image *img)
 	}
 	if (i == img->phnum)
 		return pr_err(p, "has no loadable segment");
+	/* A program's code comes from the file: segments that load no file
+	 * bytes (only zeroes, or nothing) cannot be all there is. */
+	for (j = 0; j < img->phnum; j++)
+		if (img->phdrs[j].p_type == PT_LOAD && img->phdrs[j].p_filesz)
+			break;
+	if (j == img->phnum)
+		return pr_err(p, "loads no bytes from the file");
 	return 0;
 }
 

@@ -76,6 +76,7 @@ run_case() {
 	rc=$?
 	n=$(wc -l <"$T/.stderr")
 	if [ $rc = 124 ]; then why="hangs (timeout 20 s)"
+	elif [ $rc = 223 ]; then why="sanitizer: $(grep -m1 -E "ERROR|runtime error" "$T/.stderr")"
 	elif [ $rc -ge 128 ]; then why="killed by signal $((rc - 128)): $(grep -m1 -E 'ERROR|runtime error' "$T/.stderr")"
 	elif [ $rc = 0 ] && [ "$expect" = fail ]; then why="accepted a malformed file"
 	elif [ $rc != 0 ] && [ "$n" != 1 ]; then why="status $rc with $n lines on stderr: $(head -2 "$T/.stderr" | tr '\n' '|')"

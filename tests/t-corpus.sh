@@ -7,7 +7,7 @@
 # name the limitation, until surgeon handles them.
 . "$TOP/tests/lib.sh"
 SYSTEM=(
-	/usr/bin/python3.11 /usr/bin/shellcheck
+	/usr/bin/node /usr/bin/python3.11 /usr/bin/shellcheck
 	/usr/bin/x86_64-linux-gnu-gcc-12 /usr/bin/x86_64-linux-gnu-g++-12 /usr/bin/x86_64-linux-gnu-cpp-12
 	/usr/bin/x86_64-linux-gnu-gfortran-12
 	/usr/bin/x86_64-linux-gnu-gnatmake-12 /usr/bin/x86_64-linux-gnu-gnatls-12

@@ -34,7 +34,15 @@ static int rebuild(const char *path, Elf *elf, const unsigned char *raw, size_t 
 
 	if (h.flags & FROZEN_THIN) {
 		struct image *img;
-		int err = image_open(&img, orig);
+		int err;
+
+		if (access(orig, R_OK)) {
+			err = pr_err(path, "is a thin object and its original '%s' cannot be read: %s", orig,
+				     strerror(errno));
+			free(orig);
+			return err;
+		}
+		err = image_open(&img, orig);
 
 		if (!err && img->size != h.file_size) {
 			err = pr_err(path, "is a thin object and its original %s has changed", orig);
@@ -81,7 +89,8 @@ static int rebuild(const char *path, Elf *elf, const unsigned char *raw, size_t 
 		free(orig);
 		return pr_err(path, "section '%s' does not cover the whole original", FROZEN_SECTION);
 	}
-	if (image_open_mem(out, orig, buf, h.file_size)) {
+	/* Messages about the rebuilt image name the object the user gave. */
+	if (image_open_mem(out, path, buf, h.file_size)) {
 		free(orig);
 		return -1;
 	}

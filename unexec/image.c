@@ -133,6 +133,13 @@ static int read_phdrs(struct image *img)
 	}
 	if (i == img->phnum)
 		return pr_err(p, "has no loadable segment");
+	/* A program's code comes from the file: segments that load no file
+	 * bytes (only zeroes, or nothing) cannot be all there is. */
+	for (j = 0; j < img->phnum; j++)
+		if (img->phdrs[j].p_type == PT_LOAD && img->phdrs[j].p_filesz)
+			break;
+	if (j == img->phnum)
+		return pr_err(p, "loads no bytes from the file");
 	return 0;
 }
 
@@ -148,6 +155,40 @@ static const char *str_at(const struct image *img, const struct section *strsec,
 	return base + off;
 }
 
+/* Sections of these types are arrays; libelf refuses to write a partial entry. */
+static unsigned fixed_entry_size(uint32_t type)
+{
+	switch (type) {
+	case SHT_SYMTAB: case SHT_DYNSYM: case SHT_RELA: return 24;
+	case SHT_REL: case SHT_DYNAMIC: return 16;
+	case SHT_INIT_ARRAY: case SHT_FINI_ARRAY: case SHT_PREINIT_ARRAY: return 8;
+	case SHT_HASH: case SHT_SYMTAB_SHNDX: return 4;
+	case SHT_GNU_versym: return 2;
+	default: return 0;
+	}
+}
+
+/* An allocated section inside a segment must hold the bytes the segment
+ * loads at its address; otherwise the file has two stories about them. */
+static int check_placement(const struct image *img, size_t idx)
+{
+	const GElf_Shdr *sh = &img->secs[idx].sh;
+	size_t i;
+
+	if (!(sh->sh_flags & SHF_ALLOC) || sh->sh_type == SHT_NOBITS || !sh->sh_size)
+		return 0;
+	for (i = 0; i < img->phnum; i++) {
+		const GElf_Phdr *ph = &img->phdrs[i];
+
+		if (ph->p_type != PT_LOAD || sh->sh_addr < ph->p_vaddr || sh->sh_addr - ph->p_vaddr >= ph->p_filesz)
+			continue;
+		if (sh->sh_offset - ph->p_offset != sh->sh_addr - ph->p_vaddr)
+			return pr_err(img->path, "section [%zu]: file offset 0x%llx disagrees with its address 0x%llx in program header %zu",
+				      idx, (unsigned long long)sh->sh_offset, (unsigned long long)sh->sh_addr, i);
+	}
+	return 0;
+}
+
 static int read_shdrs(struct image *img)
 {
 	const char *p = img->path;
@@ -157,6 +198,26 @@ static int read_shdrs(struct image *img)
 
 	if (elf_getshdrnum(img->elf, &img->shnum))
 		return pr_err(p, "cannot read section headers: %s", elf_errmsg(-1));
+	/* libelf reports no sections when the table lies outside the file:
+	 * count them from the header ourselves. */
+	if (img->eh.e_shoff) {
+		uint64_t want = img->eh.e_shnum;
+		Elf64_Shdr sh0;
+
+		if (!want) {
+			if (!range_ok(img->eh.e_shoff, sizeof(sh0), img->size))
+				return pr_err(p, "section header table (at offset 0x%llx) lies outside the file",
+					      (unsigned long long)img->eh.e_shoff);
+			memcpy(&sh0, img->data + img->eh.e_shoff, sizeof(sh0));
+			want = sh0.sh_size;
+		}
+		if (want != img->shnum || __builtin_mul_overflow(want, sizeof(Elf64_Shdr), &bytes) ||
+		    !range_ok(img->eh.e_shoff, bytes, img->size))
+			return pr_err(p, "section header table (%llu entries at offset 0x%llx) lies outside the file",
+				      (unsigned long long)want, (unsigned long long)img->eh.e_shoff);
+	} else if (img->eh.e_shnum) {
+		return pr_err(p, "%u section headers at offset 0", img->eh.e_shnum);
+	}
 	if (!img->shnum)
 		return 0;
 	if (__builtin_mul_overflow(img->shnum, sizeof(Elf64_Shdr), &bytes) ||
@@ -185,6 +246,14 @@ static int read_shdrs(struct image *img)
 		if (s->sh.sh_addralign > 1 && (s->sh.sh_addralign & (s->sh.sh_addralign - 1)))
 			return pr_err(p, "section [%zu]: alignment %llu is not a power of two", i,
 				      (unsigned long long)s->sh.sh_addralign);
+		if (s->sh.sh_entsize && s->sh.sh_size % s->sh.sh_entsize)
+			return pr_err(p, "section [%zu]: size %llu is not a multiple of its entry size %llu", i,
+				      (unsigned long long)s->sh.sh_size, (unsigned long long)s->sh.sh_entsize);
+		if (fixed_entry_size(s->sh.sh_type) && s->sh.sh_size % fixed_entry_size(s->sh.sh_type))
+			return pr_err(p, "section [%zu]: size %llu is not a multiple of its entry size %u", i,
+				      (unsigned long long)s->sh.sh_size, fixed_entry_size(s->sh.sh_type));
+		if (check_placement(img, i))
+			return -1;
 	}
 	shstr = &img->secs[img->shstrndx];
 	if (shstr->sh.sh_type != SHT_STRTAB)
@@ -209,8 +278,10 @@ static void find_overlay(struct image *img)
 	      img->eh.e_phoff + img->phnum * sizeof(Elf64_Phdr) : end;
 	if (img->shnum && img->eh.e_shoff + img->shnum * sizeof(Elf64_Shdr) > end)
 		end = img->eh.e_shoff + img->shnum * sizeof(Elf64_Shdr);
+	/* Headers of types nothing reads may point anywhere: they describe no bytes. */
 	for (i = 0; i < img->phnum; i++)
-		if (img->phdrs[i].p_offset + img->phdrs[i].p_filesz > end && img->phdrs[i].p_filesz)
+		if (img->phdrs[i].p_filesz && range_ok(img->phdrs[i].p_offset, img->phdrs[i].p_filesz, img->size) &&
+		    img->phdrs[i].p_offset + img->phdrs[i].p_filesz > end)
 			end = img->phdrs[i].p_offset + img->phdrs[i].p_filesz;
 	for (i = 1; i < img->shnum; i++) {
 		const GElf_Shdr *sh = &img->secs[i].sh;

@@ -68,6 +68,11 @@ static int load_table(struct image *img, size_t idx, enum sym_source src)
 		}
 		if (sym.type == STT_SECTION || !*sym.name || st->st_shndx == SHN_UNDEF)
 			continue;
+		/* "__tzname@@GLIBC_2.2.5": the static linker's record of a copy-relocated
+		 * versioned definition. ld would read the name as a version; .dynsym
+		 * names the same definition plainly. */
+		if (src == SYM_SYMTAB && strchr(sym.name, '@'))
+			continue;
 		if (st->st_shndx >= SHN_LORESERVE && st->st_shndx != SHN_ABS)
 			continue;
 		if (st->st_shndx != SHN_ABS && st->st_shndx >= img->shnum)

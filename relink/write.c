@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "relink/note.h"
+#include "relink/payload.h"
 #include "unexec/unexec.h"
 
 struct outsec {
@@ -684,6 +685,7 @@ int output_write(const struct image *img, const struct linked *l, const struct r
 	struct writer w = { .img = img, .l = l, .o = o, .path = o->output, .fd = fd };
 	GElf_Ehdr eh = img->eh;
 	struct hookuse hu[4];
+	struct payload pl;
 	size_t i, nh = 0;
 	int err = -1;
 
@@ -723,15 +725,10 @@ int output_write(const struct image *img, const struct linked *l, const struct r
 			goto out;
 		}
 	}
-	if (img->overlay_size) {
-		int r = img->fd >= 0 ? copy_range(img->fd, img->overlay_off, fd, w.end, img->overlay_size) :
-			write_all(fd, img->data + img->overlay_off, img->overlay_size, w.end);
-
-		if (r) {
-			pr_err(w.path, "cannot copy the overlay: %m");
-			goto out;
-		}
-	}
+	/* Appended data last, after the new segments, where its format needs it. */
+	payload_find(img, &pl);
+	if (payload_write(img, &pl, fd, payload_place(&pl, w.end), w.path))
+		goto out;
 	err = 0;
 out:
 	strapp_free(&w.shstr);

@@ -108,7 +108,15 @@ static void json_record(const struct surgery_record *r)
 		json_str(stdout, r->edits.v[i].reason);
 		printf("}");
 	}
-	printf("]}");
+	printf("], \"payload\": ");
+	if (r->payload) {
+		printf("{\"offset\": %" PRIu64 ", \"size\": %" PRIu64 ", \"what\": ", r->payload_off, r->payload_size);
+		json_str(stdout, r->payload);
+		printf("}");
+	} else {
+		printf("null");
+	}
+	printf("}");
 }
 
 /* "payload": null, or what the overlay holds and where. */
@@ -224,6 +232,9 @@ static void print_text(const struct image *img, const struct counts *c, const st
 		for (j = 0; j < r->edits.n; j++)
 			printf("     edit 0x%" PRIx64 "-0x%" PRIx64 ": %s\n", r->edits.v[j].addr,
 			       r->edits.v[j].addr + r->edits.v[j].size, r->edits.v[j].reason);
+		if (r->payload)
+			printf("     payload of %" PRIu64 " bytes at 0x%" PRIx64 " in the input: %s\n", r->payload_size,
+			       r->payload_off, r->payload);
 	}
 }
 

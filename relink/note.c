@@ -127,6 +127,12 @@ static int record_text(bytevec *d, const struct surgery_record *rec)
 		err = err ?: put_escaped(d, e->reason ? e->reason : "");
 		err = err ?: puts_(d, "\n");
 	}
+	if (!err && rec->payload) {
+		err = putf(d, "payload %llx %llx ", (unsigned long long)rec->payload_off,
+			   (unsigned long long)rec->payload_size);
+		err = err ?: put_escaped(d, rec->payload);
+		err = err ?: puts_(d, "\n");
+	}
 	return err;
 }
 
@@ -306,6 +312,19 @@ static int parse_record(const char *t, size_t n, struct surgery_record *rec, con
 				free((void *)e.reason);
 				goto bad_text;
 			}
+		} else if (is_key(w, wn, "payload")) {
+			const char *a, *s;
+			size_t an, sn;
+
+			if (rec->payload)
+				return pr_err(path, "%s: record %zu, line %zu: 'payload' given twice",
+					      NOTE_SECTION, idx, lineno);
+			if (!take_word(&l, &a, &an) || !parse_hex(a, an, &rec->payload_off) ||
+			    !take_word(&l, &s, &sn) || !parse_hex(s, sn, &rec->payload_size))
+				goto bad;
+			rec->payload = unescape(l.p, l.n);
+			if (!rec->payload)
+				goto bad_text;
 		}
 		/* Unknown keys are from a newer surgeon: ignored. */
 		if (dst) {
@@ -480,6 +499,7 @@ void note_record_free(struct surgery_record *rec)
 			free((void *)rec->exports.v[i].name);
 		for (i = 0; i < rec->edits.n; i++)
 			free((void *)rec->edits.v[i].reason);
+		free((void *)rec->payload);
 	}
 	VEC_FREE(&rec->inputs);
 	VEC_FREE(&rec->exports);

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "relink/note.h"
+
 static uint64_t le64(const unsigned char *p)
 {
 	uint64_t v = 0;
@@ -101,6 +103,15 @@ uint64_t payload_place(const struct payload *p, uint64_t end)
 	if (p->kind == PAYLOAD_NONE)
 		return end;
 	return align_up(end + p->anchor, p->align) - p->anchor;
+}
+
+void payload_note(const struct payload *p, struct surgery_record *rec)
+{
+	if (p->kind != PAYLOAD_SBCL)
+		return;		/* copied unchanged: nothing to record */
+	rec->payload = "SBCL core: its trailer names the new offset";
+	rec->payload_off = p->off;
+	rec->payload_size = p->size;
 }
 
 int payload_write(const struct image *img, const struct payload *p, int fd, uint64_t new_off, const char *path)

@@ -39,6 +39,9 @@ void payload_find(const struct image *img, struct payload *p);
 const char *payload_format(const struct payload *p);
 /* The offset in the output where the payload goes, the first suitable one at or after end. */
 uint64_t payload_place(const struct payload *p, uint64_t end);
+struct surgery_record;
+/* Describes a payload whose trailer the surgery rewrites in rec (the note). */
+void payload_note(const struct payload *p, struct surgery_record *rec);
 /* Copies the payload of img to new_off in fd and rewrites its trailer. */
 int payload_write(const struct image *img, const struct payload *p, int fd, uint64_t new_off, const char *path);
 

@@ -653,6 +653,7 @@ static int plan_edits(struct writer *w, const struct hookuse *hu, size_t nh, edi
 static int build_note(struct writer *w, const edit_vec *edits)
 {
 	struct surgery_record rec = { .verb = w->o->verb ? w->o->verb : "relink" };
+	struct payload pl;
 	const unsigned char *old;
 	size_t oldsize, i;
 	int err = -1;
@@ -673,6 +674,8 @@ static int build_note(struct writer *w, const edit_vec *edits)
 	for (i = 0; i < edits->n; i++)
 		if (VEC_PUSH(&rec.edits, edits->v[i]))
 			goto out;
+	payload_find(w->img, &pl);
+	payload_note(&pl, &rec);
 	err = note_append(&w->note, old, oldsize, &rec, w->img->path);
 out:
 	note_record_free(&rec);

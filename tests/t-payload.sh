@@ -92,6 +92,12 @@ check_eq sbcl-verbose 1 "$(grep -c "payload: SBCL core (70024 bytes) moved from 
 check sbcl-verify "$SURGEON" verify app-sb out-sb
 check_eq sbcl-info "payload: SBCL core, trailer at 0x$(printf %x "$end"), core at 0x$(printf %x "$off") (70024 bytes from 0x$(printf %x "$off"))" \
 	"$("$SURGEON" info out-sb | grep '^payload:')"
+# The surgery note records the rewritten trailer: where the core was, how big.
+"$SURGEON" info --json out-sb | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["surgeries"][-1]["payload"]
+assert r["offset"] == int(sys.argv[1]) and r["size"] == 70024 and r["what"].startswith("SBCL core"), r' \
+	"$(trailer app-sb | cut -d' ' -f1)" && ok sbcl-note || fail sbcl-note "no payload line in the surgery record"
 # The padding is SBCL's, not part of the payload: it is not carried along
 # (the output is at most one 32 KiB boundary longer than the new ELF).
 elf_end=$("$SURGEON" info --json out-sb | python3 -c 'import json,sys; print(json.load(sys.stdin)["overlay"]["offset"])')
@@ -124,6 +130,7 @@ check_eq junk-add-lib 0 "$(cat junk.rc)"
 check junk-at-end cmp junk <(tail -c 5000 out-junk)
 check_eq junk-warning "surgeon: app-junk: warning: 5000 bytes appended after the ELF data (at 0x$(printf %x "$(stat -c %s app)")) are kept unchanged at 0x$(printf %x $(( $(stat -c %s out-junk) - 5000 ))); offsets inside them were not checked" \
 	"$(grep warning junk.err)"
+check_eq junk-note-none null "$("$SURGEON" info --json out-junk | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["surgeries"][-1]["payload"]))')"
 check_eq junk-info "payload: unrecognised format (5000 bytes at 0x$(printf %x "$(stat -c %s app)"))" \
 	"$("$SURGEON" info app-junk | grep '^payload:')"
 

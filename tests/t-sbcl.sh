@@ -94,6 +94,9 @@ check prog3-core-identical cmp prog.core prog3.core
 t3=$(trailer prog3)
 check_eq prog3-core-aligned 0 $(( ${t3% *} % 32768 ))
 check prog3-verify "$SURGEON" verify prog prog3
+# Each surgery's record says where the core was in its input.
+check_eq prog3-note-payloads "$off1 $off2" "$("$SURGEON" info --json prog3 |
+	python3 -c 'import json,sys; print(*[r["payload"]["offset"] for r in json.load(sys.stdin)["surgeries"]])')"
 
 # --- Debian's runtime, its unmodified core ----------------------------------
 cp /usr/bin/sbcl sbcl

@@ -12,6 +12,8 @@
 
 static int put(bytevec *b, const void *p, size_t n)
 {
+	if (!n)
+		return 0;	/* b->v may still be NULL: no memcpy(NULL, ...) */
 	while (b->cap - b->n < n)
 		if (vec_grow((void **)&b->v, &b->cap, 1))
 			return -1;

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "relink/note.h"
 #include "relink/payload.h"
+#include "relink/note.h"
 #include "unexec/unexec.h"
 
 struct outsec {

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "relink/note.h"
+#include "relink/payload.h"
 #include "unexec/image.h"
 
 enum { OPT_JSON = OPT_FIRST_VERB };
@@ -22,7 +23,8 @@ static const char info_help[] =
 	"\n"
 	"Describe the executable FILE: ELF type, PIE or not, static or dynamic,\n"
 	"interpreter, entry point, program headers, the overlay (bytes after\n"
-	"everything the headers describe), symbol counts, and the history of\n"
+	"everything the headers describe) and the payload format found in it\n"
+	"(an SBCL core and its trailer), symbol counts, and the history of\n"
 	"surgeries recorded in its .note.surgeon section.\n"
 	"\n"
 	"  --json   print one JSON object (addresses and sizes as numbers)\n";
@@ -106,7 +108,47 @@ static void json_record(const struct surgery_record *r)
 		json_str(stdout, r->edits.v[i].reason);
 		printf("}");
 	}
-	printf("]}");
+	printf("], \"payload\": ");
+	if (r->payload) {
+		printf("{\"offset\": %" PRIu64 ", \"size\": %" PRIu64 ", \"what\": ", r->payload_off, r->payload_size);
+		json_str(stdout, r->payload);
+		printf("}");
+	} else {
+		printf("null");
+	}
+	printf("}");
+}
+
+/* "payload": null, or what the overlay holds and where. */
+static void json_payload(const struct image *img)
+{
+	struct payload p;
+
+	payload_find(img, &p);
+	printf("  \"payload\": ");
+	if (p.kind == PAYLOAD_NONE) {
+		printf("null,\n");
+		return;
+	}
+	printf("{\"format\": ");
+	json_str(stdout, payload_format(&p));
+	printf(", \"offset\": %" PRIu64 ", \"size\": %" PRIu64, p.off, p.size);
+	if (p.kind == PAYLOAD_SBCL)
+		printf(", \"trailer\": %" PRIu64 ", \"core\": %" PRIu64, p.trailer_off, p.core_off);
+	printf("},\n");
+}
+
+static void text_payload(const struct image *img)
+{
+	struct payload p;
+
+	payload_find(img, &p);
+	if (p.kind == PAYLOAD_SBCL)
+		printf("payload: SBCL core, trailer at 0x%" PRIx64 ", core at 0x%" PRIx64 " (%" PRIu64
+		       " bytes from 0x%" PRIx64 ")\n", p.trailer_off, p.core_off, p.size, p.off);
+	else if (p.kind == PAYLOAD_UNKNOWN)
+		printf("payload: unrecognised format (%" PRIu64 " bytes at 0x%" PRIx64 ")%s%s\n", p.size, p.off,
+		       p.why[0] ? ": " : "", p.why);
 }
 
 static void print_json(const struct image *img, const struct counts *c, const struct surgery_history *h)
@@ -134,6 +176,7 @@ static void print_json(const struct image *img, const struct counts *c, const st
 	}
 	printf("\n  ],\n  \"sections\": %zu,\n  \"overlay\": {\"offset\": %" PRIu64 ", \"size\": %" PRIu64 "},\n",
 	       img->shnum, img->overlay_off, img->overlay_size);
+	json_payload(img);
 	printf("  \"symbols\": {\"symtab\": %" PRIu64 ", \"dynsym\": %" PRIu64 ", \"plt\": %" PRIu64
 	       ", \"iplt\": %" PRIu64 ", \"named\": %" PRIu64 "},\n  \"surgeries\": [",
 	       c->symtab, c->dynsym, c->plt, c->iplt, c->named);
@@ -166,6 +209,7 @@ static void print_text(const struct image *img, const struct counts *c, const st
 	}
 	printf("sections: %zu\n", img->shnum);
 	printf("overlay: %" PRIu64 " bytes at offset 0x%" PRIx64 "\n", img->overlay_size, img->overlay_off);
+	text_payload(img);
 	printf("symbols: %" PRIu64 " in .symtab, %" PRIu64 " in .dynsym, %" PRIu64 " import stubs (PLT), %" PRIu64
 	       " IFUNC stubs\n", c->symtab, c->dynsym, c->plt, c->iplt);
 	if (!h->recs.n) {
@@ -188,6 +232,9 @@ static void print_text(const struct image *img, const struct counts *c, const st
 		for (j = 0; j < r->edits.n; j++)
 			printf("     edit 0x%" PRIx64 "-0x%" PRIx64 ": %s\n", r->edits.v[j].addr,
 			       r->edits.v[j].addr + r->edits.v[j].size, r->edits.v[j].reason);
+		if (r->payload)
+			printf("     payload of %" PRIu64 " bytes at 0x%" PRIx64 " in the input: %s\n", r->payload_size,
+			       r->payload_off, r->payload);
 	}
 }
 

@@ -12,6 +12,8 @@
 
 static int put(bytevec *b, const void *p, size_t n)
 {
+	if (!n)
+		return 0;	/* b->v may still be NULL: no memcpy(NULL, ...) */
 	while (b->cap - b->n < n)
 		if (vec_grow((void **)&b->v, &b->cap, 1))
 			return -1;
@@ -125,6 +127,12 @@ static int record_text(bytevec *d, const struct surgery_record *rec)
 
 		err = putf(d, "edit %llx %llx ", (unsigned long long)e->addr, (unsigned long long)e->size);
 		err = err ?: put_escaped(d, e->reason ? e->reason : "");
+		err = err ?: puts_(d, "\n");
+	}
+	if (!err && rec->payload) {
+		err = putf(d, "payload %llx %llx ", (unsigned long long)rec->payload_off,
+			   (unsigned long long)rec->payload_size);
+		err = err ?: put_escaped(d, rec->payload);
 		err = err ?: puts_(d, "\n");
 	}
 	return err;
@@ -306,6 +314,19 @@ static int parse_record(const char *t, size_t n, struct surgery_record *rec, con
 				free((void *)e.reason);
 				goto bad_text;
 			}
+		} else if (is_key(w, wn, "payload")) {
+			const char *a, *s;
+			size_t an, sn;
+
+			if (rec->payload)
+				return pr_err(path, "%s: record %zu, line %zu: 'payload' given twice",
+					      NOTE_SECTION, idx, lineno);
+			if (!take_word(&l, &a, &an) || !parse_hex(a, an, &rec->payload_off) ||
+			    !take_word(&l, &s, &sn) || !parse_hex(s, sn, &rec->payload_size))
+				goto bad;
+			rec->payload = unescape(l.p, l.n);
+			if (!rec->payload)
+				goto bad_text;
 		}
 		/* Unknown keys are from a newer surgeon: ignored. */
 		if (dst) {
@@ -480,6 +501,7 @@ void note_record_free(struct surgery_record *rec)
 			free((void *)rec->exports.v[i].name);
 		for (i = 0; i < rec->edits.n; i++)
 			free((void *)rec->edits.v[i].reason);
+		free((void *)rec->payload);
 	}
 	VEC_FREE(&rec->inputs);
 	VEC_FREE(&rec->exports);

@@ -13,6 +13,9 @@
  *     input <sha256 hex> <size> <path>
  *     export <addr hex> <name>
  *     edit <addr hex> <size hex> <reason>
+ *     payload <offset hex> <size hex> <what>
+ * "payload" describes appended data (not loaded, so not an edit) whose
+ * trailer the surgery rewrote: where it was in the input and how big.
  * Paths, names and reasons escape '\\' and control characters (\n, \xNN).
  * Readers ignore lines with unknown keys and notes of unknown types. */
 #ifndef SURGEON_NOTE_H
@@ -47,6 +50,8 @@ struct surgery_record {
 	VEC(struct note_input) inputs;	/* the program first, then what was linked in */
 	VEC(struct note_export) exports;
 	edit_vec edits;		/* deliberate changes to old bytes (relink.h) */
+	const char *payload;	/* appended data whose trailer was rewritten, or NULL */
+	uint64_t payload_off, payload_size;	/* where it was in the input */
 	bool owned;		/* strings belong to the record */
 };
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "relink/payload.h"
 #include "relink/note.h"
 #include "unexec/dwarf.h"
 #include "unexec/unexec.h"
@@ -775,6 +776,7 @@ static int plan_edits(struct writer *w, const struct hookuse *hu, size_t nh, edi
 static int build_note(struct writer *w, const edit_vec *edits)
 {
 	struct surgery_record rec = { .verb = w->o->verb ? w->o->verb : "relink" };
+	struct payload pl;
 	const unsigned char *old;
 	size_t oldsize, i;
 	int err = -1;
@@ -795,6 +797,8 @@ static int build_note(struct writer *w, const edit_vec *edits)
 	for (i = 0; i < edits->n; i++)
 		if (VEC_PUSH(&rec.edits, edits->v[i]))
 			goto out;
+	payload_find(w->img, &pl);
+	payload_note(&pl, &rec);
 	err = note_append(&w->note, old, oldsize, &rec, w->img->path);
 out:
 	note_record_free(&rec);
@@ -807,6 +811,7 @@ int output_write(const struct image *img, const struct linked *l, const struct r
 	struct writer w = { .img = img, .l = l, .o = o, .path = o->output, .fd = fd };
 	GElf_Ehdr eh = img->eh;
 	struct hookuse hu[4];
+	struct payload pl;
 	size_t i, nh = 0;
 	int err = -1;
 
@@ -846,15 +851,10 @@ int output_write(const struct image *img, const struct linked *l, const struct r
 			goto out;
 		}
 	}
-	if (img->overlay_size) {
-		int r = img->fd >= 0 ? copy_range(img->fd, img->overlay_off, fd, w.end, img->overlay_size) :
-			write_all(fd, img->data + img->overlay_off, img->overlay_size, w.end);
-
-		if (r) {
-			pr_err(w.path, "cannot copy the overlay: %m");
-			goto out;
-		}
-	}
+	/* Appended data last, after the new segments, where its format needs it. */
+	payload_find(img, &pl);
+	if (payload_write(img, &pl, fd, payload_place(&pl, w.end), w.path))
+		goto out;
 	err = 0;
 out:
 	strapp_free(&w.shstr);

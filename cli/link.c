@@ -337,6 +337,7 @@ int cmd_add_lib(int argc, char **argv)
 	if (image_open(&img, c.args.v[0]))
 		goto done;
 	c.ro.mode = fstat(img->fd, &st) ? 0755 : st.st_mode & 07777;
+	img->weak_exports = c.ro.allow_interpose;
 	if (img->symtab_idx < 0)
 		c.ro.undef_hint = "the program has no .symtab: only its dynamic symbols and imports have names";
 	/* Freeze it: addresses and symbols only; the bytes stay in the original. */

@@ -339,11 +339,24 @@ static int add_exports(struct builder *b, size_t ins, struct dynout *o)
 		    !strncmp(name, "__surgeon_", 10) || !export_wanted(b->o, name))
 			continue;
 		if (strmap_get(b->oldidx, name)) {
-			const Elf64_Sym *os = &b->img->dyn.syms[(uintptr_t)strmap_get(b->oldidx, name) - 1];
+			size_t oi = (uintptr_t)strmap_get(b->oldidx, name) - 1;
+			const Elf64_Sym *os = &b->img->dyn.syms[oi];
 
 			if (os->st_shndx != SHN_UNDEF && !b->o->allow_interpose)
 				return pr_err(b->path, "the added code exports '%s', which the program already exports "
 					      "(use --allow-interpose if the override is intended)", name);
+			if (os->st_shndx != SHN_UNDEF) {
+				/* Interposed: lookups by name now find the new definition. */
+				Elf64_Sym *t = &b->syms.v[oi];
+
+				t->st_value = s.st_value;
+				t->st_size = s.st_size;
+				t->st_info = ELF64_ST_INFO(ELF64_ST_BIND(t->st_info), ELF64_ST_TYPE(s.st_info));
+				t->st_shndx = ins + pos - 1;
+				t->st_other = s.st_other;
+				pr_info("interposed: '%s' now names the added definition", name);
+				continue;
+			}
 		}
 		off = strapp_add(&b->str, name);
 		if (off < 0)
@@ -698,6 +711,15 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	b.versioned = d->vers != NULL;
 	if (parse_old_verneed(&b))
 		goto out;
+	/* Old symbols name old section indices; the new sections shift the
+	 * ones after the last old allocated section. */
+	nnew_total = l->secs.n + (gnu ? 8 : 7);
+	for (i = 1; i < d->nsyms; i++) {
+		Elf64_Sym *s = &b.syms.v[i];
+
+		if (!static_pie && s->st_shndx && s->st_shndx < SHN_LORESERVE)
+			s->st_shndx = s->st_shndx < ins ? s->st_shndx : s->st_shndx + nnew_total;
+	}
 
 	/* Old relocations, copied; the hooked slots get the thunks as addends. */
 	for (i = 0; i < d->nrela; i++)
@@ -747,20 +769,19 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 					goto out;
 			}
 		}
-		o->link_dynsym = 0;
+		/* The old .dynsym stays the relocations' symbol table. */
+		o->rela_moved = true;
+		if (img->dynsym_idx >= 0) {
+			size_t old = img->dynsym_idx;
+
+			o->secs.v[0].sh.sh_link = old < ins ? old : old + l->secs.n + o->secs.n;
+		}
 		err = 0;
 		goto out;
 	}
 
 	/* Sections: their links are final output indices. */
-	nnew_total = l->secs.n + (gnu ? 8 : 7);
 	base_pos = ins + l->secs.n;	/* index of the first synthesized section */
-	for (i = 1; i < d->nsyms; i++) {
-		Elf64_Sym *s = &b.syms.v[i];
-
-		if (s->st_shndx && s->st_shndx < SHN_LORESERVE)
-			s->st_shndx = s->st_shndx < ins ? s->st_shndx : s->st_shndx + nnew_total;
-	}
 	{
 		bytevec sv = bytes_of(b.syms.v, b.syms.n * sizeof(Elf64_Sym));
 		bytevec vv = bytes_of(b.vers.v, b.vers.n * 2);

@@ -25,6 +25,21 @@ static const char *linker_program(const char *ld)
 	return ld;
 }
 
+/* $ORIGIN in a RUNPATH entry is the program's directory. */
+static char *expand_origin(const char *dir, const char *prog)
+{
+	const char *slash = strrchr(prog, '/');
+	const char *o = strstr(dir, "$ORIGIN");
+	int len = slash ? (int)(slash - prog) : 1;
+
+	if (!o)
+		o = strstr(dir, "${ORIGIN}");
+	if (!o)
+		return xstrdup(dir);
+	return xasprintf("%.*s%.*s%s", (int)(o - dir), dir, len, slash ? prog : ".",
+			 o + (o[1] == '{' ? 9 : 7));
+}
+
 static bool is_archive(const char *path)
 {
 	char magic[8];
@@ -70,10 +85,19 @@ static char *culprit(const char *line)
 /* `obj` is the frozen object: a definition in it is the program's. ld names
  * it "obj:(.old.text+0x16)", or "obj:app.c:6" when the old debug info
  * gives a source line. */
-static int explain(const char *ldname, char *msgs, const char *hint, const char *obj)
+static bool old_tls(const struct image *img, const char *name)
+{
+	for (size_t i = 0; img && i < img->syms.n; i++)
+		if (img->syms.v[i].type == STT_TLS && !strcmp(img->syms.v[i].name, name))
+			return true;
+	return false;
+}
+
+static int explain(const char *ldname, char *msgs, const char *hint, const char *obj, const struct image *img)
 {
 	char *who = NULL, *line, *save = NULL, *sym;
 	char *first = NULL;
+	char *first_textrel = NULL;
 	int err = -1;
 
 	for (line = strtok_r(msgs, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -86,6 +110,12 @@ static int explain(const char *ldname, char *msgs, const char *hint, const char 
 				continue;
 		}
 		if ((sym = between(line, "undefined reference to `", "'"))) {
+			if (old_tls(img, sym)) {
+				pr_err(who ? who : ldname, "uses '%s', a thread-local variable of the program: the added "
+				       "code cannot reach the program's thread-local storage yet", sym);
+				free(sym);
+				goto out;
+			}
 			pr_err(who ? who : ldname, "undefined symbol '%s': neither the program nor the added inputs define it%s%s",
 			       sym, hint ? "; " : "", hint ? hint : "");
 			free(sym);
@@ -105,8 +135,19 @@ static int explain(const char *ldname, char *msgs, const char *hint, const char 
 			free(sym);
 			goto out;
 		}
-		if (!first && (strstr(line, "error") || strstr(line, "cannot") || strstr(line, "No such")))
+		if (strstr(line, "read-only segment has dynamic relocations") ||
+		    strstr(line, "relocation in read-only section")) {
+			if (!first_textrel)
+				first_textrel = xstrdup(who ? who : ldname);
+		}
+		if (!first && (strstr(line, "error") || strstr(line, "cannot") || strstr(line, "No such") ||
+			       strstr(line, "recompile with") || strstr(line, "incompatible")))
 			first = line;
+	}
+	if (first_textrel) {
+		pr_err(first_textrel, "the added code needs text relocations, which a position-independent "
+		       "program cannot carry: rebuild it with -fPIC");
+		goto out;
 	}
 	if (!first)
 		first = msgs[0] ? msgs : "failed with no message";
@@ -115,6 +156,7 @@ static int explain(const char *ldname, char *msgs, const char *hint, const char 
 	pr_err(ldname, "%s", first);
 out:
 	free(who);
+	free(first_textrel);
 	return err;
 }
 
@@ -131,6 +173,7 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	const char *ld = linker_program(o->ld);
 	bool gold = strstr(ld, "gold") != NULL;
 	VEC(const char *) argv = { 0 };
+	VEC(char *) owned = { 0 };
 	posix_spawn_file_actions_t fa;
 	char *msgs = NULL, *errpath;
 	int status = 0, fd = -1, err = -1;
@@ -156,8 +199,11 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 			ARG("--no-dynamic-linker");
 		ARG("-z"); ARG("text");
 	} else {
-		if (img->pie)
+		/* Text relocations would need DT_TEXTREL: refuse them instead. */
+		if (img->pie) {
 			ARG("-pie");
+			ARG("-z"); ARG("text");
+		}
 		/* gold has no --no-dynamic-linker; the .interp it makes is dropped. */
 		if (!gold)
 			ARG("--no-dynamic-linker");
@@ -188,9 +234,11 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 			break;
 		case IN_LIB:
 			a = xasprintf("-l%s", in->arg);
-			if (!a)
+			if (!a || VEC_PUSH(&owned, a)) {
+				free(a);
 				goto out;
-			ARG(a);	/* leaks one string per -l until exit; harmless */
+			}
+			ARG(a);
 			break;
 		case IN_FILE:
 			/* The user named this library: add every member of it. */
@@ -215,11 +263,38 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 			if (d->dyn[i].d_tag != DT_NEEDED || d->dyn[i].d_un.d_val >= d->strsz)
 				continue;
 			a = xasprintf("-l:%s", d->str + d->dyn[i].d_un.d_val);
-			if (!a)
+			if (!a || VEC_PUSH(&owned, a)) {
+				free(a);
 				goto out;
+			}
 			ARG(a);
 		}
 		ARG("--no-as-needed");
+		/* ld.so finds them through the program's RUNPATH/RPATH: so does ld. */
+		for (i = 0; i + 1 < d->ndyn; i++) {
+			const char *p, *dir;
+			char *list, *save = NULL;
+
+			if ((d->dyn[i].d_tag != DT_RUNPATH && d->dyn[i].d_tag != DT_RPATH) ||
+			    d->dyn[i].d_un.d_val >= d->strsz)
+				continue;
+			p = d->str + d->dyn[i].d_un.d_val;
+			list = xstrdup(p);
+			if (!list || VEC_PUSH(&owned, list)) {
+				free(list);
+				goto out;
+			}
+			for (dir = strtok_r(list, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+				char *e = expand_origin(dir, img->frozen_from ? img->frozen_from : img->path);
+
+				if (!e || VEC_PUSH(&owned, e)) {
+					free(e);
+					goto out;
+				}
+				ARG("-L");
+				ARG(e);
+			}
+		}
 	}
 	for (i = 0; i < sizeof(search_dirs) / sizeof(*search_dirs); i++) {
 		ARG("-L");
@@ -268,11 +343,14 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && (!msgs || !*msgs)) {
 		err = pr_err(ld, "cannot run the linker");
 	} else {
-		err = explain(ld, msgs ? msgs : (char[]){ "" }, o->undef_hint, obj);
+		err = explain(ld, msgs ? msgs : (char[]){ "" }, o->undef_hint, obj, img);
 	}
 out:
 	free(msgs);
 	free(errpath);
+	for (i = 0; i < owned.n; i++)
+		free(owned.v[i]);
+	VEC_FREE(&owned);
 	VEC_FREE(&argv);
 	return err;
 }

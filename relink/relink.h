@@ -90,6 +90,7 @@ struct dynout {
 	size_t ndone;
 	VEC(struct dynexport) exports;
 	size_t link_dynsym;		/* output index of the new .dynsym */
+	bool rela_moved;		/* static-pie: only the relocations moved */
 	size_t nsyms_old, nsyms;
 };
 

@@ -44,8 +44,20 @@ static int loadmap_read(int fd, const char *path, struct loadmap *ni)
 			return pr_err(path, "cannot read program header %zu", i);
 		ni->ph[i] = p;
 		if (p.p_type == PT_LOAD && (!range_ok(p.p_offset, p.p_filesz, ni->size) || p.p_filesz > p.p_memsz ||
-					    p.p_vaddr + p.p_memsz < p.p_vaddr))
-			return pr_err(path, "program header %zu lies outside the file", i);
+					    p.p_vaddr + p.p_memsz < p.p_vaddr || p.p_vaddr + p.p_memsz > (1ull << 47)))
+			return pr_err(path, "program header %zu lies outside the file or user space", i);
+	}
+	/* Overlapping loads would make "the byte at this address" ambiguous. */
+	for (i = 0; i < ni->n; i++) {
+		const GElf_Phdr *a = &ni->ph[i];
+
+		for (size_t j = i + 1; a->p_type == PT_LOAD && j < ni->n; j++) {
+			const GElf_Phdr *b = &ni->ph[j];
+
+			if (b->p_type == PT_LOAD && a->p_memsz && b->p_memsz && a->p_vaddr < b->p_vaddr + b->p_memsz &&
+			    b->p_vaddr < a->p_vaddr + a->p_memsz)
+				return pr_err(path, "program headers %zu and %zu: loadable segments overlap", i, j);
+		}
 	}
 	return 0;
 }
@@ -185,6 +197,13 @@ static int compare(const struct side *o, int fd, const char *path, const edit_ve
 				goto out;
 			}
 			nfile = np->p_vaddr + np->p_filesz;
+			if (a >= ofile && a >= nfile) {
+				/* Zero fill on both sides: equal without looking. */
+				lim = end < np->p_vaddr + np->p_memsz ? end : np->p_vaddr + np->p_memsz;
+				r->compared += lim - a;
+				a = lim;
+				continue;
+			}
 			lim = min3(end, np->p_vaddr + np->p_memsz, a + CHUNK);
 			/* Stop at either side's end of file-backed bytes. */
 			if (a < ofile && ofile < lim)

@@ -402,7 +402,9 @@ static int build_sections(struct writer *w)
 			if ((sh.sh_type == SHT_REL || sh.sh_type == SHT_RELA || (sh.sh_flags & SHF_INFO_LINK)) &&
 			    sh.sh_info)
 				sh.sh_info = remap(w, sh.sh_info);
-			if (w->dyn.active && superseded(img, s)) {
+			if ((w->dyn.active && superseded(img, s)) ||
+			    (w->dyn.rela_moved && s->sh.sh_type == SHT_RELA && s->sh.sh_addr &&
+			     s->sh.sh_addr == img->dyn.val[DT_RELA])) {
 				/* The new tables replace these; keep the bytes, not the role. */
 				char *nm = xasprintf("%s%s", OLD_PREFIX, s->name);
 				long off = nm ? strapp_add(&w->shstr, nm) : -1;
@@ -411,8 +413,11 @@ static int build_sections(struct writer *w)
 				if (off < 0)
 					goto err;
 				sh.sh_name = off;
-				if (sh.sh_type != SHT_STRTAB)
+				if (sh.sh_type != SHT_STRTAB) {
 					sh.sh_type = SHT_PROGBITS;
+					sh.sh_link = sh.sh_info = 0;
+					sh.sh_flags &= ~(uint64_t)SHF_INFO_LINK;
+				}
 			}
 			if (w->dyn.active && sh.sh_type == SHT_RELA && s->sh.sh_link == (uint32_t)img->dynsym_idx)
 				sh.sh_link = w->dyn.link_dynsym;	/* same indices in the new table */
@@ -686,7 +691,8 @@ static int restore_holes(struct writer *w, const GElf_Ehdr *eh)
 	}
 	if (err)
 		goto out;
-	qsort(r.v, r.n / 2, 2 * sizeof(uint64_t), cmp_range);
+	if (r.n)
+		qsort(r.v, r.n / 2, 2 * sizeof(uint64_t), cmp_range);
 	for (i = 0; i < img->phnum && !err; i++) {
 		const GElf_Phdr *ph = &img->phdrs[i];
 		uint64_t pos = ph->p_offset, end = ph->p_offset + ph->p_filesz;

@@ -916,6 +916,67 @@ static bool debuglink(const struct image *img, const char **name, uint32_t *crc)
 /* Where the DWARF is, in gdb's order: --debug-file, the program itself,
  * DEBUGDIR/.build-id/xx/yyyy.debug, then .gnu_debuglink beside the program,
  * in .debug/ beside it, and under DEBUGDIR. */
+/* Debian's libdwarf (20210528) frees twice when a .debug_rnglists or
+ * .debug_loclists unit header is inconsistent (found by fuzzing), so those
+ * headers are checked here, against their section, before libdwarf sees
+ * the file. A DWARF 5 list unit: length (4, or 12 for 64-bit), version 5,
+ * address size 8, segment selector size 0, then offset_entry_count 4- or
+ * 8-byte offsets. */
+static bool list_headers_sound(Elf *elf, char **why)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return true;	/* libdwarf will say what is wrong */
+	while ((scn = elf_nextscn(elf, scn))) {
+		const unsigned char *d;
+		Elf_Data *data;
+		GElf_Shdr sh;
+		const char *name;
+		uint64_t off = 0;
+
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
+			continue;
+		if (strcmp(name, ".debug_rnglists") && strcmp(name, ".debug_loclists"))
+			continue;
+		if (sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_COMPRESSED))
+			continue;	/* nothing to read, or libdwarf decompresses and checks */
+		data = elf_getdata(scn, NULL);
+		if (!data || !data->d_buf || data->d_size != sh.sh_size)
+			continue;
+		d = data->d_buf;
+		while (off < data->d_size) {
+			uint64_t len, hdr, left = data->d_size - off, osize = 4;
+			uint32_t l32, count;
+
+			if (left < 4)
+				goto bad;
+			memcpy(&l32, d + off, 4);
+			len = l32, hdr = 4;
+			if (l32 == 0xffffffff) {
+				if (left < 12)
+					goto bad;
+				memcpy(&len, d + off + 4, 8);
+				hdr = 12, osize = 8;
+			}
+			if (len > left - hdr || len < 8)
+				goto bad;
+			if (d[off + hdr] != 5 || d[off + hdr + 1] != 0 || d[off + hdr + 2] != 8 || d[off + hdr + 3] != 0)
+				goto bad;
+			memcpy(&count, d + off + hdr + 4, 4);
+			if ((uint64_t)count * osize > len - 8)
+				goto bad;
+			off += hdr + len;
+		}
+		continue;
+bad:
+		*why = xasprintf("section %s: unit at 0x%llx is inconsistent", name, (unsigned long long)off);
+		return false;
+	}
+	return true;
+}
+
 static bool find_debug(const struct image *img, struct dbgfile *f, bool *own)
 {
 	const unsigned char *id;
@@ -1156,6 +1217,8 @@ int image_load_dwarf(struct image *img)
 	c.path = di->path;
 	c.di = di;
 	c.p = p;
+	if (!list_headers_sound(own ? img->elf : p->elf, &c.msg))
+		goto bad;
 	r = dwarf_elf_init_b(own ? img->elf : p->elf, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &p->dbg, &c.err);
 	if (r != DW_DLV_OK) {
 		if (r == DW_DLV_ERROR)

@@ -362,9 +362,12 @@ static int image_init(struct image *img)
 	err = err ?: classify(img);
 	err = err ?: image_load_symbols(img);
 	err = err ?: image_load_dynamic(img);
-	err = err ?: image_load_dwarf(img);
-	err = err ?: image_build_pieces(img);
-	err = err ?: image_find_hooks(img);
+	if (!image_light)
+		err = err ?: image_load_dwarf(img);
+	if (!image_light) {
+		err = err ?: image_build_pieces(img);
+		err = err ?: image_find_hooks(img);
+	}
 	return err;
 }
 
@@ -391,6 +394,8 @@ static int begin(struct image *img)
 	}
 	return 0;
 }
+
+bool image_light;
 
 int image_open(struct image **out, const char *path)
 {

@@ -111,9 +111,14 @@ struct image {
 
 	struct hook init, fini;
 	struct dyninfo dyn;
+	bool weak_exports;		/* --allow-interpose: old exports may be overridden */
 	const char *frozen_from;	/* original path, when read from a frozen object */
 	struct dwarf_info *dwarf;	/* debug info (unexec/dwarf.h), or NULL */
 };
+
+/* Set by readers that need the headers checked but not the names: no debug
+ * info is read and no import stub is decoded (verify). */
+extern bool image_light;
 
 /* Reads and checks an executable. Every offset and size the file claims is
  * checked against the file before use. */

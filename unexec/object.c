@@ -115,6 +115,17 @@ static int place(const struct objw *w, uint64_t addr, size_t *shndx, uint64_t *v
 	return 0;
 }
 
+static bool exported(const struct image *img, const char *name)
+{
+	for (size_t i = 0; i < img->syms.n; i++) {
+		const struct symbol *s = &img->syms.v[i];
+
+		if (s->src == SYM_DYNSYM && s->shndx != SHN_UNDEF && !strcmp(s->name, name))
+			return true;
+	}
+	return false;
+}
+
 static int add_image_symbols(struct objw *w)
 {
 	const struct image *img = w->img;
@@ -180,8 +191,10 @@ static int add_image_symbols(struct objw *w)
 				img->path, s->name, (unsigned long long)s->addr);
 			continue;
 		}
-		if (add_sym(w, s->name, value, s->size, s->bind == STB_WEAK ? STB_WEAK : STB_GLOBAL, type,
-			    STV_DEFAULT, shndx))
+		/* With --allow-interpose an old export yields to a new definition. */
+		if (add_sym(w, s->name, value, s->size,
+			    s->bind == STB_WEAK || (img->weak_exports && exported(img, s->name)) ? STB_WEAK : STB_GLOBAL,
+			    type, STV_DEFAULT, shndx))
 			goto out;
 	}
 	/* Anchors that relink's generated code and the script refer to. */

@@ -70,6 +70,12 @@ static int add_piece(struct image *img, struct strmap *names, int seg, const str
 		base = xasprintf("%s.gap.%llx", OLD_PREFIX, (unsigned long long)a);
 	else
 		base = xasprintf("%s.seg%d%s", OLD_PREFIX, seg, nobits ? ".bss" : "");
+	/* The name goes into a linker script: nothing but characters no script
+	 * syntax gives a meaning to. */
+	for (char *p = base; p && *p; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9') &&
+		    *p != '.' && *p != '_' && *p != '-')
+			*p = '_';
 	if (!base)
 		return -1;
 	name = xstrdup(base);

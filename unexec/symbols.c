@@ -238,7 +238,7 @@ int image_load_symbols(struct image *img)
 		err = load_table(img, img->dynsym_idx, SYM_DYNSYM);
 	nbefore = img->syms.n;
 	err = err ?: collect_slots(img, &slots);
-	if (!err && slots.n) {
+	if (!err && slots.n && !image_light) {
 		err = disasm_new(&d, 0);
 		err = err ?: add_stub_syms(img, d, slots.v, slots.n, nbefore);
 		disasm_free(d);
@@ -247,6 +247,8 @@ int image_load_symbols(struct image *img)
 	if (err)
 		return err;
 
+	if (image_light)
+		return 0;
 	img->byname = strmap_new(img->syms.n);
 	if (!img->byname)
 		return -1;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "relink/note.h"
+#include "relink/patch.h"	/* patching */
 #include "unexec/unexec.h"
 
 struct outsec {
@@ -646,6 +647,9 @@ static int plan_edits(struct writer *w, const struct hookuse *hu, size_t nh, edi
 	for (size_t i = 0; i < nh; i++)
 		if (hook_slot(w, &hu[i], edits))
 			return -1;
+	/* patching: the entry jumps of --replace and --wrap. */
+	if (patch_plan_edits(w->o->patch_plan, edits))
+		return -1;
 	return 0;
 }
 
@@ -714,6 +718,8 @@ int output_write(const struct image *img, const struct linked *l, const struct r
 	for (i = 0; i < nh; i++)
 		if (hook_slot(&w, &hu[i], NULL))
 			goto out;
+	if (patch_write(o->patch_plan, img, fd, w.path))	/* patching */
+		goto out;
 	for (size_t p = 0; p < w.dyn.patches.n; p++) {
 		uint64_t off;
 

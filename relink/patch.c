@@ -163,6 +163,18 @@ static int plan_site(const struct image *img, struct disasm *d, const struct sym
 		return pr_err(img->path, "%s: symbol %s starts inside the %zu bytes the jump at 0x%llx displaces",
 			      opt, name, s->len, (unsigned long long)s->entry);
 	}
+	if (s->wrap && s->import) {
+		uint64_t slot;
+
+		/* A .plt.got stub jumps through the GLOB_DAT slot that is pointed at __wrap_SYM. */
+		if (disasm_stub_slot(d, img->data + off + (s->entry - sym->addr), s->len, s->entry, &slot))
+			for (size_t k = 0; k < img->dyn.nrela; k++)
+				if (img->dyn.rela[k].r_offset == slot &&
+				    ELF64_R_TYPE(img->dyn.rela[k].r_info) != R_X86_64_JUMP_SLOT)
+					return pr_err(img->path, "%s: the stub of '%s' jumps through a GOT slot that --wrap "
+						      "points at __wrap_%s, so __real_%s would loop; use --replace",
+						      opt, s->old, s->old, s->old);
+	}
 	if (s->wrap) {
 		struct relocated r;
 

@@ -104,3 +104,23 @@ if gcc -O1 -no-pie -o refuse "$P/refuse.c" 2>refuse.err && gcc -O1 -c -o short.o
 else
 	fail refuse-build "$(head -3 refuse.err | tr '\n' ' ')"
 fi
+
+# --wrap moves RIP-relative operands and relative branches into __real_SYM.
+for k in nopie pie; do
+	f=$(flags $k)
+	if ! gcc -O1 $f -o moved-$k "$P/moved.c" 2>moved.err || ! gcc -O1 -c -o wrapmoved.o "$P/wrapmoved.c" ||
+	   ! ar rcs libwrapmoved.a wrapmoved.o; then
+		fail "$k-moved-build" "$(head -3 moved.err | tr '\n' ' ')"
+		continue
+	fi
+	check_eq "$k-moved-before" "42 6 10 0 15 16 6" "$(./moved-$k)"
+	check "$k-moved-wrap" "$SURGEON" add-lib moved-$k libwrapmoved.a --wrap rip_load --wrap rip_cmp \
+		--wrap short_jcc --wrap tail_jmp --wrap calls -o moved-$k.out
+	check_eq "$k-moved-after" "1042 1006 1010 1000 1015 1016 6" "$(./moved-$k.out)"
+	run_capture moved-$k.r "$SURGEON" add-lib moved-$k libwrapmoved.a --wrap jcc_in -o moved-$k.new
+	check "$k-moved-refuse-jcc-inside" grep -q "^surgeon: moved-$k: --wrap jcc_in: cannot move .*inside the displaced bytes" moved-$k.r.err
+	# --replace needs no moving: the branch inside the overwritten bytes is gone with them.
+	gcc -O1 -c -o repmoved.o "$P/repmoved.c" && ar rcs librepmoved.a repmoved.o
+	check "$k-moved-replace-jcc-inside" "$SURGEON" add-lib moved-$k librepmoved.a --replace jcc_in=jcc_in_fixed -o moved-$k.rep
+	[ -x moved-$k.rep ] && check_eq "$k-moved-replace-result" "42 6 10 0 15 16 5" "$(./moved-$k.rep)"
+done

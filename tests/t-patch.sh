@@ -1,6 +1,6 @@
 # --replace OLD=NEW and --wrap SYM: patched programs behave like the program
 # built from source with the fix (the oracle), for non-PIE, PIE, PIE with
-# -fno-plt (imports through the GOT only) and static builds; verify accepts
+# -fno-plt (imports through the GOT only), static glibc and static musl builds; verify accepts
 # exactly the recorded entry jumps and still catches any other change.
 . "$TOP/tests/lib.sh"
 P=$TOP/tests/patch
@@ -11,9 +11,10 @@ flags() {
 	nopie) echo -no-pie ;;
 	pie) echo -fPIE -pie ;;
 	pie-noplt) echo -fPIE -pie -fno-plt ;;
-	static) echo -static ;;
+	static | musl) echo -static ;;
 	esac
 }
+compiler() { case $1 in musl) echo musl-gcc ;; *) echo gcc ;; esac; }
 flip() {	# flip FILE ADDR: invert the byte at virtual address ADDR
 	local o b
 	o=$(readelf -lW "$1" | python3 -c 'import sys
@@ -28,14 +29,14 @@ for l in sys.stdin:
 	printf "$(printf '\\%03o' $((255 - b)))" | dd of="$1" bs=1 seek="$o" conv=notrunc status=none
 }
 
-for k in nopie pie pie-noplt static; do
-	mkdir -p $k; f=$(flags $k)
-	if ! (cd $k && gcc -O1 $f -o app "$P/app.c" &&
-	      gcc -O1 $f -DFIXED -o ref-replace "$P/app.c" &&
-	      gcc -O1 $f -DWRAPPED -o ref-wrap "$P/app.c" "$P/wrap.c" &&
-	      gcc -O1 $f -DENVFIX -o ref-import "$P/app.c" "$P/env.c" &&
-	      gcc -O1 $f -DFIXED -DWRAPPED -DENVFIX -o ref-all "$P/app.c" "$P/wrap.c" "$P/env.c" &&
-	      for l in fix wrap env; do gcc -O1 -c -o $l.o "$P/$l.c" && ar rcs lib$l.a $l.o || exit 1; done) 2>$k.build.err; then
+for k in nopie pie pie-noplt static musl; do
+	mkdir -p $k; f=$(flags $k); cc=$(compiler $k)
+	if ! (cd $k && $cc -O1 $f -o app "$P/app.c" &&
+	      $cc -O1 $f -DFIXED -o ref-replace "$P/app.c" &&
+	      $cc -O1 $f -DWRAPPED -o ref-wrap "$P/app.c" "$P/wrap.c" &&
+	      $cc -O1 $f -DENVFIX -o ref-import "$P/app.c" "$P/env.c" &&
+	      $cc -O1 $f -DFIXED -DWRAPPED -DENVFIX -o ref-all "$P/app.c" "$P/wrap.c" "$P/env.c" &&
+	      for l in fix wrap env; do $cc -O1 -c -o $l.o "$P/$l.c" && ar rcs lib$l.a $l.o || exit 1; done) 2>$k.build.err; then
 		fail "$k-build" "$(head -3 $k.build.err | tr '\n' ' ')"
 		continue
 	fi

@@ -6,13 +6,13 @@
  * offset, which is where both old kernels (load_addr + e_phoff) and new ones
  * (the PT_LOAD that contains e_phoff) look for it. */
 #include "relink/relink.h"
+#include "relink/patch.h"	/* patching */
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "relink/note.h"
-#include "relink/patch.h"	/* patching */
 #include "unexec/unexec.h"
 
 struct outsec {

@@ -12,7 +12,8 @@
 #include "unexec/unexec.h"
 
 enum { OPT_LD = OPT_FIRST_VERB, OPT_ONLY, OPT_EXPORT, OPT_INTERPOSE, OPT_DEBUG_FILE,
-       OPT_PID, OPT_CORE, OPT_EXE, OPT_ANON };
+       OPT_PID, OPT_CORE, OPT_EXE, OPT_ANON,
+       OPT_REPLACE, OPT_WRAP /* patching */ };
 
 static const struct option link_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -26,6 +27,8 @@ static const struct option link_opts[] = {
 	{ "core", required_argument, NULL, OPT_CORE },
 	{ "exe", required_argument, NULL, OPT_EXE },
 	{ "anon", no_argument, NULL, OPT_ANON },
+	{ "replace", required_argument, NULL, OPT_REPLACE },	/* patching */
+	{ "wrap", required_argument, NULL, OPT_WRAP },		/* patching */
 	CLI_COMMON_LONG_OPTS,
 	{ 0 }
 };
@@ -53,6 +56,12 @@ static const char add_lib_help[] =
 	"                     symbol table (default all), for dlsym and later libraries\n"
 	"      --allow-interpose  let an added symbol override one the program exports\n"
 	"      --ld LINKER    ld (default), bfd, lld, gold, mold, or a path\n"
+	"      --replace OLD=NEW  every call of APP's function OLD (direct, through\n"
+	"                     pointers, the PLT, dlsym) reaches the added NEW: a jump\n"
+	"                     is written at OLD's entry; for an import of a dynamic\n"
+	"                     APP, its stub and its GOT relocations (repeatable)\n"
+	"      --wrap SYM     the same to the added __wrap_SYM, which may call\n"
+	"                     __real_SYM for SYM's original behaviour (repeatable)\n"
 	"      --debug-file FILE  APP's separate debug info (default: found through\n"
 	"                     its build-id or .gnu_debuglink, as gdb does)\n"
 	"      --keep-temps   keep the frozen object, script and linker output\n"
@@ -151,6 +160,25 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 		case OPT_EXPORT: c->ro.exports = optarg; break;
 		case OPT_INTERPOSE: c->ro.allow_interpose = true; break;
 		case OPT_DEBUG_FILE: image_debug_file = optarg; break;
+		case OPT_REPLACE:	/* patching */
+		case OPT_WRAP: {
+			struct patch_req r = { .old = optarg, .wrap = opt == OPT_WRAP };
+			char *eq = strchr(optarg, '=');
+
+			if (help == unexec_help)
+				return usage_error("unknown option '%s'", argv[optind - 1]);
+			if (opt == OPT_REPLACE) {
+				if (!eq || eq == optarg || !eq[1])
+					return usage_error("--replace wants OLD=NEW, not '%s'", optarg);
+				*eq = 0;
+				r.new = eq + 1;
+			} else if (!*optarg || eq) {
+				return usage_error("--wrap wants a function name, not '%s'", optarg);
+			}
+			if (VEC_PUSH(&c->ro.patch_reqs, r))
+				return EXIT_FAIL;
+			break;
+		}
 		case OPT_PID:
 		case OPT_CORE:
 		case OPT_EXE:
@@ -179,6 +207,7 @@ static void link_cli_free(struct link_cli *c)
 	VEC_FREE(&c->args);
 	VEC_FREE(&c->ro.inputs);
 	VEC_FREE(&c->ro.undefs);
+	VEC_FREE(&c->ro.patch_reqs);	/* patching */
 }
 
 static char *default_name(const char *path, const char *suffix)

@@ -14,6 +14,7 @@
 #include <fnmatch.h>
 #include <string.h>
 
+#include "relink/patch.h"	/* patching */
 #include "unexec/unexec.h"
 
 struct ldtab {
@@ -725,6 +726,9 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	for (i = 0; i < d->nrela; i++)
 		if (VEC_PUSH(&b.rela, d->rela[i]))
 			goto out;
+	/* patching: relocations against replaced imports name the new code. */
+	if (patch_dyn_relocs(opts->patch_plan, img, b.rela.v, b.rela.n))
+		goto out;
 	if (img->pie) {
 		struct hookuse hu[4];
 		size_t nh;

@@ -1,6 +1,7 @@
 /* relink: run the linker on the frozen image and the new inputs, write the
  * result around the old bytes, prove the old bytes are intact, rename. */
 #include "relink/relink.h"
+#include "relink/patch.h"	/* patching: --replace, --wrap */
 
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +16,10 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 	edit_vec edits = { 0 };
 	int err = -1;
 	size_t i;
+	/* patching: the plan rides on a copy of the options; the linker also
+	 * gets the trampolines' object, the note records only the user's inputs. */
+	struct relink_opts po = *o, lo;
+	struct patch_plan *plan = NULL;
 
 	if (!dir)
 		return -1;
@@ -26,9 +31,27 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 		if (!hook || hook_write_object(img, hook))
 			goto out;
 	}
-	/* Link: the linker resolves the new code against the pinned old sections. */
-	if (ld_run(o, img, obj, hook, script, linked_path) || linked_open(&l, img, linked_path))
+	/* patching: check every --replace/--wrap and write the trampolines before the link. */
+	if (patch_plan_make(img, o, dir, &plan))
 		goto out;
+	po.patch_plan = plan;
+	lo = po;
+	if (plan) {
+		struct input in = { IN_FILE, plan->obj };
+
+		memset(&lo.inputs, 0, sizeof(lo.inputs));
+		if (VEC_PUSH(&lo.inputs, in))
+			goto out;
+		for (i = 0; i < o->inputs.n; i++)
+			if (VEC_PUSH(&lo.inputs, o->inputs.v[i]))
+				goto out;
+	}
+	/* Link: the linker resolves the new code against the pinned old sections. */
+	if (ld_run(&lo, img, obj, hook, script, linked_path) || linked_open(&l, img, linked_path))
+		goto out;
+	if (plan && patch_resolve(plan, img, &l))
+		goto out;
+	o = &po;
 
 	/* Write: old bytes where they were, new segments after them. */
 	if (outfile_open(&out, o->output, o->mode))
@@ -69,6 +92,9 @@ out:
 	if (err && out.tmp)
 		outfile_abort(&out);
 	linked_close(&l);
+	if (plan)
+		VEC_FREE(&lo.inputs);
+	patch_plan_free(plan);
 	VEC_FREE(&edits);
 	free(hook);
 	free(linked_path);

@@ -12,6 +12,13 @@ struct input {
 	const char *arg;
 };
 
+/* --replace OLD=NEW (new = NEW) and --wrap SYM (new = NULL): relink/patch.c. */
+struct patch_req {
+	const char *old, *new;
+	bool wrap;
+};
+struct patch_plan;
+
 struct relink_opts {
 	const char *ld;			/* linker program; "ld" when NULL */
 	VEC(struct input) inputs;	/* in command-line order */
@@ -24,6 +31,8 @@ struct relink_opts {
 	bool allow_interpose;
 	const char *verb;		/* recorded in the surgery note */
 	const char *program;		/* the input program, recorded with its digest */
+	VEC(struct patch_req) patch_reqs;	/* --replace, --wrap (patching) */
+	struct patch_plan *patch_plan;	/* set by relink_run when there are any (patching) */
 };
 
 /* A deliberate change to old bytes, recorded, listed with -v and allowed by verify. */

@@ -6,6 +6,7 @@
  * offset, which is where both old kernels (load_addr + e_phoff) and new ones
  * (the PT_LOAD that contains e_phoff) look for it. */
 #include "relink/relink.h"
+#include "relink/patch.h"	/* patching */
 
 #include <stdlib.h>
 #include <string.h>
@@ -776,6 +777,9 @@ static int plan_edits(struct writer *w, const struct hookuse *hu, size_t nh, edi
 	for (size_t i = 0; i < nh; i++)
 		if (hook_slot(w, &hu[i], edits))
 			return -1;
+	/* patching: the entry jumps of --replace and --wrap. */
+	if (patch_plan_edits(w->o->patch_plan, edits))
+		return -1;
 	return 0;
 }
 
@@ -848,6 +852,8 @@ int output_write(const struct image *img, const struct linked *l, const struct r
 	for (i = 0; i < nh; i++)
 		if (hook_slot(&w, &hu[i], NULL))
 			goto out;
+	if (patch_write(o->patch_plan, img, fd, w.path))	/* patching */
+		goto out;
 	for (size_t p = 0; p < w.dyn.patches.n; p++) {
 		uint64_t off;
 

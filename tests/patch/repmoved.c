@@ -1,0 +1,1 @@
+int jcc_in_fixed(int x) { return x; }

@@ -337,6 +337,9 @@ int cmd_add_lib(int argc, char **argv)
 	struct link_cli c = { 0 };
 	struct image *img = NULL;
 	char *obj = NULL, *script = NULL, *out = NULL;
+	struct strmap *wanted = NULL;
+	char **wanted_names = NULL;
+	size_t nwanted = 0;
 	const char *dir;
 	struct stat st;
 	int rc = parse(&c, argc, argv, add_lib_help), err = -1;
@@ -367,6 +370,10 @@ int cmd_add_lib(int argc, char **argv)
 		goto done;
 	c.ro.mode = fstat(img->fd, &st) ? 0755 : st.st_mode & 07777;
 	img->weak_exports = c.ro.allow_interpose;
+	/* Offer the linker only the program's names the inputs use. */
+	if (inputs_referenced(&c.ro, img->dyn.present, &wanted, &wanted_names, &nwanted))
+		goto done;
+	img->wanted = wanted;
 	if (img->symtab_idx < 0)
 		c.ro.undef_hint = "the program has no .symtab: only its dynamic symbols and imports have names";
 	/* Freeze it: addresses and symbols only; the bytes stay in the original. */
@@ -377,6 +384,10 @@ int cmd_add_lib(int argc, char **argv)
 	rc = err ? EXIT_FAIL : EXIT_OK;
 done:
 	image_free(img);
+	strmap_free(wanted);
+	for (size_t i = 0; i < nwanted; i++)
+		free(wanted_names[i]);
+	free(wanted_names);
 	free(obj);
 	free(script);
 	free(out);

@@ -107,6 +107,11 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	      struct dynout *d, edit_vec *edits);
 void dyn_free(struct dynout *d);
 
+/* relink/inputs.c: the names the inputs leave undefined, or *set NULL when
+ * some input cannot be read that way (then every name must be offered). */
+int inputs_referenced(const struct relink_opts *o, bool dynamic, struct strmap **set, char ***names,
+		      size_t *nnames);
+
 int relink_run(struct image *img, const char *obj, const char *script, const struct relink_opts *o);
 
 /* relink/ld.c */

@@ -13,6 +13,14 @@ static const void *at(const struct image *img, uint64_t addr, uint64_t size)
 	return img->data + off;
 }
 
+/* The same, for a table read through typed pointers: it must be aligned. */
+static const void *at_aligned(const struct image *img, uint64_t addr, uint64_t size, uintptr_t align)
+{
+	const void *p = at(img, addr, size);
+
+	return p && (uintptr_t)p % align == 0 ? p : NULL;
+}
+
 /* Symbol count: the section header when there is one, else DT_HASH's
  * nchain, else the end of the last GNU hash chain. */
 static int count_syms(struct image *img, struct dyninfo *d)
@@ -28,16 +36,16 @@ static int count_syms(struct image *img, struct dyninfo *d)
 			return 0;
 		}
 	}
-	if ((h = at(img, d->val[DT_HASH], 8))) {
+	if ((h = at_aligned(img, d->val[DT_HASH], 8, 4))) {
 		d->nsyms = h[1];
 		return 0;
 	}
-	if ((h = at(img, d->gnu_hash, 16))) {
+	if ((h = at_aligned(img, d->gnu_hash, 16, 4))) {
 		uint32_t nbuckets = h[0], symoffset = h[1], bloom = h[2], max = 0;
 		const uint32_t *buckets, *chain;
 		uint64_t need = 16 + (uint64_t)bloom * 8 + (uint64_t)nbuckets * 4;
 
-		buckets = at(img, d->gnu_hash, need);
+		buckets = at_aligned(img, d->gnu_hash, need, 4);
 		if (!buckets)
 			return pr_err(img->path, "GNU hash table lies outside the file");
 		buckets = (const uint32_t *)((const char *)buckets + 16 + (uint64_t)bloom * 8);
@@ -46,7 +54,7 @@ static int count_syms(struct image *img, struct dyninfo *d)
 				max = buckets[i];
 		if (max >= symoffset) {
 			for (;;) {
-				chain = at(img, d->gnu_hash + need + (uint64_t)(max - symoffset) * 4, 4);
+				chain = at_aligned(img, d->gnu_hash + need + (uint64_t)(max - symoffset) * 4, 4, 4);
 				if (!chain)
 					return pr_err(img->path, "GNU hash chain runs outside the file");
 				if (*chain & 1)
@@ -116,29 +124,30 @@ int image_load_dynamic(struct image *img)
 		return pr_err(img->path, "dynamic string table lies outside the file or is not terminated");
 	if (count_syms(img, d))
 		return -1;
-	if (d->nsyms > (1u << 24) || !(d->syms = at(img, d->val[DT_SYMTAB], d->nsyms * sizeof(Elf64_Sym))))
-		return pr_err(img->path, "dynamic symbol table (%zu entries) lies outside the file", d->nsyms);
+	if (d->nsyms > (1u << 24) || !(d->syms = at_aligned(img, d->val[DT_SYMTAB], d->nsyms * sizeof(Elf64_Sym), 8)))
+		return pr_err(img->path, "dynamic symbol table (%zu entries) lies outside the file or is misaligned",
+			      d->nsyms);
 	for (i = 0; i < d->nsyms; i++)
 		if (d->syms[i].st_name >= d->strsz)
 			return pr_err(img->path, "dynamic symbol %zu has its name outside the string table", i);
-	if (d->versym && !(d->vers = at(img, d->versym, d->nsyms * 2)))
-		return pr_err(img->path, "symbol version table lies outside the file");
+	if (d->versym && !(d->vers = at_aligned(img, d->versym, d->nsyms * 2, 2)))
+		return pr_err(img->path, "symbol version table lies outside the file or is misaligned");
 	if (d->val[DT_RELA]) {
 		if (d->val[DT_RELAENT] && d->val[DT_RELAENT] != sizeof(Elf64_Rela))
 			return pr_err(img->path, "relocation entry size %llu is not 24", (unsigned long long)d->val[DT_RELAENT]);
 		d->nrela = d->val[DT_RELASZ] / sizeof(Elf64_Rela);
-		if (!(d->rela = at(img, d->val[DT_RELA], d->nrela * sizeof(Elf64_Rela))))
-			return pr_err(img->path, "DT_RELA table lies outside the file");
+		if (!(d->rela = at_aligned(img, d->val[DT_RELA], d->nrela * sizeof(Elf64_Rela), 8)))
+			return pr_err(img->path, "DT_RELA table lies outside the file or is misaligned");
 	}
 	if (d->val[DT_JMPREL]) {
 		d->njmprel = d->val[DT_PLTRELSZ] / sizeof(Elf64_Rela);
-		if (!(d->jmprel = at(img, d->val[DT_JMPREL], d->njmprel * sizeof(Elf64_Rela))))
-			return pr_err(img->path, "DT_JMPREL table lies outside the file");
+		if (!(d->jmprel = at_aligned(img, d->val[DT_JMPREL], d->njmprel * sizeof(Elf64_Rela), 8)))
+			return pr_err(img->path, "DT_JMPREL table lies outside the file or is misaligned");
 	}
 	if (d->relr) {
 		d->nrelr = d->relrsz / 8;
-		if (!(d->relr_data = at(img, d->relr, d->nrelr * 8)))
-			return pr_err(img->path, "DT_RELR table lies outside the file");
+		if (!(d->relr_data = at_aligned(img, d->relr, d->nrelr * 8, 8)))
+			return pr_err(img->path, "DT_RELR table lies outside the file or is misaligned");
 	}
 	if (d->verneed) {
 		uint64_t off;

@@ -112,6 +112,7 @@ struct image {
 	struct hook init, fini;
 	struct dyninfo dyn;
 	bool weak_exports;		/* --allow-interpose: old exports may be overridden */
+	const struct strmap *wanted;	/* names the new code uses, or NULL for all */
 	const char *frozen_from;	/* original path, when read from a frozen object */
 	struct dwarf_info *dwarf;	/* debug info (unexec/dwarf.h), or NULL */
 };

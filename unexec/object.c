@@ -78,6 +78,9 @@ static Elf_Scn *new_section(struct objw *w, const char *name, GElf_Shdr *sh, voi
 static int add_sym(struct objw *w, const char *name, uint64_t value, uint64_t size, unsigned bind,
 		   unsigned type, unsigned vis, size_t shndx)
 {
+	/* Only what the new code refers to, when that is known; anchors stay. */
+	if (w->img->wanted && *name && strncmp(name, "__surgeon_", 10) && !strmap_get(w->img->wanted, name))
+		return 0;
 	Elf64_Sym s = {
 		.st_info = ELF64_ST_INFO(bind, type), .st_other = vis,
 		.st_shndx = shndx, .st_value = value, .st_size = size,

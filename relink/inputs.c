@@ -1,0 +1,189 @@
+/* Which names the inputs refer to. A large program has hundreds of
+ * thousands of symbols and the new code uses a handful: the frozen object
+ * given to the linker carries only those, which keeps the link of a 100 MB
+ * program fast and small. Any input that cannot be read this way (an LTO
+ * object, a linker script, a shared library named with -l that resolves
+ * to one) turns the filter off: then every symbol is given, as before. */
+#include "relink/relink.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct refs {
+	struct strmap *set;
+	VEC(char *) names;
+	bool unknown;		/* some input could not be scanned */
+};
+
+static int add_name(struct refs *r, const char *name)
+{
+	char *copy;
+
+	if (strmap_get(r->set, name))
+		return 0;
+	copy = xstrdup(name);
+	if (!copy || VEC_PUSH(&r->names, copy) || strmap_put(r->set, copy, (void *)1)) {
+		free(copy);
+		return -1;
+	}
+	return 0;
+}
+
+/* Names one relocatable ELF object uses or defines globally. */
+static int scan_object(struct refs *r, Elf *e)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Ehdr eh;
+
+	if (!gelf_getehdr(e, &eh) || eh.e_type != ET_REL) {
+		r->unknown = true;
+		return 0;
+	}
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		size_t n, i;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d) {
+			r->unknown = true;
+			return 0;
+		}
+		n = sh.sh_size / sh.sh_entsize;
+		for (i = 1; i < n; i++) {
+			GElf_Sym s;
+			const char *name;
+
+			/* Undefined names, and defined globals: an old definition of
+			 * the same name must still make the linker say they clash. */
+			if (!gelf_getsym(d, i, &s) ||
+			    (s.st_shndx != SHN_UNDEF && GELF_ST_BIND(s.st_info) == STB_LOCAL))
+				continue;
+			name = elf_strptr(e, sh.sh_link, s.st_name);
+			if (name && *name && add_name(r, name))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int scan_file(struct refs *r, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf *ar, *m;
+	Elf_Cmd cmd = ELF_C_READ_MMAP;
+	int err = 0;
+
+	if (fd < 0) {
+		r->unknown = true;	/* the linker will say what is wrong */
+		return 0;
+	}
+	ar = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!ar) {
+		r->unknown = true;
+	} else if (elf_kind(ar) == ELF_K_ELF) {
+		GElf_Ehdr eh;
+
+		/* A shared library's own needs are met at run time, not by the program. */
+		if (!gelf_getehdr(ar, &eh) || eh.e_type != ET_DYN)
+			err = scan_object(r, ar);
+	} else if (elf_kind(ar) == ELF_K_AR) {
+		while (!err && (m = elf_begin(fd, cmd, ar))) {
+			Elf_Arhdr *h = elf_getarhdr(m);
+
+			/* The archive's symbol index and long-name table are not members. */
+			if (h && h->ar_name[0] != '/') {
+				if (elf_kind(m) == ELF_K_ELF)
+					err = scan_object(r, m);
+				else
+					r->unknown = true;
+			}
+			cmd = elf_next(m);
+			elf_end(m);
+		}
+	} else {
+		r->unknown = true;	/* a linker script, LTO bitcode... */
+	}
+	if (ar)
+		elf_end(ar);
+	close(fd);
+	return err;
+}
+
+/* -l NAME as ld finds it: -L directories in order, then the system's. */
+static char *find_lib(const struct relink_opts *o, const char *name, bool dynamic)
+{
+	static const char *const sys[] = { "/usr/local/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
+					   "/usr/lib/x86_64-linux-gnu", "/usr/local/lib64", "/lib64", "/usr/lib64",
+					   "/usr/local/lib", "/lib", "/usr/lib" };
+	size_t i, n = o->inputs.n + sizeof(sys) / sizeof(*sys);
+
+	for (i = 0; i < n; i++) {
+		const char *dir = NULL;
+		struct stat st;
+
+		if (i < o->inputs.n) {
+			if (o->inputs.v[i].kind == IN_LIBDIR)
+				dir = o->inputs.v[i].arg;
+		} else {
+			dir = sys[i - o->inputs.n];
+		}
+		if (!dir)
+			continue;
+		for (int so = dynamic ? 1 : 0; so >= 0; so--) {
+			char *p = name[0] == ':' ? xasprintf("%s/%s", dir, name + 1) :
+				  xasprintf("%s/lib%s.%s", dir, name, so ? "so" : "a");
+
+			if (p && !stat(p, &st))
+				return p;
+			free(p);
+			if (name[0] == ':')
+				break;
+		}
+	}
+	return NULL;
+}
+
+int inputs_referenced(const struct relink_opts *o, bool dynamic, struct strmap **out, char ***names,
+		      size_t *nnames)
+{
+	struct refs r = { .set = strmap_new(256) };
+	size_t i;
+	int err = 0;
+
+	*out = NULL;
+	if (!r.set)
+		return -1;
+	for (i = 0; i < o->undefs.n && !err; i++)
+		err = add_name(&r, o->undefs.v[i]);
+	for (i = 0; i < o->inputs.n && !err && !r.unknown; i++) {
+		const struct input *in = &o->inputs.v[i];
+		char *p;
+
+		if (in->kind == IN_FILE) {
+			err = scan_file(&r, in->arg);
+		} else if (in->kind == IN_LIB) {
+			p = find_lib(o, in->arg, dynamic);
+			if (p)
+				err = scan_file(&r, p);
+			else
+				r.unknown = true;
+			free(p);
+		}
+	}
+	if (err || r.unknown) {
+		for (i = 0; i < r.names.n; i++)
+			free(r.names.v[i]);
+		VEC_FREE(&r.names);
+		strmap_free(r.set);
+		return err;
+	}
+	*out = r.set;
+	*names = r.names.v;
+	*nnames = r.names.n;
+	return 0;
+}

@@ -758,6 +758,7 @@ int cmd_headers(int argc, char **argv)
 	FILE *mem;
 	int opt, rc = EXIT_FAIL;
 
+	dwarf_required = true;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "-o:vh", headers_opts, NULL)) != -1) {
@@ -792,7 +793,10 @@ int cmd_headers(int argc, char **argv)
 	if (image_open(&img, app))
 		goto done;
 	if (!img->dwarf) {
-		pr_err(app, "no usable debug info: build it with -g, or name its debug file with --debug-file");
+		if (dwarf_failure)
+			pr_err(app, "no usable debug info: %s", dwarf_failure);
+		else
+			pr_err(app, "no usable debug info: build it with -g, or name its debug file with --debug-file");
 		goto done;
 	}
 	mem = open_memstream(&buf, &len);

@@ -3,8 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include "surgeon.h"
 #include "cli/cli.h"
+#include "unexec/dwarf.h"
 
 static const char usage_text[] =
 	"usage: surgeon [-v] COMMAND ARGS...\n"
@@ -76,11 +80,41 @@ static const struct verb {
 	{ "verify", cmd_verify },
 };
 
+static char **saved_argv;
+
+/* libdwarf looping on damaged debug info: start again without reading any,
+ * as if it had been unusable (only unlink, nftw and execve happen here). */
+static void dwarf_timeout(int sig)
+{
+	static const char warn[] = ": warning: reading its debug info takes too long (damaged?); carrying on without it\n";
+	static const char err[] = ": reading its debug info takes too long (damaged?)\n";
+	const char *f = dwarf_current ? dwarf_current : "debug info";
+	bool fatal = dwarf_required;
+
+	(void)sig;
+	tmp_cleanup();
+	if (write(2, "surgeon: ", 9) < 0 || write(2, f, strlen(f)) < 0 ||
+	    write(2, fatal ? err : warn, fatal ? sizeof(err) - 1 : sizeof(warn) - 1) < 0 || fatal)
+		_exit(EXIT_FAIL);
+	setenv("SURGEON_NO_DWARF", "1", 1);
+	execv("/proc/self/exe", saved_argv);
+	_exit(EXIT_FAIL);
+}
+
+static void watchdog(unsigned seconds)
+{
+	signal(SIGALRM, dwarf_timeout);
+	alarm(seconds);
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
 	size_t v;
 
+	saved_argv = argv;
+	dwarf_watchdog = watchdog;
+	dwarf_disabled = getenv("SURGEON_NO_DWARF") && !strcmp(getenv("SURGEON_NO_DWARF"), "1");
 	tmp_init(false);
 	atexit(tmp_cleanup);
 	/* Options before the verb: only the common ones. */

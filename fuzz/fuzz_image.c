@@ -5,11 +5,16 @@
 #include <string.h>
 
 #include "unexec/image.h"
+#include "unexec/dwarf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* libdwarf 20210528 loops and frees twice on some damaged input, which
+	 * surgeon cannot fix: its reader is left out here (cli/main.c guards it
+	 * with a watchdog; t-hostile feeds it the cases found). */
+	dwarf_disabled = true;
 	struct image *img;
 	void *buf = malloc(size ? size : 1);
 

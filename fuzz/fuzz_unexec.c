@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "unexec/dwarf.h"
 #include "unexec/unexec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,6 +35,10 @@ static void read_frozen(const char *path)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* libdwarf 20210528 loops and frees twice on some damaged input, which
+	 * surgeon cannot fix: its reader is left out here (cli/main.c guards it
+	 * with a watchdog; t-hostile feeds it the cases found). */
+	dwarf_disabled = true;
 	struct image *img;
 	void *buf;
 

@@ -551,6 +551,7 @@ void dyn_free(struct dynout *o)
 		free(o->bufs.v[i]);
 	VEC_FREE(&o->bufs);
 	VEC_FREE(&o->secs);
+	VEC_FREE(&o->patches);
 }
 
 static bytevec bytes_of(const void *p, size_t n)

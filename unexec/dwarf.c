@@ -10,6 +10,8 @@
 #include <libdwarf.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,6 +53,38 @@ struct ctx {
 	Dwarf_Signed nsrc;
 	const char *cu_name;
 };
+
+bool dwarf_disabled, dwarf_required;
+char *dwarf_failure;
+const char *dwarf_current;
+void (*dwarf_watchdog)(unsigned seconds);
+
+/* A warning about the debug info; when a verb needs it (headers), the first
+ * one is kept for that verb's one-line error instead of printed. */
+__attribute__((format(printf, 2, 3)))
+static void dw_warn(const char *file, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		return;
+	if (!dwarf_required)
+		pr_warn(file, "%s", msg);
+	else if (!dwarf_failure) {
+		char *tail = strstr(msg, "; carrying on without it");
+
+		if (tail)
+			*tail = 0;
+		dwarf_failure = msg;
+		return;
+	}
+	free(msg);
+}
 
 static int fail(struct ctx *c, const char *what)
 {
@@ -670,7 +704,7 @@ static int read_cu(struct ctx *c, Dwarf_Die cu)
 	if (r == DW_DLV_ERROR) {
 		/* Only types' declaring files are lost: system types get defined
 		 * rather than included. */
-		pr_warn(c->path, "compilation unit '%s': unreadable file names: %s", c->cu_name ? c->cu_name : "?",
+		dw_warn(c->path, "compilation unit '%s': unreadable file names: %s", c->cu_name ? c->cu_name : "?",
 			dwarf_errmsg(c->err));
 		dwarf_dealloc(c->dbg, c->err, DW_DLA_ERROR);
 		c->err = NULL;
@@ -837,25 +871,25 @@ static bool try_debug_file(const struct image *img, const char *path, const uint
 	out->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (out->fd < 0) {
 		if (!quiet_missing || errno != ENOENT)
-			pr_warn(path, "cannot open debug file: %s", strerror(errno));
+			dw_warn(path, "cannot open debug file: %s", strerror(errno));
 		return false;
 	}
 	out->path = xstrdup(path);
 	if (fstat(out->fd, &st) || !S_ISREG(st.st_mode)) {
-		pr_warn(path, "debug file is not a regular file; ignored");
+		dw_warn(path, "debug file is not a regular file; ignored");
 		goto no;
 	}
 	out->elf = elf_begin(out->fd, ELF_C_READ_MMAP, NULL);
 	if (!out->elf || elf_kind(out->elf) != ELF_K_ELF || !gelf_getehdr(out->elf, &eh) ||
 	    gelf_getclass(out->elf) != ELFCLASS64 || eh.e_machine != EM_X86_64) {
-		pr_warn(path, "debug file is not a 64-bit x86-64 ELF file; ignored");
+		dw_warn(path, "debug file is not a 64-bit x86-64 ELF file; ignored");
 		goto no;
 	}
 	if (want_crc) {
 		uint32_t crc;
 
 		if (file_crc(out->fd, &crc) || crc != *want_crc) {
-			pr_warn(path, "debug file's CRC 0x%08x does not match the 0x%08x that %s's .gnu_debuglink records; ignored",
+			dw_warn(path, "debug file's CRC 0x%08x does not match the 0x%08x that %s's .gnu_debuglink records; ignored",
 				crc, *want_crc, img->path);
 			goto no;
 		}
@@ -865,14 +899,14 @@ static bool try_debug_file(const struct image *img, const char *path, const uint
 	if (id && fid && (idlen != fidlen || memcmp(id, fid, idlen))) {
 		char *a = hex(id, idlen), *b = hex(fid, fidlen);
 
-		pr_warn(path, "debug file's build-id %s does not match %s's %s; ignored", b ? b : "?", img->path,
+		dw_warn(path, "debug file's build-id %s does not match %s's %s; ignored", b ? b : "?", img->path,
 			a ? a : "?");
 		free(a);
 		free(b);
 		goto no;
 	}
 	if (!has_debug_info(out->elf)) {
-		pr_warn(path, "debug file has no .debug_info; ignored");
+		dw_warn(path, "debug file has no .debug_info; ignored");
 		goto no;
 	}
 	return true;
@@ -903,7 +937,7 @@ static bool debuglink(const struct image *img, const char **name, uint32_t *crc)
 		d = (const char *)img->data + s->sh.sh_offset;
 		len = strnlen(d, s->sh.sh_size);
 		if (!len || align_up(len + 1, 4) + 4 > s->sh.sh_size || memchr(d, '/', len)) {
-			pr_warn(img->path, "section [%zu] '.gnu_debuglink' is malformed; ignored", i);
+			dw_warn(img->path, "section [%zu] '.gnu_debuglink' is malformed; ignored", i);
 			return false;
 		}
 		*name = d;
@@ -974,6 +1008,109 @@ bad:
 		*why = xasprintf("section %s: unit at 0x%llx is inconsistent", name, (unsigned long long)off);
 		return false;
 	}
+	return true;
+}
+
+static bool uleb(const unsigned char *d, uint64_t size, uint64_t *off, uint64_t *v)
+{
+	unsigned shift = 0;
+
+	*v = 0;
+	while (*off < size && shift < 64) {
+		unsigned char b = d[(*off)++];
+
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return true;
+		shift += 7;
+	}
+	return false;
+}
+
+/* libdwarf 20210528 can also loop for ever on a damaged .debug_abbrev (found
+ * by fuzzing): every abbreviation must end inside the section, with known
+ * forms and no DW_FORM_indirect. */
+static bool abbrev_sound(Elf *elf, char **why)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	VEC(char *) keys = { 0 };
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return true;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const unsigned char *d;
+		Elf_Data *data;
+		GElf_Shdr sh;
+		const char *name;
+		uint64_t off = 0, code, tag, at, form, v;
+
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)) ||
+		    strcmp(name, ".debug_abbrev") || sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_COMPRESSED))
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data || !data->d_buf)
+			continue;
+		d = data->d_buf;
+		struct strmap *seen = strmap_new(64);
+		char key[24];
+
+		if (!seen)
+			return true;
+		while (off < data->d_size) {
+			if (!uleb(d, data->d_size, &off, &code)) {
+				strmap_free(seen);
+				goto bad;
+			}
+			if (!code) {
+				/* The end of one unit's list: codes may repeat in the next. */
+				strmap_free(seen);
+				if (!(seen = strmap_new(64)))
+					return true;
+				continue;
+			}
+			snprintf(key, sizeof(key), "%llx", (unsigned long long)code);
+			if (strmap_get(seen, key)) {
+				strmap_free(seen);
+				goto bad;	/* a code twice in one list */
+			}
+			{
+				char *k = xstrdup(key);
+
+				if (!k || VEC_PUSH(&keys, k) || strmap_put(seen, k, (void *)1)) {
+					free(k);
+					strmap_free(seen);
+					return true;
+				}
+			}
+			if (!uleb(d, data->d_size, &off, &tag) || off >= data->d_size) {
+				strmap_free(seen);
+				goto bad;
+			}
+			off++;		/* DW_CHILDREN_yes/no */
+			for (;;) {
+				if (!uleb(d, data->d_size, &off, &at) || !uleb(d, data->d_size, &off, &form) ||
+				    ((at || form) && (form == DW_FORM_indirect || form > 0x2c || !form)) ||
+				    (form == DW_FORM_implicit_const && !uleb(d, data->d_size, &off, &v))) {
+					strmap_free(seen);
+					goto bad;
+				}
+				if (!at && !form)
+					break;
+			}
+		}
+		strmap_free(seen);
+		continue;
+bad:
+		*why = xasprintf("section .debug_abbrev: entry near 0x%llx is damaged", (unsigned long long)off);
+		for (size_t i = 0; i < keys.n; i++)
+			free(keys.v[i]);
+		VEC_FREE(&keys);
+		return false;
+	}
+	for (size_t i = 0; i < keys.n; i++)
+		free(keys.v[i]);
+	VEC_FREE(&keys);
 	return true;
 }
 
@@ -1193,6 +1330,8 @@ int image_load_dwarf(struct image *img)
 	bool own;
 	int r;
 
+	if (dwarf_disabled)
+		return 0;
 	if (!img->elf || !find_debug(img, &f, &own)) {
 		if (verbose > 1)
 			pr_info("%s: no debug info", img->path);
@@ -1217,7 +1356,7 @@ int image_load_dwarf(struct image *img)
 	c.path = di->path;
 	c.di = di;
 	c.p = p;
-	if (!list_headers_sound(own ? img->elf : p->elf, &c.msg))
+	if (!list_headers_sound(own ? img->elf : p->elf, &c.msg) || !abbrev_sound(own ? img->elf : p->elf, &c.msg))
 		goto bad;
 	r = dwarf_elf_init_b(own ? img->elf : p->elf, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &p->dbg, &c.err);
 	if (r != DW_DLV_OK) {
@@ -1229,7 +1368,16 @@ int image_load_dwarf(struct image *img)
 		goto none;
 	}
 	c.dbg = p->dbg;
-	if (read_all(&c))
+	/* libdwarf can loop for ever on some damaged input: a budget of 10 s
+	 * plus one per MB of the file, after which the caller carries on
+	 * without debug info (cli/main.c). */
+	dwarf_current = di->path;
+	if (dwarf_watchdog)
+		dwarf_watchdog(10 + (unsigned)(img->size >> 20));
+	r = read_all(&c);
+	if (dwarf_watchdog)
+		dwarf_watchdog(0);
+	if (r)
 		goto bad;
 	if (merge_symbols(img, di))
 		goto oom;
@@ -1239,7 +1387,7 @@ int image_load_dwarf(struct image *img)
 	return 0;
 bad:
 	if (c.msg)
-		pr_warn(di->path, "unusable debug info (%s); carrying on without it", c.msg);
+		dw_warn(di->path, "unusable debug info (%s); carrying on without it", c.msg);
 none:
 	free(c.msg);
 	dbgfile_close(&f);

@@ -15,6 +15,16 @@
 /* --debug-file: read debug info from this file instead of searching
  * (its build-id must match the program's, or it is ignored with a warning). */
 extern const char *image_debug_file;
+/* No debug info is read at all (SURGEON_NO_DWARF=1, or after the watchdog). */
+extern bool dwarf_disabled;
+/* A verb that needs debug info (headers) reports why there is none itself:
+ * the reader keeps the reason in dwarf_failure instead of warning. */
+extern bool dwarf_required;
+extern char *dwarf_failure;
+/* The file being read, for the watchdog's message. */
+extern const char *dwarf_current;
+/* Called with a time budget before libdwarf reads the units, with 0 after. */
+extern void (*dwarf_watchdog)(unsigned seconds);
 
 /* A C type as DWARF describes it. Named types are not deduplicated across
  * compilation units: each unit has its own `struct item`. */

@@ -76,14 +76,14 @@ static int cmd_append(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (note_append(&out, old, old_size, &rec, argv[2]))
-		return 1;
-	if (write_file(argv[3], out.v, out.n, 0644))
-		return 1;
-	note_record_free(&rec);
-	VEC_FREE(&out);
-	free(old);
-	return 0;
+	{
+		int rc = note_append(&out, old, old_size, &rec, argv[2]) || write_file(argv[3], out.v, out.n, 0644);
+
+		note_record_free(&rec);
+		VEC_FREE(&out);
+		free(old);
+		return rc;
+	}
 }
 
 static int cmd_parse(const char *path)
@@ -143,7 +143,14 @@ static int cmd_attach(const char *elf, const char *notef, const char *outf)
 			memcpy(out + note_off, note, nsize);
 			((Elf64_Shdr *)(out + eh.e_shoff))[i].sh_offset = note_off;
 			((Elf64_Shdr *)(out + eh.e_shoff))[i].sh_size = nsize;
-			return write_file(outf, out, note_off + nsize, 0755) ? 1 : 0;
+			{
+				int rc = write_file(outf, out, note_off + nsize, 0755) ? 1 : 0;
+
+				free(out);
+				free(buf);
+				free(note);
+				return rc;
+			}
 		}
 	}
 	names_off = align_up(size, 8);
@@ -164,7 +171,14 @@ static int cmd_attach(const char *elf, const char *notef, const char *outf)
 	eh.e_shoff = shoff;
 	eh.e_shnum++;
 	memcpy(out, &eh, sizeof(eh));
-	return write_file(outf, out, end, 0755) ? 1 : 0;
+	{
+		int rc = write_file(outf, out, end, 0755) ? 1 : 0;
+
+		free(out);
+		free(buf);
+		free(note);
+		return rc;
+	}
 }
 
 int main(int argc, char **argv)

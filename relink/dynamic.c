@@ -733,8 +733,9 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	if (img->pie) {
 		struct hookuse hu[4];
 		size_t nh;
+		bool entry;
 
-		if (hooks_needed(img, l, hu, &nh))
+		if (hooks_needed(img, l, hu, &nh, &entry))
 			goto out;
 		for (i = 0; i < nh; i++) {
 			if (image_relative_at(img, hu[i].slot, &idx) != 'a')

@@ -72,6 +72,28 @@ static const unsigned char fini_code[] = {
 	0x41, 0x5d, 0x41, 0x5c, 0x5b, 0xc3,
 };
 
+/*
+ * entry:	(for programs with no .init_array: e_entry points here)
+ *	mov %rdx,%r12; mov %rsp,%r13; and $-16,%rsp	# keep rtld_fini and the stack
+ *	mov (%r13),%r14; lea 8(%r13),%r15		# argc, argv
+ *	lea 16(%r13,%r14,8),%rbx			# envp
+ *	(IRELATIVE loop over I, RELRO mprotect over R, as in init)
+ *	(the new constructors B, called with argc, argv, envp)
+ *	mov %r13,%rsp; mov %r12,%rdx; xor %ebp,%ebp
+ *	jmp TARGET					# the program's entry, as the kernel left it
+ */
+static const unsigned char entry_code[] = {
+	0x49, 0x89, 0xd4, 0x49, 0x89, 0xe5, 0x48, 0x83, 0xe4, 0xf0, 0x4d, 0x8b, 0x75, 0x00, 0x4d, 0x8d,
+	0x7d, 0x08, 0x4b, 0x8d, 0x5c, 0xf5, 0x10, 0x48, 0x8d, 0x2d, 0x00, 0x00, 0x00, 0x00, 0x48, 0x8d,
+	0x05, 0x00, 0x00, 0x00, 0x00, 0x48, 0x39, 0xc5, 0x73, 0x10, 0xff, 0x55, 0x10, 0x48, 0x8b, 0x4d,
+	0x00, 0x48, 0x89, 0x01, 0x48, 0x83, 0xc5, 0x18, 0xeb, 0xe4, 0x48, 0x8d, 0x3d, 0x00, 0x00, 0x00,
+	0x00, 0x48, 0x8d, 0x35, 0x00, 0x00, 0x00, 0x00, 0x48, 0x29, 0xfe, 0x76, 0x0c, 0xb8, 0x0a, 0x00,
+	0x00, 0x00, 0xba, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x48, 0x8d, 0x2d, 0x00, 0x00, 0x00, 0x00,
+	0x48, 0x8d, 0x05, 0x00, 0x00, 0x00, 0x00, 0x48, 0x39, 0xc5, 0x73, 0x12, 0x4c, 0x89, 0xf7, 0x4c,
+	0x89, 0xfe, 0x48, 0x89, 0xda, 0xff, 0x55, 0x00, 0x48, 0x83, 0xc5, 0x08, 0xeb, 0xe2, 0x4c, 0x89,
+	0xec, 0x4c, 0x89, 0xe2, 0x31, 0xed, 0xe9, 0x00, 0x00, 0x00, 0x00,
+};
+
 enum { A_START, A_END, TARGET, I_START, I_END, B_START, B_END, R_START, R_END, NROLES };
 
 struct fixup {
@@ -84,6 +106,12 @@ static const struct fixup init_fixups[] = {
 	{ 0x15, R_X86_64_PC32, A_START }, { 0x1c, R_X86_64_PC32, A_END }, { 0x40, R_X86_64_PLT32, TARGET },
 	{ 0x47, R_X86_64_PC32, I_START }, { 0x4e, R_X86_64_PC32, I_END }, { 0x69, R_X86_64_PC32, R_START },
 	{ 0x70, R_X86_64_PC32, R_END }, { 0x88, R_X86_64_PC32, B_START }, { 0x8f, R_X86_64_PC32, B_END },
+};
+
+static const struct fixup entry_fixups[] = {
+	{ 0x1a, R_X86_64_PC32, I_START }, { 0x21, R_X86_64_PC32, I_END }, { 0x3d, R_X86_64_PC32, R_START },
+	{ 0x44, R_X86_64_PC32, R_END }, { 0x5c, R_X86_64_PC32, B_START }, { 0x63, R_X86_64_PC32, B_END },
+	{ 0x87, R_X86_64_PLT32, TARGET },
 };
 
 static const struct fixup fini_fixups[] = {
@@ -108,18 +136,19 @@ static const struct fixup fini_fixups[] = {
 
 struct thunk {
 	const char *name;
-	bool fini, first;
+	bool fini, first, entry;
 	const char *sym[NROLES];
 };
 
 /* One slot holding both roles when the array has a single entry. */
 static const struct thunk thunks[] = {
-	{ "__surgeon_init_thunk", false, false, { IA, IP, "__surgeon_init_target", RI, IP, IE, RR } },
-	{ "__surgeon_init_thunk", false, false, { IA, IA, "__surgeon_init_target", RI, IP, IE, RR } },
-	{ "__surgeon_init_first_thunk", false, true, { IA, IP, "__surgeon_init_first_target", IA, IA, IA, IA, IA, IA } },
-	{ "__surgeon_fini_thunk", true, false, { FP, FE, "__surgeon_fini_target", NULL, NULL, FA, FP } },
-	{ "__surgeon_fini_thunk", true, false, { FP, FE, "__surgeon_fini_target", NULL, NULL, FA, FA } },
-	{ "__surgeon_fini_first_thunk", true, true, { FA, FA, "__surgeon_fini_first_target", NULL, NULL, FA, FP } },
+	{ "__surgeon_init_thunk", false, false, false, { IA, IP, "__surgeon_init_target", RI, IP, IE, RR } },
+	{ "__surgeon_init_thunk", false, false, false, { IA, IA, "__surgeon_init_target", RI, IP, IE, RR } },
+	{ "__surgeon_init_first_thunk", false, true, false, { IA, IP, "__surgeon_init_first_target", IA, IA, IA, IA, IA, IA } },
+	{ "__surgeon_fini_thunk", true, false, false, { FP, FE, "__surgeon_fini_target", NULL, NULL, FA, FP } },
+	{ "__surgeon_fini_thunk", true, false, false, { FP, FE, "__surgeon_fini_target", NULL, NULL, FA, FA } },
+	{ "__surgeon_fini_first_thunk", true, true, false, { FA, FA, "__surgeon_fini_first_target", NULL, NULL, FA, FP } },
+	{ "__surgeon_entry_thunk", false, false, true, { NULL, NULL, "__surgeon_entry", RI, IA, IE, RR } },
 };
 
 #define NELEM(a) (sizeof(a) / sizeof(*(a)))
@@ -151,9 +180,9 @@ static Elf_Scn *add_scn(Elf *e, struct strset *shstr, const char *name, GElf_Shd
 
 int hook_write_object(const struct image *img, const char *path)
 {
-	unsigned char text[2 * (sizeof(init_code) + sizeof(fini_code))];
-	Elf64_Rela rela[2 * (NELEM(init_fixups) + NELEM(fini_fixups))];
-	Elf64_Sym syms[1 + 2 * (2 + NELEM(init_fixups) + NELEM(fini_fixups))];
+	unsigned char text[2 * (sizeof(init_code) + sizeof(fini_code)) + sizeof(entry_code)];
+	Elf64_Rela rela[2 * (NELEM(init_fixups) + NELEM(fini_fixups)) + NELEM(entry_fixups)];
+	Elf64_Sym syms[1 + 2 * (2 + NELEM(init_fixups) + NELEM(fini_fixups)) + 1 + NELEM(entry_fixups)];
 	struct strset *shstr = strset_new(), *str = strset_new();
 	struct outfile out = { .fd = -1 };
 	size_t ntext = 0, nrela = 0, nsyms = 1, i;
@@ -170,14 +199,16 @@ int hook_write_object(const struct image *img, const char *path)
 		const struct thunk *t = &thunks[i];
 		const struct hook *h = t->fini ? &img->fini : &img->init;
 		bool single = h->nslots == 1;
-		const unsigned char *code = t->fini ? fini_code : init_code;
-		size_t len = t->fini ? sizeof(fini_code) : sizeof(init_code);
-		const struct fixup *fx = t->fini ? fini_fixups : init_fixups;
-		size_t nfx = t->fini ? NELEM(fini_fixups) : NELEM(init_fixups), k;
+		const unsigned char *code = t->entry ? entry_code : t->fini ? fini_code : init_code;
+		size_t len = t->entry ? sizeof(entry_code) : t->fini ? sizeof(fini_code) : sizeof(init_code);
+		const struct fixup *fx = t->entry ? entry_fixups : t->fini ? fini_fixups : init_fixups;
+		size_t nfx = t->entry ? NELEM(entry_fixups) : t->fini ? NELEM(fini_fixups) : NELEM(init_fixups), k;
 
-		/* Entries 0 and 3 serve single-slot arrays, 1 and 4 the last of several. */
-		if (!h->present || (t->first && (single || !h->first_present)) ||
-		    (!t->first && single != (i == 0 || i == 3)))
+		/* Entries 0 and 3 serve single-slot arrays, 1 and 4 the last of
+		 * several; the entry thunk stands in when there is no init slot. */
+		if (t->entry ? img->init.present :
+		    (!h->present || (t->first && (single || !h->first_present)) ||
+		     (!t->first && single != (i == 0 || i == 3))))
 			continue;
 		syms[nsyms++] = (Elf64_Sym){
 			.st_name = strset_add(str, t->name),
@@ -254,7 +285,7 @@ out:
 }
 
 /* Which slots to point at which thunks, given what the new code brought. */
-int hooks_needed(const struct image *img, const struct linked *l, struct hookuse *out, size_t *n)
+int hooks_needed(const struct image *img, const struct linked *l, struct hookuse *out, size_t *n, bool *entry)
 {
 	bool isingle = img->init.nslots == 1, fsingle = img->fini.nslots == 1;
 	bool want_init = l->init_unprio || l->has_irel || (isingle && l->init_prio) || l->relro;
@@ -274,11 +305,30 @@ int hooks_needed(const struct image *img, const struct linked *l, struct hookuse
 	if (!fsingle && l->fini_prio)
 		h[k++] = (struct hookuse){ &img->fini, img->fini.first_slot, l->fini_first_thunk, "destructors",
 			"first .fini_array slot: runs the program's destructor, then the added prioritized ones" };
-	/* RELRO alone is no reason to fail: without a slot the new data stays writable. */
-	if (k && h[0].hook == &img->init && !img->init.present && l->relro &&
-	    !(l->init_unprio || l->has_irel || l->init_prio)) {
-		pr_warn(img->path, "no .init_array slot: the added code's relocated data stays writable");
-		memmove(h, h + 1, --k * sizeof(*h));
+	/* No init slot (a Free Pascal program, say): the entry thunk runs the
+	 * new constructors, all of them, before the program's entry point. */
+	*entry = false;
+	if (!img->init.present && (want_init || l->init_prio)) {
+		size_t j = 0;
+
+		if (!l->entry_thunk)
+			return pr_err(l->path, "the added code has constructors, but the program has neither an "
+				      ".init_array slot nor an entry point to run them from");
+		*entry = true;
+		for (size_t i = 0; i < k; i++)
+			if (h[i].hook != &img->init)
+				h[j++] = h[i];
+		k = j;
+	}
+	/* No fini slot: there is no safe place to run new destructors from. */
+	if (!img->fini.present && (want_fini || l->fini_prio)) {
+		size_t j = 0;
+
+		pr_warn(img->path, "has no .fini_array slot: the added code's destructors will not run");
+		for (size_t i = 0; i < k; i++)
+			if (h[i].hook != &img->fini)
+				h[j++] = h[i];
+		k = j;
 	}
 	for (size_t i = 0; i < k; i++) {
 		if (!h[i].hook->present || !h[i].thunk)

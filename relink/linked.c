@@ -128,6 +128,7 @@ int linked_open(struct linked *l, const struct image *img, const char *path)
 			{ "__surgeon_init_thunk", &l->init_thunk }, { "__surgeon_fini_thunk", &l->fini_thunk },
 			{ "__surgeon_init_first_thunk", &l->init_first_thunk },
 			{ "__surgeon_fini_first_thunk", &l->fini_first_thunk },
+			{ "__surgeon_entry_thunk", &l->entry_thunk },
 			{ "__surgeon_init_array_start", &ia }, { "__surgeon_init_prio_end", &ip },
 			{ "__surgeon_init_array_end", &ie }, { "__surgeon_fini_array_start", &fa },
 			{ "__surgeon_fini_prio_end", &fp }, { "__surgeon_fini_array_end", &fe },

@@ -26,7 +26,7 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 	linked_path = xasprintf("%s/linked", dir);
 	if (!linked_path)
 		goto out;
-	if ((img->init.present || img->fini.present) && o->inputs.n) {
+	if (o->inputs.n) {
 		hook = xasprintf("%s/hook.o", dir);
 		if (!hook || hook_write_object(img, hook))
 			goto out;

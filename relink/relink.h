@@ -68,7 +68,7 @@ struct linked {
 	bool has_irel;
 	bool init_prio, init_unprio, fini_prio, fini_unprio;	/* which new ranges are not empty */
 	bool relro;			/* new data to make read-only after relocation */
-	uint64_t init_thunk, fini_thunk, init_first_thunk, fini_first_thunk;
+	uint64_t init_thunk, fini_thunk, init_first_thunk, fini_first_thunk, entry_thunk;
 };
 
 /* A slot of the old arrays pointed at a thunk. */
@@ -119,7 +119,7 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	   const char *out);
 /* relink/hook.c */
 int hook_write_object(const struct image *img, const char *path);
-int hooks_needed(const struct image *img, const struct linked *l, struct hookuse *out, size_t *n);
+int hooks_needed(const struct image *img, const struct linked *l, struct hookuse *out, size_t *n, bool *entry);
 /* relink/linked.c */
 int linked_open(struct linked *l, const struct image *img, const char *path);
 void linked_close(struct linked *l);

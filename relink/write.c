@@ -766,12 +766,14 @@ static int hook_slot(struct writer *w, const struct hookuse *h, edit_vec *edits)
 
 /* Everything the surgery changes in old bytes, decided before the layout
  * so that the note that records it can be sized. */
-static int plan_edits(struct writer *w, const struct hookuse *hu, size_t nh, edit_vec *edits)
+static int plan_edits(struct writer *w, const struct hookuse *hu, size_t nh, bool entry, edit_vec *edits)
 {
 	uint64_t va;
 
 	if (off_to_vaddr(w->img, 0, &va) &&
-	    (add_edit(edits, va + 0x20, 0x10, "ELF header: e_phoff, e_shoff (the header tables moved)") ||
+	    ((entry && add_edit(edits, va + 0x18, 0x08,
+				"ELF header: e_entry runs the added constructors first (the program has no .init_array)")) ||
+	     add_edit(edits, va + 0x20, 0x10, "ELF header: e_phoff, e_shoff (the header tables moved)") ||
 	     add_edit(edits, va + 0x38, 0x08, "ELF header: e_phnum, e_shnum, e_shstrndx")))
 		return -1;
 	for (size_t i = 0; i < nh; i++)
@@ -823,6 +825,7 @@ int output_write(const struct image *img, const struct linked *l, const struct r
 	struct hookuse hu[4];
 	struct payload pl;
 	size_t i, nh = 0;
+	bool entry = false;
 	int err = -1;
 
 	/* New sections go after the last old allocated one in the table. */
@@ -838,8 +841,10 @@ int output_write(const struct image *img, const struct linked *l, const struct r
 	for (i = 0; i < w.dyn.secs.n; i++)
 		if (VEC_PUSH(&w.news, w.dyn.secs.v[i]))
 			goto out;
-	if (hooks_needed(img, l, hu, &nh) || plan_edits(&w, hu, nh, edits) || build_note(&w, edits))
+	if (hooks_needed(img, l, hu, &nh, &entry) || plan_edits(&w, hu, nh, entry, edits) || build_note(&w, edits))
 		goto out;
+	if (entry)
+		eh.e_entry = l->entry_thunk;
 	if (make_groups(&w) || build_sections(&w) || layout(&w))
 		goto out;
 	eh.e_phoff = w.phoff;

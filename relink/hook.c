@@ -155,45 +155,18 @@ static const struct thunk thunks[] = {
 
 static const unsigned char relro_pad[8];
 
-static Elf_Scn *add_scn(Elf *e, struct strset *shstr, const char *name, GElf_Shdr *sh, void *buf,
-			size_t size, const char *path)
-{
-	Elf_Scn *scn = elf_newscn(e);
-	Elf_Data *d = scn ? elf_newdata(scn) : NULL;
-	long off = strset_add(shstr, name);
-
-	if (!d || off < 0) {
-		pr_err(path, "cannot add section '%s': %s", name, elf_errmsg(-1));
-		return NULL;
-	}
-	sh->sh_name = off;
-	d->d_buf = buf;
-	d->d_size = size;
-	d->d_type = ELF_T_BYTE;
-	d->d_align = sh->sh_addralign ? sh->sh_addralign : 1;
-	if (!gelf_update_shdr(scn, sh)) {
-		pr_err(path, "cannot add section '%s': %s", name, elf_errmsg(-1));
-		return NULL;
-	}
-	return scn;
-}
-
 int hook_write_object(const struct image *img, const char *path)
 {
 	unsigned char text[2 * (sizeof(init_code) + sizeof(fini_code)) + sizeof(entry_code)];
 	Elf64_Rela rela[2 * (NELEM(init_fixups) + NELEM(fini_fixups)) + NELEM(entry_fixups)];
 	Elf64_Sym syms[1 + 2 * (2 + NELEM(init_fixups) + NELEM(fini_fixups)) + 1 + NELEM(entry_fixups)];
-	struct strset *shstr = strset_new(), *str = strset_new();
-	struct outfile out = { .fd = -1 };
+	struct strset *str = strset_new();
 	size_t ntext = 0, nrela = 0, nsyms = 1, i;
-	GElf_Ehdr eh = { 0 };
-	GElf_Shdr sh;
-	Elf *e = NULL;
 	int err = -1;
 
 	memset(syms, 0, sizeof(syms));
 	memset(rela, 0, sizeof(rela));
-	if (!shstr || !str)
+	if (!str)
 		goto out;
 	for (i = 0; i < sizeof(thunks) / sizeof(*thunks); i++) {
 		const struct thunk *t = &thunks[i];
@@ -228,58 +201,9 @@ int hook_write_object(const struct image *img, const char *path)
 		memcpy(text + ntext, code, len);
 		ntext += len;
 	}
-	if (outfile_open(&out, path, 0644))
-		goto out;
-	elf_version(EV_CURRENT);
-	e = elf_begin(out.fd, ELF_C_WRITE, NULL);
-	if (!e || !gelf_newehdr(e, ELFCLASS64)) {
-		pr_err(path, "cannot create ELF: %s", elf_errmsg(-1));
-		goto out;
-	}
-	sh = (GElf_Shdr){ .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_EXECINSTR, .sh_addralign = 16 };
-	err = !add_scn(e, shstr, ".surgeon.text", &sh, text, ntext, path);
-	sh = (GElf_Shdr){ .sh_type = SHT_RELA, .sh_flags = SHF_INFO_LINK, .sh_link = 3, .sh_info = 1,
-			  .sh_addralign = 8, .sh_entsize = sizeof(Elf64_Rela) };
-	err = err || !add_scn(e, shstr, ".rela.surgeon.text", &sh, rela, nrela * sizeof(*rela), path);
-	sh = (GElf_Shdr){ .sh_type = SHT_SYMTAB, .sh_link = 4, .sh_info = 1, .sh_addralign = 8,
-			  .sh_entsize = sizeof(Elf64_Sym) };
-	err = err || !add_scn(e, shstr, ".symtab", &sh, syms, nsyms * sizeof(*syms), path);
-	sh = (GElf_Shdr){ .sh_type = SHT_STRTAB, .sh_addralign = 1 };
-	err = err || !add_scn(e, shstr, ".strtab", &sh, (void *)strset_data(str), strset_size(str), path);
-	sh = (GElf_Shdr){ .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_WRITE, .sh_addralign = 8 };
-	err = err || !add_scn(e, shstr, ".surgeon.relro", &sh, (void *)relro_pad, sizeof(relro_pad), path);
-	sh = (GElf_Shdr){ .sh_type = SHT_PROGBITS, .sh_addralign = 1 };
-	err = err || !add_scn(e, shstr, ".note.GNU-stack", &sh, NULL, 0, path);
-	/* Its own name first, so the table is complete when its data is taken. */
-	strset_add(shstr, ".shstrtab");
-	sh = (GElf_Shdr){ .sh_type = SHT_STRTAB, .sh_addralign = 1 };
-	err = err || !add_scn(e, shstr, ".shstrtab", &sh, (void *)strset_data(shstr), strset_size(shstr), path);
-	if (err) {
-		err = -1;
-		goto out;
-	}
-	err = -1;
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	eh.e_type = ET_REL;
-	eh.e_machine = EM_X86_64;
-	eh.e_version = EV_CURRENT;
-	eh.e_shstrndx = 7;
-	if (!gelf_update_ehdr(e, &eh) || elf_update(e, ELF_C_WRITE) < 0) {
-		pr_err(path, "cannot write: %s", elf_errmsg(-1));
-		goto out;
-	}
-	elf_end(e);
-	e = NULL;
-	err = outfile_commit(&out);
+	err = relobj_write(path, ".surgeon.text", text, ntext, rela, nrela, syms, nsyms, str,
+			   ".surgeon.relro", relro_pad, sizeof(relro_pad));
 out:
-	if (e)
-		elf_end(e);
-	if (err && out.tmp)
-		outfile_abort(&out);
-	strset_free(shstr);
 	strset_free(str);
 	return err;
 }

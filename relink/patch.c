@@ -196,16 +196,13 @@ static int write_object(const struct image *img, struct disasm *d, struct patch_
 	VEC(Elf64_Rela) rela = { 0 };
 	VEC(Elf64_Sym) syms = { 0 };
 	VEC(char *) names = { 0 };
-	struct strset *shstr = strset_new(), *str = strset_new();
-	struct outfile out = { .fd = -1 };
+	struct strset *str = strset_new();
 	Elf64_Sym z = { 0 };
-	GElf_Ehdr eh = { 0 };
-	Elf *e = NULL;
 	int err = -1;
 	size_t anchor, i;
 	char why[256];
 
-	if (!shstr || !str || VEC_PUSH(&syms, z))
+	if (!str || VEC_PUSH(&syms, z))
 		goto out;
 	anchor = syms.n;
 	z.st_name = strset_add(str, "__surgeon_entry");
@@ -256,81 +253,15 @@ static int write_object(const struct image *img, struct disasm *d, struct patch_
 		if (VEC_PUSH(&syms, u))
 			goto out;
 	}
-	if (outfile_open(&out, path, 0644))
-		goto out;
-	elf_version(EV_CURRENT);
-	e = elf_begin(out.fd, ELF_C_WRITE, NULL);
-	if (!e || !gelf_newehdr(e, ELFCLASS64)) {
-		pr_err(path, "cannot create ELF: %s", elf_errmsg(-1));
-		goto out;
-	}
-	{
-		struct { const char *name; GElf_Shdr sh; void *buf; size_t size; } secs[] = {
-			{ ".text.surgeon_patch", { .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_EXECINSTR,
-						   .sh_addralign = 16 }, text.v, text.n },
-			{ ".rela.text.surgeon_patch", { .sh_type = SHT_RELA, .sh_flags = SHF_INFO_LINK, .sh_link = 3,
-							.sh_info = 1, .sh_addralign = 8, .sh_entsize = sizeof(Elf64_Rela) },
-			  rela.v, rela.n * sizeof(Elf64_Rela) },
-			{ ".symtab", { .sh_type = SHT_SYMTAB, .sh_link = 4, .sh_info = 1, .sh_addralign = 8,
-				       .sh_entsize = sizeof(Elf64_Sym) }, syms.v, syms.n * sizeof(Elf64_Sym) },
-			{ ".strtab", { .sh_type = SHT_STRTAB, .sh_addralign = 1 }, NULL, 0 },
-			{ ".note.GNU-stack", { .sh_type = SHT_PROGBITS, .sh_addralign = 1 }, NULL, 0 },
-			{ ".shstrtab", { .sh_type = SHT_STRTAB, .sh_addralign = 1 }, NULL, 0 },
-		};
-
-		for (i = 0; i < sizeof(secs) / sizeof(*secs); i++)
-			if (strset_add(shstr, secs[i].name) < 0)
-				goto out;
-		secs[3].buf = (void *)strset_data(str);
-		secs[3].size = strset_size(str);
-		secs[5].buf = (void *)strset_data(shstr);
-		secs[5].size = strset_size(shstr);
-		for (i = 0; i < sizeof(secs) / sizeof(*secs); i++) {
-			Elf_Scn *scn = elf_newscn(e);
-			Elf_Data *dd = scn ? elf_newdata(scn) : NULL;
-
-			secs[i].sh.sh_name = strset_add(shstr, secs[i].name);
-			if (!dd) {
-				pr_err(path, "cannot add section '%s': %s", secs[i].name, elf_errmsg(-1));
-				goto out;
-			}
-			dd->d_buf = secs[i].buf;
-			dd->d_size = secs[i].size;
-			dd->d_type = ELF_T_BYTE;
-			dd->d_align = secs[i].sh.sh_addralign;
-			if (!gelf_update_shdr(scn, &secs[i].sh)) {
-				pr_err(path, "cannot add section '%s': %s", secs[i].name, elf_errmsg(-1));
-				goto out;
-			}
-		}
-	}
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	eh.e_type = ET_REL;
-	eh.e_machine = EM_X86_64;
-	eh.e_version = EV_CURRENT;
-	eh.e_shstrndx = 6;
-	if (!gelf_update_ehdr(e, &eh) || elf_update(e, ELF_C_WRITE) < 0) {
-		pr_err(path, "cannot write: %s", elf_errmsg(-1));
-		goto out;
-	}
-	elf_end(e);
-	e = NULL;
-	err = outfile_commit(&out);
+	err = relobj_write(path, ".text.surgeon_patch", text.v, text.n, rela.v, rela.n, syms.v, syms.n, str,
+			   NULL, NULL, 0);
 out:
-	if (e)
-		elf_end(e);
-	if (err && out.tmp)
-		outfile_abort(&out);
 	for (i = 0; i < names.n; i++)
 		free(names.v[i]);
 	VEC_FREE(&names);
 	VEC_FREE(&text);
 	VEC_FREE(&rela);
 	VEC_FREE(&syms);
-	strset_free(shstr);
 	strset_free(str);
 	return err;
 }

@@ -119,6 +119,11 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	   const char *out);
 /* relink/hook.c */
 int hook_write_object(const struct image *img, const char *path);
+/* relink/relobj.c: a code section, its relocations and symbols (st_shndx 1
+ * is the code), and optionally a writable data section named data_name. */
+int relobj_write(const char *path, const char *text_name, const void *text, size_t ntext,
+		 const Elf64_Rela *rela, size_t nrela, const Elf64_Sym *syms, size_t nsyms,
+		 struct strset *str, const char *data_name, const void *data, size_t ndata);
 int hooks_needed(const struct image *img, const struct linked *l, struct hookuse *out, size_t *n, bool *entry);
 /* relink/linked.c */
 int linked_open(struct linked *l, const struct image *img, const char *path);

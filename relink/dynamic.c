@@ -65,6 +65,8 @@ struct builder {
 	uint16_t next_ver;
 	bool versioned;
 	struct strmap *oldidx;	/* name -> old dynsym index + 1 */
+	VEC(Elf64_Rela) jmprel;	/* the old DT_JMPREL table, copied: same order */
+	uint32_t gnu_symoffset, gnu_nbuckets;
 	/* ld's tables */
 	struct ldtab lsym, lstr, lvers, lverneed, lrela, lrelplt, lriplt, ldyn;
 };
@@ -434,31 +436,111 @@ static int build_sysv(struct builder *b, bytevec *out)
 	return 0;
 }
 
+/* Renumbers the merged table: locals and undefined symbols first, in their
+ * order, then the defined ones sorted by GNU hash bucket, as DT_GNU_HASH
+ * requires. Every table that names symbols by index (the relocations, the
+ * copied DT_JMPREL, .gnu.version) follows; DT_JMPREL keeps its order, which
+ * the old PLT's lazy stubs push as an index. */
+struct order {
+	uint32_t idx, bucket;
+};
+
+static int cmp_order(const void *a, const void *b)
+{
+	const struct order *x = a, *y = b;
+
+	if (x->bucket != y->bucket)
+		return x->bucket < y->bucket ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static bool hashed(const Elf64_Sym *s)
+{
+	return s->st_shndx != SHN_UNDEF && ELF64_ST_BIND(s->st_info) != STB_LOCAL;
+}
+
+static int renumber(struct builder *b)
+{
+	size_t n = b->syms.n, i, k = 0, nh = 0;
+	struct order *ord = zalloc(n * sizeof(*ord));
+	uint32_t *map = zalloc(n * sizeof(*map));
+	Elf64_Sym *syms = zalloc(n * sizeof(*syms));
+	uint16_t *vers = zalloc(n * sizeof(*vers));
+	int err = -1;
+
+	if (!ord || !map || !syms || !vers)
+		goto out;
+	for (i = 1; i < n; i++)
+		if (hashed(&b->syms.v[i]))
+			nh++;
+	b->gnu_nbuckets = nh / 4 + 1;
+	/* index 0, then the rest that is not hashed, in order */
+	for (i = 0; i < n; i++)
+		if (!i || !hashed(&b->syms.v[i]))
+			ord[k++] = (struct order){ i, 0 };
+	b->gnu_symoffset = k;
+	for (i = 1; i < n; i++)
+		if (hashed(&b->syms.v[i]))
+			ord[k++] = (struct order){ i, gnu_hash(sym_name(b, &b->syms.v[i])) % b->gnu_nbuckets };
+	qsort(ord + b->gnu_symoffset, nh, sizeof(*ord), cmp_order);
+	for (i = 0; i < n; i++) {
+		map[ord[i].idx] = i;
+		syms[i] = b->syms.v[ord[i].idx];
+		vers[i] = b->vers.v[ord[i].idx];
+	}
+	memcpy(b->syms.v, syms, n * sizeof(*syms));
+	memcpy(b->vers.v, vers, n * sizeof(*vers));
+	for (i = 0; i < b->rela.n; i++) {
+		Elf64_Rela *r = &b->rela.v[i];
+
+		if (ELF64_R_SYM(r->r_info) < n)
+			r->r_info = ELF64_R_INFO(map[ELF64_R_SYM(r->r_info)], ELF64_R_TYPE(r->r_info));
+	}
+	for (i = 0; i < b->jmprel.n; i++) {
+		Elf64_Rela *r = &b->jmprel.v[i];
+
+		if (ELF64_R_SYM(r->r_info) < n)
+			r->r_info = ELF64_R_INFO(map[ELF64_R_SYM(r->r_info)], ELF64_R_TYPE(r->r_info));
+	}
+	err = 0;
+out:
+	free(ord);
+	free(map);
+	free(syms);
+	free(vers);
+	return err;
+}
+
 static int build_gnu(struct builder *b, bytevec *out)
 {
-	uint32_t n = b->syms.n, symoffset = 1, nbloom = 1, shift = 6, *w32;
+	uint32_t n = b->syms.n, symoffset = b->gnu_symoffset, nb = b->gnu_nbuckets, nbloom = 1, shift = 6;
+	uint32_t nh = n - symoffset, *buckets, *chain;
 	uint64_t *bloom;
 	size_t i;
 
-	while (nbloom * 64 < n * 2 && nbloom < (1u << 16))
+	/* About 8 bloom bits per symbol, as ld gives. */
+	while (nbloom * 64 < nh * 8 && nbloom < (1u << 20))
 		nbloom *= 2;
-	out->n = 16 + nbloom * 8 + 4 + (n > symoffset ? n - symoffset : 0) * 4;
+	out->n = 16 + (size_t)nbloom * 8 + (size_t)nb * 4 + (size_t)nh * 4;
 	out->v = zalloc(out->n);
 	if (!out->v)
 		return -1;
-	w32 = (uint32_t *)out->v;
-	w32[0] = 1;		/* one bucket */
-	w32[1] = symoffset;
-	w32[2] = nbloom;
-	w32[3] = shift;
+	((uint32_t *)out->v)[0] = nb;
+	((uint32_t *)out->v)[1] = symoffset;
+	((uint32_t *)out->v)[2] = nbloom;
+	((uint32_t *)out->v)[3] = shift;
 	bloom = (uint64_t *)(out->v + 16);
-	w32 = (uint32_t *)(out->v + 16 + nbloom * 8);
-	w32[0] = n > symoffset ? symoffset : 0;
+	buckets = (uint32_t *)(out->v + 16 + (size_t)nbloom * 8);
+	chain = buckets + nb;
 	for (i = symoffset; i < n; i++) {
-		uint32_t h = gnu_hash(sym_name(b, &b->syms.v[i]));
+		uint32_t h = gnu_hash(sym_name(b, &b->syms.v[i])), bk = h % nb;
 
 		bloom[(h / 64) % nbloom] |= (1ull << (h % 64)) | (1ull << ((h >> shift) % 64));
-		w32[1 + i - symoffset] = (h & ~1u) | (i == n - 1);
+		if (!buckets[bk])
+			buckets[bk] = i;
+		/* The last symbol of a bucket's run ends its chain. */
+		chain[i - symoffset] = (h & ~1u) |
+			(i + 1 == n || gnu_hash(sym_name(b, &b->syms.v[i + 1])) % nb != bk);
 	}
 	return 0;
 }
@@ -602,7 +684,7 @@ static int build_dynamic(struct builder *b, struct dynout *o, bool gnu)
 	const struct dyninfo *d = &b->img->dyn;
 	VEC(Elf64_Dyn) v = { 0 };
 	bool seen[40] = { 0 };
-	bool seen_versym = false, seen_verneed = false;
+	bool seen_versym = false, seen_verneed = false, seen_gnu = false;
 	size_t i;
 	int err = -1;
 
@@ -620,9 +702,10 @@ static int build_dynamic(struct builder *b, struct dynout *o, bool gnu)
 			continue;
 		case DT_HASH: e.d_un.d_ptr = addr_of(o, ".hash"); break;
 		case DT_GNU_HASH:
-			if (!gnu)
-				continue;
 			e.d_un.d_ptr = addr_of(o, ".gnu.hash");
+			break;
+		case DT_JMPREL:
+			e.d_un.d_ptr = addr_of(o, ".rela.plt");
 			break;
 		case DT_STRTAB: e.d_un.d_ptr = addr_of(o, ".dynstr"); break;
 		case DT_STRSZ: e.d_un.d_val = b->str.buf.n; break;
@@ -636,11 +719,15 @@ static int build_dynamic(struct builder *b, struct dynout *o, bool gnu)
 		}
 		if (e.d_tag >= 0 && e.d_tag < 40)
 			seen[e.d_tag] = true;
+		if (e.d_tag == DT_GNU_HASH)
+			seen_gnu = true;
 		if (VEC_PUSH(&v, e))
 			goto out;
 	}
 	if (!seen[DT_HASH])
 		PUT(DT_HASH, addr_of(o, ".hash"));
+	if (gnu && !seen_gnu)
+		PUT(DT_GNU_HASH, addr_of(o, ".gnu.hash"));
 	if (!seen[DT_RELA] && b->rela.n) {
 		PUT(DT_RELA, addr_of(o, ".rela.dyn"));
 		PUT(DT_RELASZ, b->rela.n * sizeof(Elf64_Rela));
@@ -674,12 +761,10 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	struct strmap *done = NULL;
 	size_t nnew_total, base_pos, i, idx;
 	bool static_pie = img->pie && !img->interp;
-	/* Appended symbols cannot join the old GNU hash order without
-	 * renumbering old symbols, which old relocations name by index; a
-	 * one-bucket GNU table would be valid for ld.so but mixes undefined
-	 * symbols into its chain. DT_HASH has no order: it alone is emitted,
-	 * and glibc and musl both look symbols up through it. */
-	bool gnu = false;
+	/* The merged table is renumbered into GNU hash order (renumber()), so
+	 * both DT_GNU_HASH, whose bloom filter lets the many lookups that miss
+	 * the program fail fast, and DT_HASH are emitted. */
+	bool gnu = true, has_plt = d->njmprel > 0;
 	int err = -1;
 
 	memset(o, 0, sizeof(*o));
@@ -715,7 +800,7 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 		goto out;
 	/* Old symbols name old section indices; the new sections shift the
 	 * ones after the last old allocated section. */
-	nnew_total = l->secs.n + (gnu ? 8 : 7);
+	nnew_total = l->secs.n + 8 + has_plt;
 	for (i = 1; i < d->nsyms; i++) {
 		Elf64_Sym *s = &b.syms.v[i];
 
@@ -726,6 +811,9 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	/* Old relocations, copied; the hooked slots get the thunks as addends. */
 	for (i = 0; i < d->nrela; i++)
 		if (VEC_PUSH(&b.rela, d->rela[i]))
+			goto out;
+	for (i = 0; !static_pie && i < d->njmprel; i++)
+		if (VEC_PUSH(&b.jmprel, d->jmprel[i]))
 			goto out;
 	/* patching: relocations against replaced imports name the new code. */
 	if (patch_dyn_relocs(opts->patch_plan, img, b.rela.v, b.rela.n))
@@ -786,12 +874,15 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 		goto out;
 	}
 
+	if (renumber(&b))
+		goto out;
 	/* Sections: their links are final output indices. */
 	base_pos = ins + l->secs.n;	/* index of the first synthesized section */
 	{
 		bytevec sv = bytes_of(b.syms.v, b.syms.n * sizeof(Elf64_Sym));
 		bytevec vv = bytes_of(b.vers.v, b.vers.n * 2);
 		bytevec hv = { 0 }, gv = { 0 }, nv = { 0 }, rv = bytes_of(b.rela.v, b.rela.n * sizeof(Elf64_Rela));
+		bytevec pv = has_plt ? bytes_of(b.jmprel.v, b.jmprel.n * sizeof(Elf64_Rela)) : (bytevec){ 0 };
 		bytevec strv;
 		size_t first_local;
 
@@ -807,7 +898,8 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 		    push_out(o, ".gnu.version_r", SHT_GNU_verneed, SHF_ALLOC, 8, 0, &nv) ||
 		    push_out(o, ".hash", SHT_HASH, SHF_ALLOC, 8, 4, &hv) ||
 		    (gnu && push_out(o, ".gnu.hash", SHT_GNU_HASH, SHF_ALLOC, 8, 0, &gv)) ||
-		    push_out(o, ".rela.dyn", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &rv))
+		    push_out(o, ".rela.dyn", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &rv) ||
+		    (has_plt && (!pv.v || push_out(o, ".rela.plt", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &pv))))
 			goto out;
 		strv = bytes_of(b.str.buf.v, b.str.buf.n);
 		if (!strv.v || push_out(o, ".dynstr", SHT_STRTAB, SHF_ALLOC, 1, 0, &strv))
@@ -832,7 +924,8 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 			goto out;
 		{
 			size_t sym = base_pos, ver = base_pos + 1, vr = base_pos + 2, hash = base_pos + 3;
-			size_t gh = gnu ? base_pos + 4 : 0, rel = base_pos + 4 + gnu, str = base_pos + 5 + gnu;
+			size_t gh = gnu ? base_pos + 4 : 0, rel = base_pos + 4 + gnu;
+			size_t str = base_pos + 5 + gnu + has_plt;
 
 			o->secs.v[0].sh.sh_link = str;
 			o->secs.v[0].sh.sh_info = first_local;
@@ -843,6 +936,8 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 			if (gnu)
 				o->secs.v[4].sh.sh_link = sym;
 			o->secs.v[rel - base_pos].sh.sh_link = sym;
+			if (has_plt)
+				o->secs.v[rel - base_pos + 1].sh.sh_link = sym;
 			o->secs.v[o->secs.n - 1].sh.sh_link = str;
 			(void)hash;
 			(void)vr;
@@ -867,6 +962,7 @@ out:
 	VEC_FREE(&b.syms);
 	VEC_FREE(&b.vers);
 	VEC_FREE(&b.rela);
+	VEC_FREE(&b.jmprel);
 	VEC_FREE(&b.needed);
 	if (err)
 		dyn_free(o);

@@ -221,7 +221,7 @@ static bool superseded(const struct image *img, const struct section *s)
 	case SHT_STRTAB:
 		return a && a == d->val[DT_STRTAB];
 	case SHT_RELA:
-		return a && a == d->val[DT_RELA];
+		return a && (a == d->val[DT_RELA] || a == d->val[DT_JMPREL]);
 	}
 	return false;
 }

@@ -204,6 +204,19 @@ out:
 	return err;
 }
 
+/* An old section that keeps its bytes but not its role: ".old" + name. */
+static int rename_old(struct writer *w, GElf_Shdr *sh, const char *name)
+{
+	char *nm = xasprintf("%s%s", OLD_PREFIX, name);
+	long off = nm ? strapp_add(&w->shstr, nm) : -1;
+
+	free(nm);
+	if (off < 0)
+		return -1;
+	sh->sh_name = off;
+	return 0;
+}
+
 /* Old dynamic tables the new ones replace. */
 static bool superseded(const struct image *img, const struct section *s)
 {
@@ -407,21 +420,14 @@ static int build_sections(struct writer *w)
 			    (w->dyn.rela_moved && s->sh.sh_type == SHT_RELA && s->sh.sh_addr &&
 			     s->sh.sh_addr == img->dyn.val[DT_RELA])) {
 				/* The new tables replace these; keep the bytes, not the role. */
-				char *nm = xasprintf("%s%s", OLD_PREFIX, s->name);
-				long off = nm ? strapp_add(&w->shstr, nm) : -1;
-
-				free(nm);
-				if (off < 0)
+				if (rename_old(w, &sh, s->name))
 					goto err;
-				sh.sh_name = off;
 				if (sh.sh_type != SHT_STRTAB) {
 					sh.sh_type = SHT_PROGBITS;
 					sh.sh_link = sh.sh_info = 0;
 					sh.sh_flags &= ~(uint64_t)SHF_INFO_LINK;
 				}
 			}
-			if (w->dyn.active && sh.sh_type == SHT_RELA && s->sh.sh_link == (uint32_t)img->dynsym_idx)
-				sh.sh_link = w->dyn.link_dynsym;	/* same indices in the new table */
 			if (dbg && !(sh.sh_flags & SHF_ALLOC)) {
 				const struct newsec *ns = unexec_debug_section(s->name) ?
 							  linked_debug(w, s->name, used) : NULL;
@@ -431,13 +437,8 @@ static int build_sections(struct writer *w)
 					buf = ns->bytes;
 				} else if (!strcmp(s->name, ".gdb_index") || !strcmp(s->name, ".debug_names")) {
 					/* An index of the old units only: gdb would not see the new. */
-					char *nm = xasprintf("%s%s", OLD_PREFIX, s->name);
-					long off = nm ? strapp_add(&w->shstr, nm) : -1;
-
-					free(nm);
-					if (off < 0)
+					if (rename_old(w, &sh, s->name))
 						goto err;
-					sh.sh_name = off;
 				}
 			}
 			if (w->frame_ok && !(sh.sh_flags & SHF_ALLOC) && !strcmp(s->name, ".debug_frame")) {

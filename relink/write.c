@@ -204,6 +204,19 @@ out:
 	return err;
 }
 
+/* Is [off, off+size) inside the file-backed part of an old PT_LOAD? */
+static bool in_loaded(const struct image *img, uint64_t off, uint64_t size)
+{
+	for (size_t i = 0; i < img->phnum; i++) {
+		const GElf_Phdr *ph = &img->phdrs[i];
+
+		if (ph->p_type == PT_LOAD && off >= ph->p_offset && size <= ph->p_filesz &&
+		    off - ph->p_offset <= ph->p_filesz - size)
+			return true;
+	}
+	return false;
+}
+
 /* An old section that keeps its bytes but not its role: ".old" + name. */
 static int rename_old(struct writer *w, GElf_Shdr *sh, const char *name)
 {
@@ -409,7 +422,10 @@ static int build_sections(struct writer *w)
 			break;
 		{
 			const struct section *s = &img->secs[i];
-			const void *buf = s->sh.sh_type == SHT_NOBITS ? NULL : img->data + s->sh.sh_offset;
+			/* Old loaded bytes are copied by copy_loads(), not through libelf. */
+			const void *buf = s->sh.sh_type == SHT_NOBITS ||
+					  ((s->sh.sh_flags & SHF_ALLOC) && in_loaded(img, s->sh.sh_offset, s->sh.sh_size)) ?
+					  NULL : img->data + s->sh.sh_offset;
 
 			sh = s->sh;
 			sh.sh_link = remap(w, sh.sh_link);
@@ -667,59 +683,28 @@ out:
 	return err;
 }
 
-static int cmp_range(const void *a, const void *b)
-{
-	const uint64_t *x = a, *y = b;
-
-	return x[0] < y[0] ? -1 : x[0] > y[0];
-}
-
-/* libelf writes sections, not the bytes between them: put back every old
- * loaded byte no section carried (headers, padding), then the new header. */
-static int restore_holes(struct writer *w, const GElf_Ehdr *eh)
+/* libelf is given no bytes for the old loaded sections (it writes zero fill
+ * there): every old PT_LOAD file range is copied from the original here, in
+ * the kernel when the original is a file, so that surgeon itself never
+ * touches a large program's pages. Then the new ELF header goes back on top. */
+static int copy_loads(struct writer *w, const GElf_Ehdr *eh)
 {
 	const struct image *img = w->img;
-	VEC(uint64_t) r = { 0 };
-	size_t i, j;
 	int err = 0;
 
-	for (i = 1; i < img->shnum && !err; i++) {
-		const GElf_Shdr *sh = &img->secs[i].sh;
-
-		if ((sh->sh_flags & SHF_ALLOC) && sh->sh_type != SHT_NOBITS && sh->sh_size) {
-			err |= VEC_PUSH(&r, sh->sh_offset);
-			err |= VEC_PUSH(&r, sh->sh_offset + sh->sh_size);
-		}
-	}
-	if (err)
-		goto out;
-	if (r.n)
-		qsort(r.v, r.n / 2, 2 * sizeof(uint64_t), cmp_range);
-	for (i = 0; i < img->phnum && !err; i++) {
+	for (size_t i = 0; i < img->phnum && !err; i++) {
 		const GElf_Phdr *ph = &img->phdrs[i];
-		uint64_t pos = ph->p_offset, end = ph->p_offset + ph->p_filesz;
 
-		if (ph->p_type != PT_LOAD)
+		if (ph->p_type != PT_LOAD || !ph->p_filesz)
 			continue;
-		for (j = 0; j + 1 < r.n && pos < end && !err; j += 2) {
-			uint64_t a = r.v[j], b = r.v[j + 1];
-
-			if (b <= pos)
-				continue;
-			if (a > pos)
-				err = write_all(w->fd, img->data + pos, (a < end ? a : end) - pos, pos);
-			pos = b > pos ? b : pos;
-		}
-		if (!err && pos < end)
-			err = write_all(w->fd, img->data + pos, end - pos, pos);
+		err = img->fd >= 0 ? copy_range(img->fd, ph->p_offset, w->fd, ph->p_offset, ph->p_filesz) :
+		      write_all(w->fd, img->data + ph->p_offset, ph->p_filesz, ph->p_offset);
 	}
 	if (!err)
 		err = write_all(w->fd, eh, sizeof(Elf64_Ehdr), 0);
 	if (err)
-		pr_err(w->path, "cannot write: %m");
-out:
-	VEC_FREE(&r);
-	return err ? -1 : 0;
+		return pr_err(w->path, "cannot write: %m");
+	return 0;
 }
 
 static bool off_to_vaddr(const struct image *img, uint64_t off, uint64_t *va)
@@ -853,7 +838,7 @@ int output_write(const struct image *img, const struct linked *l, const struct r
 	eh.e_shoff = w.shoff;
 	eh.e_shnum = w.secs.n;
 	eh.e_shstrndx = w.out_shstrtab;
-	if (libelf_write(&w, &eh) || restore_holes(&w, &eh))
+	if (libelf_write(&w, &eh) || copy_loads(&w, &eh))
 		goto out;
 	for (i = 0; i < nh; i++)
 		if (hook_slot(&w, &hu[i], NULL))

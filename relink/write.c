@@ -204,19 +204,6 @@ out:
 	return err;
 }
 
-/* Is [off, off+size) inside the file-backed part of an old PT_LOAD? */
-static bool in_loaded(const struct image *img, uint64_t off, uint64_t size)
-{
-	for (size_t i = 0; i < img->phnum; i++) {
-		const GElf_Phdr *ph = &img->phdrs[i];
-
-		if (ph->p_type == PT_LOAD && off >= ph->p_offset && size <= ph->p_filesz &&
-		    off - ph->p_offset <= ph->p_filesz - size)
-			return true;
-	}
-	return false;
-}
-
 /* An old section that keeps its bytes but not its role: ".old" + name. */
 static int rename_old(struct writer *w, GElf_Shdr *sh, const char *name)
 {
@@ -422,10 +409,11 @@ static int build_sections(struct writer *w)
 			break;
 		{
 			const struct section *s = &img->secs[i];
+			uint64_t va;
 			/* Old loaded bytes are copied by copy_loads(), not through libelf. */
-			const void *buf = s->sh.sh_type == SHT_NOBITS ||
-					  ((s->sh.sh_flags & SHF_ALLOC) && in_loaded(img, s->sh.sh_offset, s->sh.sh_size)) ?
-					  NULL : img->data + s->sh.sh_offset;
+			bool loaded = (s->sh.sh_flags & SHF_ALLOC) &&
+				      image_off_to_vaddr(img, s->sh.sh_offset, s->sh.sh_size, &va);
+			const void *buf = s->sh.sh_type == SHT_NOBITS || loaded ? NULL : img->data + s->sh.sh_offset;
 
 			sh = s->sh;
 			sh.sh_link = remap(w, sh.sh_link);
@@ -707,19 +695,6 @@ static int copy_loads(struct writer *w, const GElf_Ehdr *eh)
 	return 0;
 }
 
-static bool off_to_vaddr(const struct image *img, uint64_t off, uint64_t *va)
-{
-	for (size_t i = 0; i < img->phnum; i++) {
-		const GElf_Phdr *ph = &img->phdrs[i];
-
-		if (ph->p_type == PT_LOAD && off >= ph->p_offset && off - ph->p_offset < ph->p_filesz) {
-			*va = ph->p_vaddr + (off - ph->p_offset);
-			return true;
-		}
-	}
-	return false;
-}
-
 static int add_edit(edit_vec *edits, uint64_t addr, uint64_t size, const char *reason)
 {
 	struct edit e = { .addr = addr, .size = size, .reason = reason };
@@ -756,7 +731,7 @@ static int plan_edits(struct writer *w, const struct hookuse *hu, size_t nh, boo
 {
 	uint64_t va;
 
-	if (off_to_vaddr(w->img, 0, &va) &&
+	if (image_off_to_vaddr(w->img, 0, 1, &va) &&
 	    ((entry && add_edit(edits, va + 0x18, 0x08,
 				"ELF header: e_entry runs the added constructors first (the program has no .init_array)")) ||
 	     add_edit(edits, va + 0x20, 0x10, "ELF header: e_phoff, e_shoff (the header tables moved)") ||

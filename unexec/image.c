@@ -552,6 +552,20 @@ bool image_vaddr_to_off(const struct image *img, uint64_t addr, uint64_t size, u
 	return false;
 }
 
+bool image_off_to_vaddr(const struct image *img, uint64_t off, uint64_t size, uint64_t *va)
+{
+	for (size_t i = 0; i < img->phnum; i++) {
+		const GElf_Phdr *ph = &img->phdrs[i];
+
+		if (ph->p_type != PT_LOAD || off < ph->p_offset || size > ph->p_filesz ||
+		    off - ph->p_offset > ph->p_filesz - size)
+			continue;
+		*va = ph->p_vaddr + (off - ph->p_offset);
+		return true;
+	}
+	return false;
+}
+
 const char *image_kind(const struct image *img)
 {
 	if (img->pie)

@@ -136,6 +136,8 @@ const struct symbol *image_symbol(const struct image *img, const char *name);
 int image_addr_name(const struct image *img, uint64_t addr, char *buf, size_t len);
 /* Maps a virtual address to its file offset through the PT_LOADs (file-backed part). */
 bool image_vaddr_to_off(const struct image *img, uint64_t addr, uint64_t size, uint64_t *off);
+/* The other way: file bytes [off, off+size) to the address a PT_LOAD maps them at. */
+bool image_off_to_vaddr(const struct image *img, uint64_t off, uint64_t size, uint64_t *va);
 const char *image_kind(const struct image *img);
 
 /* unexec/dynamic.c */

@@ -21,6 +21,7 @@ struct outsec {
 	const char *name;
 	GElf_Shdr sh;
 	const void *buf;	/* NULL for NOBITS or empty */
+	bool copied;		/* old loaded bytes: copy_loads() writes them */
 };
 
 struct group {
@@ -459,6 +460,7 @@ static int build_sections(struct writer *w)
 				w->out_shstrtab = w->secs.n;
 			if (push_sec(w, s->name, &sh, buf))
 				goto err;
+			w->secs.v[w->secs.n - 1].copied = loaded && s->sh.sh_type != SHT_NOBITS && buf == NULL;
 		}
 	}
 	/* Debug sections the program did not have (all of them, when it had no
@@ -642,9 +644,21 @@ static int libelf_write(struct writer *w, GElf_Ehdr *eh)
 	for (i = 1; i < w->secs.n; i++) {
 		const struct outsec *s = &w->secs.v[i];
 		Elf_Scn *scn = elf_newscn(e);
-		Elf_Data *d = scn ? elf_newdata(scn) : NULL;
+		Elf_Data *d;
 
-		if (!d || !gelf_update_shdr(scn, (GElf_Shdr *)&s->sh)) {
+		if (!scn || !gelf_update_shdr(scn, (GElf_Shdr *)&s->sh)) {
+			pr_err(w->path, "section '%s': %s", s->name, elf_errmsg(-1));
+			goto out;
+		}
+		if (s->copied) {
+			/* No data and not dirty: libelf neither writes these bytes
+			 * nor fills them with zeros first (4 KiB per write(), which
+			 * for a 100 MB program cost more than all the rest). */
+			elf_flagscn(scn, ELF_C_CLR, ELF_F_DIRTY);
+			continue;
+		}
+		d = elf_newdata(scn);
+		if (!d) {
 			pr_err(w->path, "section '%s': %s", s->name, elf_errmsg(-1));
 			goto out;
 		}
@@ -660,7 +674,17 @@ static int libelf_write(struct writer *w, GElf_Ehdr *eh)
 			pr_err(w->path, "program header %zu: %s", i, elf_errmsg(-1));
 			goto out;
 		}
-	if (!gelf_update_ehdr(e, eh) || elf_update(e, ELF_C_WRITE) < 0) {
+	/* Only what is dirty is written. The program header table sits at the
+	 * end, far from the ELF header: libelf would zero-fill everything in
+	 * between, so copy_loads() writes both headers itself. */
+	if (!gelf_update_ehdr(e, eh)) {
+		pr_err(w->path, "cannot write: %s", elf_errmsg(-1));
+		goto out;
+	}
+	elf_flagelf(e, ELF_C_CLR, ELF_F_DIRTY);
+	elf_flagphdr(e, ELF_C_CLR, ELF_F_DIRTY);
+	elf_flagehdr(e, ELF_C_CLR, ELF_F_DIRTY);
+	if (elf_update(e, ELF_C_WRITE) < 0) {
 		pr_err(w->path, "cannot write: %s", elf_errmsg(-1));
 		goto out;
 	}
@@ -671,10 +695,11 @@ out:
 	return err;
 }
 
-/* libelf is given no bytes for the old loaded sections (it writes zero fill
- * there): every old PT_LOAD file range is copied from the original here, in
- * the kernel when the original is a file, so that surgeon itself never
- * touches a large program's pages. Then the new ELF header goes back on top. */
+/* libelf is given no bytes for the old loaded sections: every old PT_LOAD
+ * file range is copied from the original here, in the kernel when the
+ * original is a file, so that surgeon itself never touches a large program's
+ * pages. Then the new ELF header goes on top and the program headers at the
+ * end. */
 static int copy_loads(struct writer *w, const GElf_Ehdr *eh)
 {
 	const struct image *img = w->img;
@@ -690,6 +715,8 @@ static int copy_loads(struct writer *w, const GElf_Ehdr *eh)
 	}
 	if (!err)
 		err = write_all(w->fd, eh, sizeof(Elf64_Ehdr), 0);
+	if (!err)
+		err = write_all(w->fd, w->phdrs.v, w->phdrs.n * sizeof(Elf64_Phdr), eh->e_phoff);
 	if (err)
 		return pr_err(w->path, "cannot write: %m");
 	return 0;

@@ -1197,86 +1197,70 @@ static bool loaded(const struct image *img, uint64_t addr)
 	return false;
 }
 
-/* Adds the names only DWARF knows, then rebuilds the by-name index, whose
- * pointers into img->syms the additions may have moved. */
+/* Adds the names only DWARF knows. The symbol tables can hold hundreds of
+ * thousands of names and DWARF usually adds few: the objects are indexed by
+ * name (a small map), and the symbols are run through it once. */
 static int merge_symbols(struct image *img, const struct dwarf_info *di)
 {
-	struct strmap *seen = strmap_new(img->syms.n + di->objs.n);
-	struct strmap *byname = NULL;
-	VEC(char *) keys = { 0 };
-	bool *chosen = NULL;
-	size_t i, nold = img->syms.n;
+	size_t nobj = di->objs.n, nold = img->syms.n, i, j;
+	struct strmap *byname = strmap_new(nobj);
+	size_t *next = calloc(nobj + 1, sizeof(*next));	/* same name, earlier object, +1 */
+	size_t *old = calloc(nobj + 1, sizeof(*old));	/* old symbol at the same name@addr, +1 */
+	bool *added = calloc(nobj + 1, sizeof(*added));
 	int err = -1;
 
-	chosen = zalloc(nold + 1);
-	if (!seen || !chosen)
+	if (!byname || !next || !old || !added)
 		goto out;
-	for (i = 0; i < nold; i++) {
-		const struct symbol *s = &img->syms.v[i];
-		char *k = xasprintf("%s@%llx", s->name, (unsigned long long)s->addr);
+	for (i = 0; i < nobj; i++) {
+		const char *name = di->objs.v[i].name;
 
-		if (!k || VEC_PUSH(&keys, k) || strmap_put(seen, k, (void *)(i + 1))) {
-			free(k);
+		next[i] = (uintptr_t)strmap_get(byname, name);
+		if (strmap_put(byname, name, (void *)(i + 1)))
 			goto out;
-		}
-		chosen[i] = image_symbol(img, s->name) == s;
 	}
-	for (i = 0; i < di->objs.n; i++) {
+	for (i = 0; i < nold; i++)
+		for (j = (uintptr_t)strmap_get(byname, img->syms.v[i].name); j; j = next[j - 1])
+			if (di->objs.v[j - 1].addr == img->syms.v[i].addr)
+				old[j - 1] = i + 1;
+	for (i = 0; i < nobj; i++) {
 		const struct dobject *o = &di->objs.v[i];
 		struct symbol sym = {
 			.name = o->name, .addr = o->addr, .size = o->size,
 			.type = o->func ? STT_FUNC : STT_OBJECT,
 			.bind = o->external ? STB_GLOBAL : STB_LOCAL, .src = SYM_DWARF,
 		};
-		uintptr_t dup;
-		char *k;
+		bool dup = false;
 
 		if (!loaded(img, o->addr) || (o->external && image_symbol(img, o->name)))
 			continue;
-		k = xasprintf("%s@%llx", o->name, (unsigned long long)o->addr);
-		if (!k || VEC_PUSH(&keys, k)) {
-			free(k);
-			goto out;
-		}
-		if ((dup = (uintptr_t)strmap_get(seen, k))) {
-			struct symbol *s = dup <= nold ? &img->syms.v[dup - 1] : NULL;
+		if (old[i]) {
+			struct symbol *s = &img->syms.v[old[i] - 1];
 
 			/* strip -g drops STT_FILE: DWARF still knows a static's file. */
-			if (s && s->bind == STB_LOCAL && !s->file && !o->external)
+			if (s->bind == STB_LOCAL && !s->file && !o->external)
 				s->file = o->file;
 			continue;
 		}
-		if (strmap_put(seen, k, (void *)(uintptr_t)-1))
-			goto out;
+		for (j = next[i]; j && !dup; j = next[j - 1])
+			dup = added[j - 1] && di->objs.v[j - 1].addr == o->addr;
+		if (dup)
+			continue;
+		added[i] = true;
 		sym.file = o->external ? NULL : o->file;
 		sym.shndx = section_of(img, o->addr);
 		if (VEC_PUSH(&img->syms, sym))
 			goto out;
+		if (o->external && strmap_put(img->byname, o->name, (void *)(uintptr_t)img->syms.n))
+			goto out;
 		pr_info("%s: %s %s '%s' at 0x%llx from debug info", img->path, o->external ? "global" : "static",
 			o->func ? "function" : "variable", o->name, (unsigned long long)o->addr);
 	}
-	byname = strmap_new(img->syms.n);
-	if (!byname)
-		goto out;
-	for (i = 0; i < img->syms.n; i++) {
-		struct symbol *s = &img->syms.v[i];
-
-		if (i < nold ? !chosen[i] : s->bind == STB_LOCAL || strmap_get(byname, s->name))
-			continue;
-		if (strmap_put(byname, s->name, s))
-			goto out;
-	}
-	strmap_free(img->byname);
-	img->byname = byname;
-	byname = NULL;
 	err = 0;
 out:
-	for (i = 0; i < keys.n; i++)
-		free(keys.v[i]);
-	VEC_FREE(&keys);
-	strmap_free(seen);
 	strmap_free(byname);
-	free(chosen);
+	free(next);
+	free(old);
+	free(added);
 	return err;
 }
 

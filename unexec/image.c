@@ -507,7 +507,9 @@ const struct piece *image_piece_at(const struct image *img, uint64_t addr)
 
 const struct symbol *image_symbol(const struct image *img, const char *name)
 {
-	return img->byname ? strmap_get(img->byname, name) : NULL;
+	uintptr_t i = img->byname ? (uintptr_t)strmap_get(img->byname, name) : 0;
+
+	return i ? &img->syms.v[i - 1] : NULL;
 }
 
 int image_addr_name(const struct image *img, uint64_t addr, char *buf, size_t len)

@@ -106,7 +106,7 @@ struct image {
 
 	int symtab_idx, dynsym_idx;	/* section indices or -1 */
 	VEC(struct symbol) syms;
-	struct strmap *byname;	/* global and weak definitions, by name */
+	struct strmap *byname;	/* global and weak definitions: name -> index in syms + 1 */
 	VEC(struct piece) pieces;	/* sorted by address */
 
 	struct hook init, fini;

@@ -44,6 +44,7 @@ struct objw {
 	VEC(Elf64_Sym) globals;
 	size_t *piece_shndx;	/* object section index of each piece */
 	size_t nsec;
+	struct strmap *exports;	/* see exported() */
 };
 
 static Elf_Scn *new_section(struct objw *w, const char *name, GElf_Shdr *sh, void *buf, size_t size,
@@ -118,27 +119,67 @@ static int place(const struct objw *w, uint64_t addr, size_t *shndx, uint64_t *v
 	return 0;
 }
 
-static bool exported(const struct image *img, const char *name)
+/* Names the program exports; built on first use (--allow-interpose only). */
+static bool exported(struct objw *w, const char *name)
 {
-	for (size_t i = 0; i < img->syms.n; i++) {
-		const struct symbol *s = &img->syms.v[i];
+	const struct image *img = w->img;
 
-		if (s->src == SYM_DYNSYM && s->shndx != SHN_UNDEF && !strcmp(s->name, name))
-			return true;
+	if (!w->exports) {
+		w->exports = strmap_new(img->dyn.nsyms);
+		if (!w->exports)
+			return false;
+		for (size_t i = 0; i < img->syms.n; i++) {
+			const struct symbol *s = &img->syms.v[i];
+
+			if (s->src == SYM_DYNSYM && s->shndx != SHN_UNDEF && strmap_put(w->exports, s->name, (void *)1))
+				return false;
+		}
 	}
-	return false;
+	return strmap_get(w->exports, name);
+}
+
+/* The plain names behind what the new code wants: "file.c:name" may name a
+ * local, so every part after a colon counts too (a superset is harmless). */
+struct interest {
+	struct strmap *names;
+	bool oom;
+};
+
+static int add_interest(const char *key, void *val, void *arg)
+{
+	struct interest *in = arg;
+
+	(void)val;
+	in->oom = strmap_put(in->names, key, (void *)1);
+	for (const char *c = strchr(key, ':'); c && !in->oom; c = strchr(c + 1, ':'))
+		in->oom = c[1] && strmap_put(in->names, c + 1, (void *)1);
+	return in->oom;
 }
 
 static int add_image_symbols(struct objw *w)
 {
 	const struct image *img = w->img;
-	struct strmap *count = strmap_new(img->syms.n);
-	struct strmap *filecount = strmap_new(img->syms.n);
+	struct strmap *interest = NULL, *count = NULL, *filecount = NULL;
 	VEC(char *) names = { 0 };
-	size_t i, shndx;
+	size_t i, shndx, hint = img->syms.n;
 	uint64_t value;
 	int err = -1;
 
+	/* With a filter, only the symbols the new code may name are looked at:
+	 * a large program has hundreds of thousands. */
+	if (img->wanted) {
+		struct interest in = { .names = strmap_new(64) };
+
+		interest = in.names;
+		if (!interest)
+			goto out;
+		strmap_each(img->wanted, add_interest, &in);
+		if (in.oom)
+			goto out;
+		hint = 64;
+	}
+	count = strmap_new(hint);
+	filecount = strmap_new(hint);
 	if (!count || !filecount)
 		goto out;
 	/* How often each plain name and each FILE:NAME occurs, to know which
@@ -147,6 +188,8 @@ static int add_image_symbols(struct objw *w)
 		const struct symbol *s = &img->syms.v[i];
 		char *fn;
 
+		if (interest && !strmap_get(interest, s->name))
+			continue;
 		strmap_put(count, s->name, (void *)((uintptr_t)strmap_get(count, s->name) + 1));
 		if (s->bind != STB_LOCAL || !s->file)
 			continue;
@@ -162,6 +205,8 @@ static int add_image_symbols(struct objw *w)
 		const struct symbol *s = &img->syms.v[i];
 		unsigned type = s->type == STT_GNU_IFUNC && s->src == SYM_IPLT ? STT_FUNC : s->type;
 
+		if (interest && !strmap_get(interest, s->name))
+			continue;
 		if (type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE && type != STT_GNU_IFUNC)
 			continue;
 		if (unexec_reserved_name(s->name))
@@ -196,7 +241,7 @@ static int add_image_symbols(struct objw *w)
 		}
 		/* With --allow-interpose an old export yields to a new definition. */
 		if (add_sym(w, s->name, value, s->size,
-			    s->bind == STB_WEAK || (img->weak_exports && exported(img, s->name)) ? STB_WEAK : STB_GLOBAL,
+			    s->bind == STB_WEAK || (img->weak_exports && exported(w, s->name)) ? STB_WEAK : STB_GLOBAL,
 			    type, STV_DEFAULT, shndx))
 			goto out;
 	}
@@ -221,6 +266,7 @@ out:
 	for (i = 0; i < names.n; i++)
 		free(names.v[i]);
 	VEC_FREE(&names);
+	strmap_free(interest);
 	strmap_free(count);
 	strmap_free(filecount);
 	return err;
@@ -511,6 +557,7 @@ out:
 	VEC_FREE(&w.locals);
 	VEC_FREE(&w.globals);
 	free(w.piece_shndx);
+	strmap_free(w.exports);
 	if (dsrc.elf)
 		elf_end(dsrc.elf);
 	if (dsrc.fd >= 0)

@@ -254,14 +254,14 @@ int image_load_symbols(struct image *img)
 		return -1;
 	for (i = 0; i < img->syms.n; i++) {
 		struct symbol *s = &img->syms.v[i];
-		struct symbol *old;
+		uintptr_t old;
 
 		if (s->bind == STB_LOCAL || s->type == STT_TLS)
 			continue;
-		old = strmap_get(img->byname, s->name);
-		if (old && rank(old) >= rank(s))
+		old = (uintptr_t)strmap_get(img->byname, s->name);
+		if (old && rank(&img->syms.v[old - 1]) >= rank(s))
 			continue;
-		if (strmap_put(img->byname, s->name, s))
+		if (strmap_put(img->byname, s->name, (void *)(i + 1)))
 			return -1;
 	}
 	return 0;

@@ -117,21 +117,37 @@ int vec_grow(void **v, size_t *cap, size_t elem)
 	return 0;
 }
 
-/* FNV-1a: good enough spread for symbol names, and cheap. */
+/* Eight bytes at a time: a large program's names are long (C++) and there
+ * are hundreds of thousands of them. */
 uint64_t hash_str(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	size_t n = strlen(s);
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull), w;
 
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 0x100000001b3ull;
+	for (; n >= 8; n -= 8, s += 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 29;
 	}
-	return h;
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * 0x94d049bb133111ebull;
+	h ^= h >> 32;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 29);
 }
 
+/* Open addressing with the whole hash kept beside each key: a probe that
+ * meets another key is settled without touching that key's string, which
+ * for a large table is the cache miss that matters. */
+struct slot {
+	uint64_t hash;
+	const char *key;
+	void *val;
+};
+
 struct strmap {
-	const char **keys;
-	void **vals;
+	struct slot *slots;
 	size_t cap, n;
 };
 
@@ -145,9 +161,8 @@ struct strmap *strmap_new(size_t hint)
 	while (cap < hint * 2)
 		cap *= 2;
 	m->cap = cap;
-	m->keys = zalloc(cap * sizeof(*m->keys));
-	m->vals = zalloc(cap * sizeof(*m->vals));
-	if (!m->keys || !m->vals) {
+	m->slots = zalloc(cap * sizeof(*m->slots));
+	if (!m->slots) {
 		strmap_free(m);
 		return NULL;
 	}
@@ -158,63 +173,60 @@ void strmap_free(struct strmap *m)
 {
 	if (!m)
 		return;
-	free(m->keys);
-	free(m->vals);
+	free(m->slots);
 	free(m);
 }
 
-static size_t strmap_slot(const struct strmap *m, const char *key)
+static struct slot *strmap_slot(const struct strmap *m, const char *key, uint64_t h)
 {
-	size_t i = hash_str(key) & (m->cap - 1);
+	size_t i = h & (m->cap - 1);
 
-	while (m->keys[i] && strcmp(m->keys[i], key))
+	while (m->slots[i].key && (m->slots[i].hash != h || strcmp(m->slots[i].key, key)))
 		i = (i + 1) & (m->cap - 1);
-	return i;
+	return &m->slots[i];
 }
 
 /* Keys are borrowed: they must outlive the map. */
 int strmap_put(struct strmap *m, const char *key, void *val)
 {
-	size_t i;
+	uint64_t h = hash_str(key);
+	struct slot *sl;
 
 	if ((m->n + 1) * 2 > m->cap) {
 		struct strmap big = { .cap = m->cap * 2 };
 
-		big.keys = zalloc(big.cap * sizeof(*big.keys));
-		big.vals = zalloc(big.cap * sizeof(*big.vals));
-		if (!big.keys || !big.vals) {
-			free(big.keys);
-			free(big.vals);
+		big.slots = zalloc(big.cap * sizeof(*big.slots));
+		if (!big.slots)
 			return -1;
-		}
-		for (i = 0; i < m->cap; i++) {
-			if (m->keys[i]) {
-				size_t j = strmap_slot(&big, m->keys[i]);
-
-				big.keys[j] = m->keys[i];
-				big.vals[j] = m->vals[i];
-			}
-		}
-		free(m->keys);
-		free(m->vals);
-		m->keys = big.keys;
-		m->vals = big.vals;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->slots[i].key)
+				*strmap_slot(&big, m->slots[i].key, m->slots[i].hash) = m->slots[i];
+		free(m->slots);
+		m->slots = big.slots;
 		m->cap = big.cap;
 	}
-	i = strmap_slot(m, key);
-	if (!m->keys[i]) {
-		m->keys[i] = key;
+	sl = strmap_slot(m, key, h);
+	if (!sl->key) {
+		sl->key = key;
+		sl->hash = h;
 		m->n++;
 	}
-	m->vals[i] = val;
+	sl->val = val;
 	return 0;
+}
+
+void strmap_each(const struct strmap *m, int (*fn)(const char *key, void *val, void *arg), void *arg)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key && fn(m->slots[i].key, m->slots[i].val, arg))
+			return;
 }
 
 void *strmap_get(const struct strmap *m, const char *key)
 {
-	size_t i = strmap_slot(m, key);
+	const struct slot *sl = strmap_slot(m, key, hash_str(key));
 
-	return m->keys[i] ? m->vals[i] : NULL;
+	return sl->key ? sl->val : NULL;
 }
 
 struct strset {

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "relink/relink.h"
+#include "relink/sha256.h"
 #include "unexec/dwarf.h"
 #include "unexec/undump.h"
 #include "unexec/unexec.h"
@@ -208,6 +209,7 @@ static void link_cli_free(struct link_cli *c)
 	VEC_FREE(&c->ro.inputs);
 	VEC_FREE(&c->ro.undefs);
 	VEC_FREE(&c->ro.patch_reqs);	/* patching */
+	sha256_free(c->ro.program_digest);
 }
 
 static char *default_name(const char *path, const char *suffix)
@@ -315,6 +317,7 @@ int cmd_relink(int argc, char **argv)
 	c.ro.mode = 0755;
 	c.ro.verb = "relink";
 	c.ro.program = c.args.v[0];
+	c.ro.program_digest = sha256_start(c.ro.program);
 	/* Rebuild the original image from the object, then link as add-lib does. */
 	err = image_open_frozen(&img, c.args.v[0]);
 	if (!err && !c.script) {
@@ -364,6 +367,8 @@ int cmd_add_lib(int argc, char **argv)
 	c.ro.output = out;
 	c.ro.verb = "add-lib";
 	c.ro.program = c.args.v[0];
+	/* The note's digest of the program is computed meanwhile, on another core. */
+	c.ro.program_digest = sha256_start(c.ro.program);
 
 	/* Read and check the program. */
 	if (image_open(&img, c.args.v[0]))

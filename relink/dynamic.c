@@ -5,8 +5,9 @@
  * the old one copied, then the linker's new relocations with their symbol
  * indices mapped into the merged table; new JUMP_SLOTs become GLOB_DATs so
  * they are bound at load time and never need the new PLT's lazy resolver
- * (ld.so knows only the program's own DT_PLTGOT). A DT_HASH table with real
- * buckets replaces DT_HASH and DT_GNU_HASH (see dyn_build). A static-pie
+ * (ld.so knows only the program's own DT_PLTGOT). The hash tables are
+ * rebuilt in the styles the program had (see dyn_build). When the new code
+ * adds nothing dynamic, the old tables stay as they are. A static-pie
  * relocates itself through the _DYNAMIC its code references, so there the
  * old .dynamic's DT_RELA and DT_RELASZ are edited in place instead. */
 #include "relink/relink.h"
@@ -63,10 +64,11 @@ struct builder {
 	VEC(struct vfile) vfiles;
 	VEC(uint32_t) needed;	/* dynstr offsets */
 	uint16_t next_ver;
-	bool versioned;
+	bool versioned, ver_added;
 	struct strmap *oldidx;	/* name -> old dynsym index + 1 */
 	VEC(Elf64_Rela) jmprel;	/* the old DT_JMPREL table, copied: same order */
 	uint32_t gnu_symoffset, gnu_nbuckets;
+	uint32_t *ghash;	/* GNU hash of each renumbered symbol from gnu_symoffset on */
 	/* ld's tables */
 	struct ldtab lsym, lstr, lvers, lverneed, lrela, lrelplt, lriplt, ldyn;
 };
@@ -166,7 +168,7 @@ static int version_index(struct builder *b, const char *file, const char *ver, u
 		if (VEC_PUSH(&b->vfiles.v[i].aux, a))
 			return -1;
 	}
-	b->versioned = true;
+	b->versioned = b->ver_added = true;
 	return b->next_ver++;
 }
 
@@ -442,7 +444,7 @@ static int build_sysv(struct builder *b, bytevec *out)
  * copied DT_JMPREL, .gnu.version) follows; DT_JMPREL keeps its order, which
  * the old PLT's lazy stubs push as an index. */
 struct order {
-	uint32_t idx, bucket;
+	uint32_t idx, bucket, hash;
 };
 
 static int cmp_order(const void *a, const void *b)
@@ -477,12 +479,22 @@ static int renumber(struct builder *b)
 	/* index 0, then the rest that is not hashed, in order */
 	for (i = 0; i < n; i++)
 		if (!i || !hashed(&b->syms.v[i]))
-			ord[k++] = (struct order){ i, 0 };
+			ord[k++] = (struct order){ i, 0, 0 };
 	b->gnu_symoffset = k;
-	for (i = 1; i < n; i++)
-		if (hashed(&b->syms.v[i]))
-			ord[k++] = (struct order){ i, gnu_hash(sym_name(b, &b->syms.v[i])) % b->gnu_nbuckets };
+	for (i = 1; i < n; i++) {
+		uint32_t h;
+
+		if (!hashed(&b->syms.v[i]))
+			continue;
+		h = gnu_hash(sym_name(b, &b->syms.v[i]));
+		ord[k++] = (struct order){ i, h % b->gnu_nbuckets, h };
+	}
 	qsort(ord + b->gnu_symoffset, nh, sizeof(*ord), cmp_order);
+	b->ghash = zalloc((nh + 1) * sizeof(*b->ghash));
+	if (!b->ghash)
+		goto out;
+	for (i = 0; i < nh; i++)
+		b->ghash[i] = ord[b->gnu_symoffset + i].hash;
 	for (i = 0; i < n; i++) {
 		map[ord[i].idx] = i;
 		syms[i] = b->syms.v[ord[i].idx];
@@ -533,14 +545,13 @@ static int build_gnu(struct builder *b, bytevec *out)
 	buckets = (uint32_t *)(out->v + 16 + (size_t)nbloom * 8);
 	chain = buckets + nb;
 	for (i = symoffset; i < n; i++) {
-		uint32_t h = gnu_hash(sym_name(b, &b->syms.v[i])), bk = h % nb;
+		uint32_t h = b->ghash[i - symoffset], bk = h % nb;
 
 		bloom[(h / 64) % nbloom] |= (1ull << (h % 64)) | (1ull << ((h >> shift) % 64));
 		if (!buckets[bk])
 			buckets[bk] = i;
 		/* The last symbol of a bucket's run ends its chain. */
-		chain[i - symoffset] = (h & ~1u) |
-			(i + 1 == n || gnu_hash(sym_name(b, &b->syms.v[i + 1])) % nb != bk);
+		chain[i - symoffset] = (h & ~1u) | (i + 1 == n || b->ghash[i + 1 - symoffset] % nb != bk);
 	}
 	return 0;
 }
@@ -679,7 +690,7 @@ static uint64_t addr_of(const struct dynout *o, const char *name)
 	return 0;
 }
 
-static int build_dynamic(struct builder *b, struct dynout *o, bool gnu)
+static int build_dynamic(struct builder *b, struct dynout *o, bool gnu, bool sysv)
 {
 	const struct dyninfo *d = &b->img->dyn;
 	VEC(Elf64_Dyn) v = { 0 };
@@ -724,7 +735,7 @@ static int build_dynamic(struct builder *b, struct dynout *o, bool gnu)
 		if (VEC_PUSH(&v, e))
 			goto out;
 	}
-	if (!seen[DT_HASH])
+	if (sysv && !seen[DT_HASH])
 		PUT(DT_HASH, addr_of(o, ".hash"));
 	if (gnu && !seen_gnu)
 		PUT(DT_GNU_HASH, addr_of(o, ".gnu.hash"));
@@ -739,7 +750,6 @@ static int build_dynamic(struct builder *b, struct dynout *o, bool gnu)
 		PUT(DT_VERNEED, addr_of(o, ".gnu.version_r"));
 		PUT(DT_VERNEEDNUM, b->vfiles.n);
 	}
-	(void)gnu;
 	PUT(DT_NULL, 0);
 #undef PUT
 	{
@@ -753,6 +763,33 @@ out:
 	return err;
 }
 
+/* Whether the merged tables would say what the old ones say: no new symbol,
+ * relocation, version or library, and no old entry changed (interposition,
+ * --replace of an import, a hook in a relocation addend, section indices
+ * that the new sections shift). Then nothing dynamic is rewritten, and a
+ * program with a large dynamic symbol table costs nothing in size. */
+static bool unchanged(const struct builder *b, size_t ins)
+{
+	const struct dyninfo *d = &b->img->dyn;
+	size_t i;
+
+	if (!d->syms || b->syms.n != d->nsyms || b->rela.n != d->nrela || b->needed.n ||
+	    b->vfiles.n != d->verneednum || (b->rela.n && memcmp(b->rela.v, d->rela, b->rela.n * sizeof(Elf64_Rela))))
+		return false;
+	if (b->ver_added)
+		return false;
+	for (i = 1; i < d->nsyms; i++) {
+		const Elf64_Sym *s = &d->syms[i];
+
+		/* An old index the new sections shift must be rewritten. */
+		if (s->st_shndx >= ins && s->st_shndx < SHN_LORESERVE)
+			return false;
+		if (memcmp(s, &b->syms.v[i], sizeof(*s)))
+			return false;
+	}
+	return true;
+}
+
 int dyn_build(const struct image *img, const struct linked *l, const struct relink_opts *opts, size_t ins,
 	      struct dynout *o, edit_vec *edits)
 {
@@ -761,10 +798,10 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	struct strmap *done = NULL;
 	size_t nnew_total, base_pos, i, idx;
 	bool static_pie = img->pie && !img->interp;
-	/* The merged table is renumbered into GNU hash order (renumber()), so
-	 * both DT_GNU_HASH, whose bloom filter lets the many lookups that miss
-	 * the program fail fast, and DT_HASH are emitted. */
-	bool gnu = true, has_plt = d->njmprel > 0;
+	/* The hash styles the program had: DT_GNU_HASH needs the merged table
+	 * renumbered into its bucket order (renumber()); a DT_HASH nobody asked
+	 * for would only make the output bigger. */
+	bool gnu = d->gnu_hash != 0, sysv = d->val[DT_HASH] != 0 || !gnu, has_plt = d->njmprel > 0;
 	int err = -1;
 
 	memset(o, 0, sizeof(*o));
@@ -800,7 +837,7 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 		goto out;
 	/* Old symbols name old section indices; the new sections shift the
 	 * ones after the last old allocated section. */
-	nnew_total = l->secs.n + 8 + has_plt;
+	nnew_total = l->secs.n + 6 + sysv + gnu + has_plt;
 	for (i = 1; i < d->nsyms; i++) {
 		Elf64_Sym *s = &b.syms.v[i];
 
@@ -874,7 +911,12 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 		goto out;
 	}
 
-	if (renumber(&b))
+	if (unchanged(&b, ins)) {
+		pr_info("the new code adds no dynamic symbols, relocations or libraries: the old dynamic tables stay");
+		err = 0;
+		goto out;
+	}
+	if (gnu && renumber(&b))
 		goto out;
 	/* Sections: their links are final output indices. */
 	base_pos = ins + l->secs.n;	/* index of the first synthesized section */
@@ -886,7 +928,7 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 		bytevec strv;
 		size_t first_local;
 
-		if (!sv.v || !vv.v || build_sysv(&b, &hv) || (gnu && build_gnu(&b, &gv)) || build_verneed(&b, &nv) ||
+		if (!sv.v || !vv.v || (sysv && build_sysv(&b, &hv)) || (gnu && build_gnu(&b, &gv)) || build_verneed(&b, &nv) ||
 		    (b.rela.n && !rv.v))
 			goto out;
 		first_local = 1;
@@ -896,7 +938,7 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 		if (push_out(o, ".dynsym", SHT_DYNSYM, SHF_ALLOC, 8, sizeof(Elf64_Sym), &sv) ||
 		    push_out(o, ".gnu.version", SHT_GNU_versym, SHF_ALLOC, 2, 2, &vv) ||
 		    push_out(o, ".gnu.version_r", SHT_GNU_verneed, SHF_ALLOC, 8, 0, &nv) ||
-		    push_out(o, ".hash", SHT_HASH, SHF_ALLOC, 8, 4, &hv) ||
+		    (sysv && push_out(o, ".hash", SHT_HASH, SHF_ALLOC, 8, 4, &hv)) ||
 		    (gnu && push_out(o, ".gnu.hash", SHT_GNU_HASH, SHF_ALLOC, 8, 0, &gv)) ||
 		    push_out(o, ".rela.dyn", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &rv) ||
 		    (has_plt && (!pv.v || push_out(o, ".rela.plt", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &pv))))
@@ -917,32 +959,27 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 		place(l, o);
 		o->secs.n--;	/* rebuild .dynamic now that addresses are known */
 		free(o->bufs.v[--o->bufs.n]);
-		if (build_dynamic(&b, o, gnu))
+		if (build_dynamic(&b, o, gnu, sysv))
 			goto out;
 		place(l, o);
-		if (o->secs.n != nnew_total - l->secs.n)
+		if (o->secs.n != nnew_total - l->secs.n) {
+			pr_err(b.path, "internal error: %zu dynamic tables, %zu expected", o->secs.n,
+			       nnew_total - l->secs.n);
 			goto out;
+		}
 		{
-			size_t sym = base_pos, ver = base_pos + 1, vr = base_pos + 2, hash = base_pos + 3;
-			size_t gh = gnu ? base_pos + 4 : 0, rel = base_pos + 4 + gnu;
-			size_t str = base_pos + 5 + gnu + has_plt;
+			/* .dynsym, .gnu.version, .gnu.version_r, [.hash], [.gnu.hash],
+			 * .rela.dyn, [.rela.plt], .dynstr, .dynamic */
+			size_t sym = base_pos, rel = 3 + sysv + gnu, str = base_pos + rel + 1 + has_plt;
 
 			o->secs.v[0].sh.sh_link = str;
 			o->secs.v[0].sh.sh_info = first_local;
 			o->secs.v[1].sh.sh_link = sym;
 			o->secs.v[2].sh.sh_link = str;
 			o->secs.v[2].sh.sh_info = b.vfiles.n;
-			o->secs.v[3].sh.sh_link = sym;
-			if (gnu)
-				o->secs.v[4].sh.sh_link = sym;
-			o->secs.v[rel - base_pos].sh.sh_link = sym;
-			if (has_plt)
-				o->secs.v[rel - base_pos + 1].sh.sh_link = sym;
+			for (i = 3; i <= rel + has_plt; i++)
+				o->secs.v[i].sh.sh_link = sym;
 			o->secs.v[o->secs.n - 1].sh.sh_link = str;
-			(void)hash;
-			(void)vr;
-			(void)ver;
-			(void)gh;
 			o->link_dynsym = sym;
 		}
 	}
@@ -964,6 +1001,7 @@ out:
 	VEC_FREE(&b.rela);
 	VEC_FREE(&b.jmprel);
 	VEC_FREE(&b.needed);
+	free(b.ghash);
 	if (err)
 		dyn_free(o);
 	return err;

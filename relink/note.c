@@ -170,11 +170,11 @@ int note_append(bytevec *out, const unsigned char *old_note, size_t old_size,
 	return err;
 }
 
-int note_add_input(struct surgery_record *rec, const char *path)
+int note_add_input(struct surgery_record *rec, const char *path, struct sha256_bg *digest)
 {
 	struct note_input in = { .path = path };
 
-	if (sha256_file(path, in.sha256, &in.size))
+	if (digest ? sha256_finish(digest, in.sha256, &in.size) : sha256_file(path, in.sha256, &in.size))
 		return -1;
 	return VEC_PUSH(&rec->inputs, in);
 }

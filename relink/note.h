@@ -61,7 +61,8 @@ struct surgery_history {
 
 /* Adds `path` to rec->inputs with its size and SHA-256 (the path string is
  * borrowed, not copied). */
-int note_add_input(struct surgery_record *rec, const char *path);
+/* digest: the file's digest computing in the background, or NULL to compute it now. */
+int note_add_input(struct surgery_record *rec, const char *path, struct sha256_bg *digest);
 /* out = old_note (checked with note_parse first; may be NULL/0) followed by
  * one new note for `rec`: the contents of the new .note.surgeon section.
  * `path` names the file the old note came from, for messages. */

@@ -19,6 +19,8 @@ struct patch_req {
 };
 struct patch_plan;
 
+struct sha256_bg;
+
 struct relink_opts {
 	const char *ld;			/* linker program; "ld" when NULL */
 	VEC(struct input) inputs;	/* in command-line order */
@@ -31,6 +33,7 @@ struct relink_opts {
 	bool allow_interpose;
 	const char *verb;		/* recorded in the surgery note */
 	const char *program;		/* the input program, recorded with its digest */
+	struct sha256_bg *program_digest;	/* that digest, on its way (sha256_start), or NULL */
 	VEC(struct patch_req) patch_reqs;	/* --replace, --wrap (patching) */
 	struct patch_plan *patch_plan;	/* set by relink_run when there are any (patching) */
 };

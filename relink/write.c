@@ -783,10 +783,10 @@ static int build_note(struct writer *w, const edit_vec *edits)
 
 	if (note_find(w->img, &old, &oldsize))
 		return -1;
-	if (w->o->program && note_add_input(&rec, w->o->program))
+	if (w->o->program && note_add_input(&rec, w->o->program, w->o->program_digest))
 		goto out;
 	for (i = 0; i < w->o->inputs.n; i++)
-		if (w->o->inputs.v[i].kind == IN_FILE && note_add_input(&rec, w->o->inputs.v[i].arg))
+		if (w->o->inputs.v[i].kind == IN_FILE && note_add_input(&rec, w->o->inputs.v[i].arg, NULL))
 			goto out;
 	for (i = 0; i < w->dyn.exports.n; i++) {
 		struct note_export e = { .name = w->dyn.exports.v[i].name, .addr = w->dyn.exports.v[i].addr };

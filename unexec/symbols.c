@@ -17,6 +17,9 @@ static const char *strtab_str(const struct image *img, size_t strndx, uint64_t o
 	if (s->sh.sh_type != SHT_STRTAB || off >= s->sh.sh_size)
 		return NULL;
 	base = (const char *)img->data + s->sh.sh_offset;
+	/* A table that ends in NUL ends every string in it. */
+	if (base[s->sh.sh_size - 1] == 0)
+		return base + off;
 	return memchr(base + off, 0, s->sh.sh_size - off) ? base + off : NULL;
 }
 

@@ -43,6 +43,12 @@ done
 check pie-gnu-has-only-gnu-hash sh -c "readelf -dW pie-gnu-app | grep -q GNU_HASH && ! readelf -dW pie-gnu-app | grep -q '(HASH)'"
 check pie-sysv-has-only-hash sh -c "! readelf -dW pie-sysv-app | grep -q GNU_HASH && readelf -dW pie-sysv-app | grep -q '(HASH)'"
 check pie-both-has-both sh -c "readelf -dW pie-both-app | grep -q GNU_HASH && readelf -dW pie-both-app | grep -q '(HASH)'"
+# The outputs have the styles their programs had, and no other.
+for k in pie exec; do
+	check $k-gnu-out-only-gnu-hash sh -c "readelf -dW $k-gnu-out | grep -q GNU_HASH && ! readelf -dW $k-gnu-out | grep -q '(HASH)'"
+	check $k-sysv-out-only-hash sh -c "! readelf -dW $k-sysv-out | grep -q GNU_HASH && readelf -dW $k-sysv-out | grep -q '(HASH)'"
+	check $k-both-out-both sh -c "readelf -dW $k-both-out | grep -q GNU_HASH && readelf -dW $k-both-out | grep -q '(HASH)'"
+done
 # Only the named exports (no -rdynamic): old symbols not exported stay so.
 exp_case pie-some -Wl,--export-dynamic-symbol=counter -Wl,--export-dynamic-symbol=add -Wl,--export-dynamic-symbol=mul
 # Old exports with a version (DT_VERDEF): dlsym finds them, the new ones
@@ -89,6 +95,13 @@ gcc $CF -rdynamic -o ex-app "$P/exports.c" || fail ex-build "gcc failed"
 check export-none-add-lib "$SURGEON" add-lib ex-app libx.a --export=none -o ex-none
 if [ -x ex-none ]; then
 	check_eq export-none-dynsym "$(dynsyms ex-app)" "$(dynsyms ex-none)"
+	# The plugin needs nothing at run time (it reaches counter and add
+	# PC-relative): the program's own dynamic section and tables stay,
+	# byte for byte where they were, and nothing is renamed .old.
+	check_eq export-none-same-dynamic "$(readelf -dW ex-app)" "$(readelf -dW ex-none)"
+	check_eq export-none-same-tables "$(readelf -SW ex-app | grep -E ' \.(dynsym|dynstr|gnu\.hash|rela\.dyn|dynamic) ' | sed 's/^ *\[ *[0-9]*\]//')" \
+		"$(readelf -SW ex-none | grep -E ' \.(dynsym|dynstr|gnu\.hash|rela\.dyn|dynamic) ' | sed 's/^ *\[ *[0-9]*\]//')"
+	check export-none-nothing-renamed sh -c "! readelf -SW ex-none | grep -q ' \.old\.'"
 	run_capture none ./ex-none
 	check export-none-dlsym-fails grep -qx 'default plug_entry: -1' none.out
 	check export-none-old-still-found grep -qx 'default add: 6' none.out

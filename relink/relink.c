@@ -3,8 +3,21 @@
 #include "relink/relink.h"
 #include "relink/patch.h"	/* patching: --replace, --wrap */
 
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
+
+struct copyarg {
+	const struct image *img;
+	int fd;
+};
+
+static int copy_old(void *arg)
+{
+	const struct copyarg *ca = arg;
+
+	return output_copy_loads(ca->img, ca->fd);
+}
 
 int relink_run(struct image *img, const char *obj, const char *script, const struct relink_opts *o)
 {
@@ -20,6 +33,8 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 	 * gets the trampolines' object, the note records only the user's inputs. */
 	struct relink_opts po = *o, lo;
 	struct patch_plan *plan = NULL;
+	struct bgjob copy = { 0 };
+	struct copyarg ca;
 
 	if (!dir)
 		return -1;
@@ -46,16 +61,23 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 			if (VEC_PUSH(&lo.inputs, o->inputs.v[i]))
 				goto out;
 	}
-	/* Link: the linker resolves the new code against the pinned old sections. */
+	/* The old bytes go to the output while the linker resolves the new code
+	 * against the pinned old sections. */
+	if (outfile_open(&out, o->output, o->mode))
+		goto out;
+	ca = (struct copyarg){ img, out.fd };
+	bg_start(&copy, copy_old, &ca);
 	if (ld_run(&lo, img, obj, hook, script, linked_path) || linked_open(&l, img, linked_path))
 		goto out;
 	if (plan && patch_resolve(plan, img, &l))
 		goto out;
 	o = &po;
-
-	/* Write: old bytes where they were, new segments after them. */
-	if (outfile_open(&out, o->output, o->mode))
+	if ((errno = bg_wait(&copy))) {
+		pr_err(o->output, "cannot write: %m");
 		goto out;
+	}
+
+	/* Write: around the old bytes, new segments after them. */
 	if (!l.secs.n) {
 		pr_info("nothing new to add: the output is a copy of %s", img->path);
 		if (img->fd >= 0 ? copy_range(img->fd, 0, out.fd, 0, img->size) :
@@ -89,6 +111,7 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 		(unsigned long long)rep.compared, (unsigned long long)rep.differing, edits.n);
 	err = outfile_commit(&out);
 out:
+	bg_wait(&copy);
 	if (err && out.tmp)
 		outfile_abort(&out);
 	linked_close(&l);

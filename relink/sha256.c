@@ -3,8 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -70,26 +68,22 @@ int sha256_file(const char *path, unsigned char out[SHA256_LEN], uint64_t *size)
 }
 
 struct sha256_bg {
-	pthread_t thread;
-	bool running;
+	struct bgjob job;
 	char *path;
 	unsigned char md[SHA256_LEN];
 	uint64_t size;
-	int err;
 };
 
-static void *bg_main(void *arg)
+static int bg_digest(void *arg)
 {
 	struct sha256_bg *bg = arg;
 
-	bg->err = digest(bg->path, bg->md, &bg->size);
-	return NULL;
+	return digest(bg->path, bg->md, &bg->size);
 }
 
 struct sha256_bg *sha256_start(const char *path)
 {
 	struct sha256_bg *bg = zalloc(sizeof(*bg));
-	sigset_t all, old;
 
 	if (!bg)
 		return NULL;
@@ -98,28 +92,13 @@ struct sha256_bg *sha256_start(const char *path)
 		free(bg);
 		return NULL;
 	}
-	/* Signals (the DWARF watchdog's alarm, a user's ^C) stay with the
-	 * main thread. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	bg->running = !pthread_create(&bg->thread, NULL, bg_main, bg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!bg->running)
-		bg->err = digest(path, bg->md, &bg->size);
+	bg_start(&bg->job, bg_digest, bg);
 	return bg;
-}
-
-static void join(struct sha256_bg *bg)
-{
-	if (bg->running)
-		pthread_join(bg->thread, NULL);
-	bg->running = false;
 }
 
 int sha256_finish(struct sha256_bg *bg, unsigned char out[SHA256_LEN], uint64_t *size)
 {
-	join(bg);
-	if (report(bg->path, bg->err))
+	if (report(bg->path, bg_wait(&bg->job)))
 		return -1;
 	memcpy(out, bg->md, SHA256_LEN);
 	*size = bg->size;
@@ -130,7 +109,7 @@ void sha256_free(struct sha256_bg *bg)
 {
 	if (!bg)
 		return;
-	join(bg);
+	bg_wait(&bg->job);
 	free(bg->path);
 	free(bg);
 }

@@ -8,6 +8,7 @@
 #include "relink/relink.h"
 #include "relink/patch.h"	/* patching */
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,7 +22,7 @@ struct outsec {
 	const char *name;
 	GElf_Shdr sh;
 	const void *buf;	/* NULL for NOBITS or empty */
-	bool copied;		/* old loaded bytes: copy_loads() writes them */
+	bool copied;		/* old loaded bytes: output_copy_loads() writes them */
 };
 
 struct group {
@@ -411,7 +412,7 @@ static int build_sections(struct writer *w)
 		{
 			const struct section *s = &img->secs[i];
 			uint64_t va;
-			/* Old loaded bytes are copied by copy_loads(), not through libelf. */
+			/* Old loaded bytes are copied by output_copy_loads(), not through libelf. */
 			bool loaded = (s->sh.sh_flags & SHF_ALLOC) &&
 				      image_off_to_vaddr(img, s->sh.sh_offset, s->sh.sh_size, &va);
 			const void *buf = s->sh.sh_type == SHT_NOBITS || loaded ? NULL : img->data + s->sh.sh_offset;
@@ -676,7 +677,7 @@ static int libelf_write(struct writer *w, GElf_Ehdr *eh)
 		}
 	/* Only what is dirty is written. The program header table sits at the
 	 * end, far from the ELF header: libelf would zero-fill everything in
-	 * between, so copy_loads() writes both headers itself. */
+	 * between, so write_headers() writes both itself. */
 	if (!gelf_update_ehdr(e, eh)) {
 		pr_err(w->path, "cannot write: %s", elf_errmsg(-1));
 		goto out;
@@ -698,26 +699,26 @@ out:
 /* libelf is given no bytes for the old loaded sections: every old PT_LOAD
  * file range is copied from the original here, in the kernel when the
  * original is a file, so that surgeon itself never touches a large program's
- * pages. Then the new ELF header goes on top and the program headers at the
- * end. */
-static int copy_loads(struct writer *w, const GElf_Ehdr *eh)
+ * pages. It needs nothing from the link, and runs while the linker does. */
+int output_copy_loads(const struct image *img, int fd)
 {
-	const struct image *img = w->img;
-	int err = 0;
-
-	for (size_t i = 0; i < img->phnum && !err; i++) {
+	for (size_t i = 0; i < img->phnum; i++) {
 		const GElf_Phdr *ph = &img->phdrs[i];
 
 		if (ph->p_type != PT_LOAD || !ph->p_filesz)
 			continue;
-		err = img->fd >= 0 ? copy_range(img->fd, ph->p_offset, w->fd, ph->p_offset, ph->p_filesz) :
-		      write_all(w->fd, img->data + ph->p_offset, ph->p_filesz, ph->p_offset);
+		if (img->fd >= 0 ? copy_range(img->fd, ph->p_offset, fd, ph->p_offset, ph->p_filesz) :
+		    write_all(fd, img->data + ph->p_offset, ph->p_filesz, ph->p_offset))
+			return errno ? errno : EIO;
 	}
-	if (!err)
-		err = write_all(w->fd, eh, sizeof(Elf64_Ehdr), 0);
-	if (!err)
-		err = write_all(w->fd, w->phdrs.v, w->phdrs.n * sizeof(Elf64_Phdr), eh->e_phoff);
-	if (err)
+	return 0;
+}
+
+/* The new ELF header over the old one, the program headers at the end. */
+static int write_headers(struct writer *w, const GElf_Ehdr *eh)
+{
+	if (write_all(w->fd, eh, sizeof(Elf64_Ehdr), 0) ||
+	    write_all(w->fd, w->phdrs.v, w->phdrs.n * sizeof(Elf64_Phdr), eh->e_phoff))
 		return pr_err(w->path, "cannot write: %m");
 	return 0;
 }
@@ -840,7 +841,7 @@ int output_write(const struct image *img, const struct linked *l, const struct r
 	eh.e_shoff = w.shoff;
 	eh.e_shnum = w.secs.n;
 	eh.e_shstrndx = w.out_shstrtab;
-	if (libelf_write(&w, &eh) || copy_loads(&w, &eh))
+	if (libelf_write(&w, &eh) || write_headers(&w, &eh))
 		goto out;
 	for (i = 0; i < nh; i++)
 		if (hook_slot(&w, &hu[i], NULL))

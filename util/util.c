@@ -564,9 +564,40 @@ int write_file(const char *path, const void *buf, size_t len, mode_t mode)
 	return outfile_commit(&o);
 }
 
+static void *bg_main(void *arg)
+{
+	struct bgjob *j = arg;
+
+	j->result = j->fn(j->arg);
+	return NULL;
+}
+
+void bg_start(struct bgjob *j, int (*fn)(void *arg), void *arg)
+{
+	sigset_t all, old;
+
+	j->fn = fn;
+	j->arg = arg;
+	j->result = 0;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	j->running = !pthread_create(&j->thread, NULL, bg_main, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!j->running)
+		j->result = fn(arg);
+}
+
+int bg_wait(struct bgjob *j)
+{
+	if (j->running)
+		pthread_join(j->thread, NULL);
+	j->running = false;
+	return j->result;
+}
+
 int copy_range(int src, off_t off, int dst, off_t dst_off, size_t len)
 {
-	static char buf[1 << 16];
+	char buf[1 << 16];
 
 	while (len) {
 		ssize_t n = copy_file_range(src, &off, dst, &dst_off, len, 0);
@@ -577,8 +608,10 @@ int copy_range(int src, off_t off, int dst, off_t dst_off, size_t len)
 			len -= n;
 			continue;
 		}
-		if (n == 0)
-			return -1;	/* source shorter than promised */
+		if (n == 0) {
+			errno = EIO;	/* source shorter than promised */
+			return -1;
+		}
 		/* Cross-filesystem or unsupported: copy through a buffer. */
 		while (len) {
 			size_t chunk = len < sizeof(buf) ? len : sizeof(buf);
@@ -586,6 +619,8 @@ int copy_range(int src, off_t off, int dst, off_t dst_off, size_t len)
 
 			if (r < 0 && errno == EINTR)
 				continue;
+			if (r == 0)
+				errno = EIO;
 			if (r <= 0 || write_all(dst, buf, r, dst_off))
 				return -1;
 			off += r;

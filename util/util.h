@@ -4,6 +4,7 @@
 #ifndef SURGEON_UTIL_H
 #define SURGEON_UTIL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -96,6 +97,20 @@ int write_all(int fd, const void *buf, size_t len, off_t off);
 int write_file(const char *path, const void *buf, size_t len, mode_t mode);
 /* Copies [off, off+len) of one file into another at `dst_off`, in the kernel. */
 int copy_range(int src, off_t off, int dst, off_t dst_off, size_t len);
+
+/* A function run on a thread of its own, so that work that needs no answer
+ * yet (hashing or copying a 100 MB program) overlaps with the rest; run at
+ * once when no thread can be made. The thread has every signal blocked:
+ * they stay with the main thread. fn must not print (its caller reports). */
+struct bgjob {
+	pthread_t thread;
+	bool running;
+	int (*fn)(void *arg);
+	void *arg;
+	int result;
+};
+void bg_start(struct bgjob *j, int (*fn)(void *arg), void *arg);
+int bg_wait(struct bgjob *j);	/* fn's result; waits only the first time */
 
 static inline uint64_t align_up(uint64_t x, uint64_t a)
 {

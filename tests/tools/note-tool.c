@@ -59,7 +59,7 @@ static int cmd_append(int argc, char **argv)
 	rec.verb = argv[4];
 	for (i = 5; i < argc; i++) {
 		if (!strcmp(argv[i], "--input") && i + 1 < argc) {
-			if (note_add_input(&rec, argv[++i]))
+			if (note_add_input(&rec, argv[++i], NULL))
 				return 1;
 		} else if (!strcmp(argv[i], "--export") && i + 2 < argc) {
 			struct note_export ex = { argv[i + 1], strtoull(argv[i + 2], NULL, 0) };

@@ -69,6 +69,7 @@ struct builder {
 	VEC(Elf64_Rela) jmprel;	/* the old DT_JMPREL table, copied: same order */
 	uint32_t gnu_symoffset, gnu_nbuckets;
 	uint32_t *ghash;	/* GNU hash of each renumbered symbol from gnu_symoffset on */
+	size_t nsyms, nrela, strsz;	/* final sizes, once the arrays are handed over */
 	/* ld's tables */
 	struct ldtab lsym, lstr, lvers, lverneed, lrela, lrelplt, lriplt, ldyn;
 };
@@ -647,6 +648,11 @@ void dyn_free(struct dynout *o)
 	VEC_FREE(&o->patches);
 }
 
+/* The builder's array itself, handed over: tables of a large program are
+ * megabytes, not worth a second copy. */
+#define TAKE(vec, elem) ({ bytevec t_ = { .v = (unsigned char *)(vec)->v, .n = (vec)->n * (elem) }; \
+			  (vec)->v = NULL; (vec)->n = (vec)->cap = 0; t_; })
+
 static bytevec bytes_of(const void *p, size_t n)
 {
 	bytevec v = { 0 };
@@ -719,10 +725,10 @@ static int build_dynamic(struct builder *b, struct dynout *o, bool gnu, bool sys
 			e.d_un.d_ptr = addr_of(o, ".rela.plt");
 			break;
 		case DT_STRTAB: e.d_un.d_ptr = addr_of(o, ".dynstr"); break;
-		case DT_STRSZ: e.d_un.d_val = b->str.buf.n; break;
+		case DT_STRSZ: e.d_un.d_val = b->strsz; break;
 		case DT_SYMTAB: e.d_un.d_ptr = addr_of(o, ".dynsym"); break;
 		case DT_RELA: e.d_un.d_ptr = addr_of(o, ".rela.dyn"); break;
-		case DT_RELASZ: e.d_un.d_val = b->rela.n * sizeof(Elf64_Rela); break;
+		case DT_RELASZ: e.d_un.d_val = b->nrela * sizeof(Elf64_Rela); break;
 		case DT_VERSYM: e.d_un.d_ptr = addr_of(o, ".gnu.version"); seen_versym = true; break;
 		case DT_VERNEED: e.d_un.d_ptr = addr_of(o, ".gnu.version_r"); seen_verneed = true; break;
 		case DT_VERNEEDNUM: e.d_un.d_val = b->vfiles.n; break;
@@ -739,9 +745,9 @@ static int build_dynamic(struct builder *b, struct dynout *o, bool gnu, bool sys
 		PUT(DT_HASH, addr_of(o, ".hash"));
 	if (gnu && !seen_gnu)
 		PUT(DT_GNU_HASH, addr_of(o, ".gnu.hash"));
-	if (!seen[DT_RELA] && b->rela.n) {
+	if (!seen[DT_RELA] && b->nrela) {
 		PUT(DT_RELA, addr_of(o, ".rela.dyn"));
-		PUT(DT_RELASZ, b->rela.n * sizeof(Elf64_Rela));
+		PUT(DT_RELASZ, b->nrela * sizeof(Elf64_Rela));
 		PUT(DT_RELAENT, sizeof(Elf64_Rela));
 	}
 	if (b->versioned && !seen_versym)
@@ -760,6 +766,46 @@ static int build_dynamic(struct builder *b, struct dynout *o, bool gnu, bool sys
 	}
 out:
 	VEC_FREE(&v);
+	return err;
+}
+
+/* The old index of each name the new code's tables mention (the linker's
+ * dynamic symbols and the new globals that may be exported): they are few,
+ * where the old table may hold 100K names. */
+static int index_old_names(struct builder *b)
+{
+	const struct dyninfo *d = &b->img->dyn;
+	const struct linked *l = b->l;
+	struct strmap *want = strmap_new(64);
+	size_t i, n = b->lsym.size / sizeof(Elf64_Sym);
+	int err = -1;
+
+	b->oldidx = strmap_new(64);
+	if (!want || !b->oldidx)
+		goto out;
+	for (i = 1; b->lsym.present && i < n; i++) {
+		const char *name = ld_str(b, ((const Elf64_Sym *)b->lsym.data)[i].st_name);
+
+		if (name && *name && strmap_put(want, name, (void *)1))
+			goto out;
+	}
+	for (i = 1; i < l->nsyms; i++) {
+		const char *name = linked_str(l, l->sym_strndx, l->syms[i].st_name);
+		unsigned bind = ELF64_ST_BIND(l->syms[i].st_info);
+
+		if (name && *name && (bind == STB_GLOBAL || bind == STB_WEAK) && strmap_put(want, name, (void *)1))
+			goto out;
+	}
+	for (i = 1; i < d->nsyms; i++) {
+		const char *name = old_str(b, d->syms[i].st_name);
+
+		if (name && *name && strmap_get(want, name) && !strmap_get(b->oldidx, name) &&
+		    strmap_put(b->oldidx, name, (void *)(uintptr_t)(i + 1)))
+			goto out;
+	}
+	err = 0;
+out:
+	strmap_free(want);
 	return err;
 }
 
@@ -815,21 +861,17 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	b.lrelplt = ldsec(l, ".rela.plt");
 	b.lriplt = ldsec(l, ".rela.iplt");
 	b.ldyn = ldsec(l, ".dynamic");
-	b.oldidx = strmap_new(d->nsyms);
 	done = strmap_new(64);
-	if (!b.oldidx || !done)
+	if (!done || index_old_names(&b))
 		goto out;
 	/* The old string table, as it is. */
 	if (strapp_init(&b.str, (const unsigned char *)d->str, d->str ? d->strsz : 0))
 		goto out;
-	for (i = 0; i < d->nsyms; i++) {
-		const char *name = old_str(&b, d->syms[i].st_name);
-
+	if (VEC_RESERVE(&b.syms, d->nsyms + l->nsyms + 64) || VEC_RESERVE(&b.vers, d->nsyms + l->nsyms + 64))
+		goto out;
+	for (i = 0; i < d->nsyms; i++)
 		if (VEC_PUSH(&b.syms, d->syms[i]) || VEC_PUSH(&b.vers, d->vers ? d->vers[i] : (i ? 1 : 0)))
 			goto out;
-		if (i && name && *name && !strmap_get(b.oldidx, name) && strmap_put(b.oldidx, name, (void *)(uintptr_t)(i + 1)))
-			goto out;
-	}
 	if (!d->syms && (VEC_PUSH(&b.syms, ((Elf64_Sym){ 0 })) || VEC_PUSH(&b.vers, 0)))
 		goto out;
 	b.versioned = d->vers != NULL;
@@ -921,19 +963,24 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	/* Sections: their links are final output indices. */
 	base_pos = ins + l->secs.n;	/* index of the first synthesized section */
 	{
-		bytevec sv = bytes_of(b.syms.v, b.syms.n * sizeof(Elf64_Sym));
-		bytevec vv = bytes_of(b.vers.v, b.vers.n * 2);
-		bytevec hv = { 0 }, gv = { 0 }, nv = { 0 }, rv = bytes_of(b.rela.v, b.rela.n * sizeof(Elf64_Rela));
-		bytevec pv = has_plt ? bytes_of(b.jmprel.v, b.jmprel.n * sizeof(Elf64_Rela)) : (bytevec){ 0 };
+		bytevec sv, vv, hv = { 0 }, gv = { 0 }, nv = { 0 }, rv, pv = { 0 };
 		bytevec strv;
 		size_t first_local;
 
-		if (!sv.v || !vv.v || (sysv && build_sysv(&b, &hv)) || (gnu && build_gnu(&b, &gv)) || build_verneed(&b, &nv) ||
-		    (b.rela.n && !rv.v))
+		/* The hash tables read the symbols: built before these are handed over. */
+		if ((sysv && build_sysv(&b, &hv)) || (gnu && build_gnu(&b, &gv)) || build_verneed(&b, &nv))
 			goto out;
 		first_local = 1;
 		for (i = 1; i < b.syms.n && ELF64_ST_BIND(b.syms.v[i].st_info) == STB_LOCAL; i++)
 			first_local = i + 1;
+		b.nsyms = b.syms.n;
+		b.nrela = b.rela.n;
+		b.strsz = b.str.buf.n;
+		sv = TAKE(&b.syms, sizeof(Elf64_Sym));
+		vv = TAKE(&b.vers, 2);
+		rv = TAKE(&b.rela, sizeof(Elf64_Rela));
+		if (has_plt)
+			pv = TAKE(&b.jmprel, sizeof(Elf64_Rela));
 		/* Order fixes the indices used in links below. */
 		if (push_out(o, ".dynsym", SHT_DYNSYM, SHF_ALLOC, 8, sizeof(Elf64_Sym), &sv) ||
 		    push_out(o, ".gnu.version", SHT_GNU_versym, SHF_ALLOC, 2, 2, &vv) ||
@@ -941,10 +988,11 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 		    (sysv && push_out(o, ".hash", SHT_HASH, SHF_ALLOC, 8, 4, &hv)) ||
 		    (gnu && push_out(o, ".gnu.hash", SHT_GNU_HASH, SHF_ALLOC, 8, 0, &gv)) ||
 		    push_out(o, ".rela.dyn", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &rv) ||
-		    (has_plt && (!pv.v || push_out(o, ".rela.plt", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &pv))))
+		    (has_plt && push_out(o, ".rela.plt", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &pv)))
 			goto out;
-		strv = bytes_of(b.str.buf.v, b.str.buf.n);
-		if (!strv.v || push_out(o, ".dynstr", SHT_STRTAB, SHF_ALLOC, 1, 0, &strv))
+		strv = b.str.buf;
+		memset(&b.str.buf, 0, sizeof(b.str.buf));
+		if (push_out(o, ".dynstr", SHT_STRTAB, SHF_ALLOC, 1, 0, &strv))
 			goto out;
 		/* .dynamic last: it needs the others' addresses. */
 		{
@@ -987,7 +1035,7 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	o->dyn_addr = o->secs.v[o->secs.n - 1].sh.sh_addr;
 	o->dyn_size = o->secs.v[o->secs.n - 1].sh.sh_size;
 	o->nsyms_old = d->nsyms;
-	o->nsyms = b.syms.n;
+	o->nsyms = b.nsyms;
 	err = 0;
 out:
 	strmap_free(done);

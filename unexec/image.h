@@ -29,8 +29,8 @@ struct symbol {
 	const char *file;	/* STT_FILE that precedes a local, or NULL */
 	uint64_t addr, size;
 	unsigned char type, bind, vis;
+	unsigned char src;	/* enum sym_source */
 	uint16_t shndx;		/* original section index or SHN_ABS/SHN_UNDEF */
-	enum sym_source src;
 };
 
 /* A piece of the loaded image, pinned at its address in the object:

@@ -235,6 +235,18 @@ int image_load_symbols(struct image *img)
 		if (img->secs[i].sh.sh_type == SHT_DYNSYM && img->dynsym_idx < 0)
 			img->dynsym_idx = i;
 	}
+	/* A large program has hundreds of thousands of symbols: one allocation,
+	 * with room for the import stubs and what debug info adds. */
+	{
+		size_t want = 4096;
+
+		if (img->symtab_idx >= 0)
+			want += img->secs[img->symtab_idx].sh.sh_size / sizeof(Elf64_Sym);
+		if (img->dynsym_idx >= 0)
+			want += img->secs[img->dynsym_idx].sh.sh_size / sizeof(Elf64_Sym);
+		if (want < img->size / sizeof(Elf64_Sym) && VEC_RESERVE(&img->syms, want))
+			return -1;
+	}
 	if (img->symtab_idx >= 0)
 		err = load_table(img, img->symtab_idx, SYM_SYMTAB);
 	if (!err && img->dynsym_idx >= 0)

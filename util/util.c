@@ -105,6 +105,20 @@ char *xasprintf(const char *fmt, ...)
 	return p;
 }
 
+int vec_reserve(void **v, size_t *cap, size_t elem, size_t want)
+{
+	void *p;
+
+	if (want <= *cap)
+		return 0;
+	p = xrealloc_array(*v, want, elem);
+	if (!p)
+		return -1;
+	*v = p;
+	*cap = want;
+	return 0;
+}
+
 int vec_grow(void **v, size_t *cap, size_t elem)
 {
 	size_t ncap = *cap ? *cap * 2 : 16;
@@ -158,7 +172,7 @@ struct strmap *strmap_new(size_t hint)
 
 	if (!m)
 		return NULL;
-	while (cap < hint * 2)
+	while (cap * 3 < hint * 4)
 		cap *= 2;
 	m->cap = cap;
 	m->slots = zalloc(cap * sizeof(*m->slots));
@@ -192,7 +206,9 @@ int strmap_put(struct strmap *m, const char *key, void *val)
 	uint64_t h = hash_str(key);
 	struct slot *sl;
 
-	if ((m->n + 1) * 2 > m->cap) {
+	/* At most three quarters full: with the hashes kept in the slots, the
+	 * probes stay short, and a table of 100K names stays small. */
+	if ((m->n + 1) * 4 > m->cap * 3) {
 		struct strmap big = { .cap = m->cap * 2 };
 
 		big.slots = zalloc(big.cap * sizeof(*big.slots));

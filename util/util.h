@@ -41,6 +41,10 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define VEC_PUSH(vec, x) (VEC_GROW(vec) ? -1 : ((vec)->v[(vec)->n++] = (x), 0))
 #define VEC_FREE(vec) do { free((vec)->v); (vec)->v = NULL; (vec)->n = (vec)->cap = 0; } while (0)
 int vec_grow(void **v, size_t *cap, size_t elem);
+/* Room for `want` elements in all, so that a large array known in advance
+ * is allocated once, not doubled past its size. */
+#define VEC_RESERVE(vec, want) vec_reserve((void **)&(vec)->v, &(vec)->cap, sizeof(*(vec)->v), (want))
+int vec_reserve(void **v, size_t *cap, size_t elem, size_t want);
 typedef VEC(unsigned char) bytevec;
 
 /* Deduplicating string table for ELF string sections (libbpf's strset):

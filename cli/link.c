@@ -335,14 +335,33 @@ done:
 	return rc;
 }
 
+/* Reading a large program's debug info takes a tenth of add-lib's time, so
+ * it is read only when the new code may need it: to link the inputs' own
+ * debug info with the program's, or to find a name that no symbol table
+ * gives (a static function of a stripped program, FILE:NAME, a --replace
+ * target). A name only a shared library defines reads it too, needlessly
+ * but harmlessly. */
+static bool needs_debug_info(const struct image *img, const struct relink_opts *o, const struct input_refs *r)
+{
+	size_t i;
+
+	if (!r->set || r->debug)
+		return true;
+	for (i = 0; i < r->nnames; i++)
+		if (!strmap_get(r->defined, r->names[i]) && !image_symbol(img, r->names[i]))
+			return true;
+	for (i = 0; i < o->patch_reqs.n; i++)	/* patching */
+		if (!image_symbol(img, o->patch_reqs.v[i].old))
+			return true;
+	return false;
+}
+
 int cmd_add_lib(int argc, char **argv)
 {
 	struct link_cli c = { 0 };
 	struct image *img = NULL;
 	char *obj = NULL, *script = NULL, *out = NULL;
-	struct strmap *wanted = NULL;
-	char **wanted_names = NULL;
-	size_t nwanted = 0;
+	struct input_refs refs = { 0 };
 	const char *dir;
 	struct stat st;
 	int rc = parse(&c, argc, argv, add_lib_help), err = -1;
@@ -370,15 +389,21 @@ int cmd_add_lib(int argc, char **argv)
 	/* The note's digest of the program is computed meanwhile, on another core. */
 	c.ro.program_digest = sha256_start(c.ro.program);
 
-	/* Read and check the program. */
-	if (image_open(&img, c.args.v[0]))
+	/* Read and check the program; its debug info waits (needs_debug_info). */
+	image_defer_dwarf = true;
+	err = image_open(&img, c.args.v[0]);
+	image_defer_dwarf = false;
+	if (err)
 		goto done;
+	err = -1;
 	c.ro.mode = fstat(img->fd, &st) ? 0755 : st.st_mode & 07777;
 	img->weak_exports = c.ro.allow_interpose;
 	/* Offer the linker only the program's names the inputs use. */
-	if (inputs_referenced(&c.ro, img->dyn.present, &wanted, &wanted_names, &nwanted))
+	if (inputs_referenced(&c.ro, img->dyn.present, &refs))
 		goto done;
-	img->wanted = wanted;
+	img->wanted = refs.set;
+	if (needs_debug_info(img, &c.ro, &refs) && image_load_dwarf(img))
+		goto done;
 	if (img->symtab_idx < 0)
 		c.ro.undef_hint = "the program has no .symtab: only its dynamic symbols and imports have names";
 	/* Freeze it: addresses and symbols only; the bytes stay in the original. */
@@ -389,10 +414,7 @@ int cmd_add_lib(int argc, char **argv)
 	rc = err ? EXIT_FAIL : EXIT_OK;
 done:
 	image_free(img);
-	strmap_free(wanted);
-	for (size_t i = 0; i < nwanted; i++)
-		free(wanted_names[i]);
-	free(wanted_names);
+	input_refs_free(&refs);
 	free(obj);
 	free(script);
 	free(out);

@@ -14,21 +14,23 @@
 struct refs {
 	struct strmap *set;
 	VEC(char *) names;
+	struct strmap *defined;	/* the subset some input defines */
+	bool debug;		/* some input has debug info */
 	bool unknown;		/* some input could not be scanned */
 };
 
-static int add_name(struct refs *r, const char *name)
+static int add_name(struct refs *r, const char *name, bool defined)
 {
-	char *copy;
+	char *copy = strmap_get(r->set, name);
 
-	if (strmap_get(r->set, name))
-		return 0;
-	copy = xstrdup(name);
-	if (!copy || VEC_PUSH(&r->names, copy) || strmap_put(r->set, copy, (void *)1)) {
-		free(copy);
-		return -1;
+	if (!copy) {
+		copy = xstrdup(name);
+		if (!copy || VEC_PUSH(&r->names, copy) || strmap_put(r->set, copy, copy)) {
+			free(copy);
+			return -1;
+		}
 	}
-	return 0;
+	return defined ? strmap_put(r->defined, copy, (void *)1) : 0;
 }
 
 /* Names one relocatable ELF object uses or defines globally. */
@@ -46,7 +48,16 @@ static int scan_object(struct refs *r, Elf *e)
 		Elf_Data *d;
 		size_t n, i;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_PROGBITS && !(sh.sh_flags & SHF_ALLOC)) {
+			size_t shstrndx;
+			const char *nm = elf_getshdrstrndx(e, &shstrndx) ? NULL : elf_strptr(e, shstrndx, sh.sh_name);
+
+			if (nm && !strncmp(nm, ".debug_", 7))
+				r->debug = true;
+		}
+		if (sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
 			continue;
 		d = elf_getdata(scn, NULL);
 		if (!d) {
@@ -64,7 +75,7 @@ static int scan_object(struct refs *r, Elf *e)
 			    (s.st_shndx != SHN_UNDEF && GELF_ST_BIND(s.st_info) == STB_LOCAL))
 				continue;
 			name = elf_strptr(e, sh.sh_link, s.st_name);
-			if (name && *name && add_name(r, name))
+			if (name && *name && add_name(r, name, s.st_shndx != SHN_UNDEF))
 				return -1;
 		}
 	}
@@ -148,18 +159,20 @@ static char *find_lib(const struct relink_opts *o, const char *name, bool dynami
 	return NULL;
 }
 
-int inputs_referenced(const struct relink_opts *o, bool dynamic, struct strmap **out, char ***names,
-		      size_t *nnames)
+int inputs_referenced(const struct relink_opts *o, bool dynamic, struct input_refs *out)
 {
-	struct refs r = { .set = strmap_new(256) };
+	struct refs r = { .set = strmap_new(256), .defined = strmap_new(256) };
 	size_t i;
 	int err = 0;
 
-	*out = NULL;
-	if (!r.set)
+	memset(out, 0, sizeof(*out));
+	if (!r.set || !r.defined) {
+		strmap_free(r.set);
+		strmap_free(r.defined);
 		return -1;
+	}
 	for (i = 0; i < o->undefs.n && !err; i++)
-		err = add_name(&r, o->undefs.v[i]);
+		err = add_name(&r, o->undefs.v[i], false);
 	for (i = 0; i < o->inputs.n && !err && !r.unknown; i++) {
 		const struct input *in = &o->inputs.v[i];
 		char *p;
@@ -180,10 +193,23 @@ int inputs_referenced(const struct relink_opts *o, bool dynamic, struct strmap *
 			free(r.names.v[i]);
 		VEC_FREE(&r.names);
 		strmap_free(r.set);
+		strmap_free(r.defined);
 		return err;
 	}
-	*out = r.set;
-	*names = r.names.v;
-	*nnames = r.names.n;
+	out->set = r.set;
+	out->defined = r.defined;
+	out->names = r.names.v;
+	out->nnames = r.names.n;
+	out->debug = r.debug;
 	return 0;
+}
+
+void input_refs_free(struct input_refs *in)
+{
+	for (size_t i = 0; i < in->nnames; i++)
+		free(in->names[i]);
+	free(in->names);
+	strmap_free(in->set);
+	strmap_free(in->defined);
+	memset(in, 0, sizeof(*in));
 }

@@ -110,10 +110,18 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	      struct dynout *d, edit_vec *edits);
 void dyn_free(struct dynout *d);
 
-/* relink/inputs.c: the names the inputs leave undefined, or *set NULL when
- * some input cannot be read that way (then every name must be offered). */
-int inputs_referenced(const struct relink_opts *o, bool dynamic, struct strmap **set, char ***names,
-		      size_t *nnames);
+/* relink/inputs.c: the names the inputs use or define globally (set), or
+ * set NULL when some input cannot be read that way (then every name must
+ * be offered). */
+struct input_refs {
+	struct strmap *set;	/* name -> its copy in names */
+	struct strmap *defined;	/* the names some input defines */
+	char **names;
+	size_t nnames;
+	bool debug;		/* some input carries debug info */
+};
+int inputs_referenced(const struct relink_opts *o, bool dynamic, struct input_refs *out);
+void input_refs_free(struct input_refs *in);
 
 int relink_run(struct image *img, const char *obj, const char *script, const struct relink_opts *o);
 

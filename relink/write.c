@@ -714,6 +714,68 @@ int output_copy_loads(const struct image *img, int fd)
 	return 0;
 }
 
+/* libelf zero-fills the gap before each section it writes, back to the end
+ * of the section before it: old loaded bytes no section covers (padding, the
+ * program headers of an earlier surgery) can lie in such a gap. They are
+ * copied again once libelf is done; they are few. */
+struct span {
+	uint64_t off, end;
+};
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static int recopy_uncovered(struct writer *w)
+{
+	const struct image *img = w->img;
+	VEC(struct span) cov = { 0 };
+	int err = -1;
+
+	for (size_t k = 1; k < w->secs.n; k++) {
+		const GElf_Shdr *sh = &w->secs.v[k].sh;
+		struct span sp = { sh->sh_offset, sh->sh_offset + sh->sh_size };
+
+		if (w->secs.v[k].copied && sh->sh_size && VEC_PUSH(&cov, sp))
+			goto out;
+	}
+	if (cov.n)
+		qsort(cov.v, cov.n, sizeof(*cov.v), cmp_span);
+	for (size_t i = 0; i < img->phnum; i++) {
+		const GElf_Phdr *ph = &img->phdrs[i];
+		uint64_t at = ph->p_offset, end = ph->p_offset + ph->p_filesz;
+		size_t k = 0;
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		while (at < end) {
+			uint64_t next = end;
+
+			while (k < cov.n && cov.v[k].end <= at)
+				k++;
+			if (k < cov.n && cov.v[k].off <= at) {
+				at = cov.v[k].end;	/* a covered run */
+				continue;
+			}
+			if (k < cov.n && cov.v[k].off < end)
+				next = cov.v[k].off;
+			if (img->fd >= 0 ? copy_range(img->fd, at, w->fd, at, next - at) :
+			    write_all(w->fd, img->data + at, next - at, at)) {
+				pr_err(w->path, "cannot write: %m");
+				goto out;
+			}
+			at = next;
+		}
+	}
+	err = 0;
+out:
+	VEC_FREE(&cov);
+	return err;
+}
+
 /* The new ELF header over the old one, the program headers at the end. */
 static int write_headers(struct writer *w, const GElf_Ehdr *eh)
 {
@@ -841,7 +903,7 @@ int output_write(const struct image *img, const struct linked *l, const struct r
 	eh.e_shoff = w.shoff;
 	eh.e_shnum = w.secs.n;
 	eh.e_shstrndx = w.out_shstrtab;
-	if (libelf_write(&w, &eh) || write_headers(&w, &eh))
+	if (libelf_write(&w, &eh) || recopy_uncovered(&w) || write_headers(&w, &eh))
 		goto out;
 	for (i = 0; i < nh; i++)
 		if (hook_slot(&w, &hu[i], NULL))

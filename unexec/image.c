@@ -362,7 +362,7 @@ static int image_init(struct image *img)
 	err = err ?: classify(img);
 	err = err ?: image_load_symbols(img);
 	err = err ?: image_load_dynamic(img);
-	if (!image_light)
+	if (!image_light && !image_defer_dwarf)
 		err = err ?: image_load_dwarf(img);
 	if (!image_light) {
 		err = err ?: image_build_pieces(img);
@@ -396,6 +396,7 @@ static int begin(struct image *img)
 }
 
 bool image_light;
+bool image_defer_dwarf;
 
 int image_open(struct image **out, const char *path)
 {

@@ -120,6 +120,9 @@ struct image {
 /* Set by readers that need the headers checked but not the names: no debug
  * info is read and no import stub is decoded (verify). */
 extern bool image_light;
+/* Set by add-lib: the debug info is read later, with image_load_dwarf(),
+ * and only when the new code may need it (cli/link.c says when). */
+extern bool image_defer_dwarf;
 
 /* Reads and checks an executable. Every offset and size the file claims is
  * checked against the file before use. */

@@ -299,6 +299,7 @@ done:
 int cmd_relink(int argc, char **argv)
 {
 	struct link_cli c = { 0 };
+	struct relink_out rout = { .file.fd = -1 };
 	struct image *img = NULL;
 	char *script = NULL;
 	int rc = parse(&c, argc, argv, relink_help), err;
@@ -326,9 +327,11 @@ int cmd_relink(int argc, char **argv)
 		script = dir ? xasprintf("%s/frozen.ld", dir) : NULL;
 		err = !script || unexec_write_script(img, script);
 	}
-	err = err ?: relink_run(img, c.args.v[0], c.script ? c.script : script, &c.ro);
+	err = err ?: relink_begin(&rout, img, &c.ro);
+	err = err ?: relink_run(img, c.args.v[0], c.script ? c.script : script, &c.ro, &rout);
 	rc = err ? EXIT_FAIL : EXIT_OK;
 done:
+	relink_abandon(&rout);
 	image_free(img);
 	free(script);
 	link_cli_free(&c);
@@ -362,6 +365,7 @@ int cmd_add_lib(int argc, char **argv)
 	struct image *img = NULL;
 	char *obj = NULL, *script = NULL, *out = NULL;
 	struct input_refs refs = { 0 };
+	struct relink_out rout = { .file.fd = -1 };
 	const char *dir;
 	struct stat st;
 	int rc = parse(&c, argc, argv, add_lib_help), err = -1;
@@ -398,6 +402,9 @@ int cmd_add_lib(int argc, char **argv)
 	err = -1;
 	c.ro.mode = fstat(img->fd, &st) ? 0755 : st.st_mode & 07777;
 	img->weak_exports = c.ro.allow_interpose;
+	/* The old bytes start on their way to the output. */
+	if (relink_begin(&rout, img, &c.ro))
+		goto done;
 	/* Offer the linker only the program's names the inputs use. */
 	if (inputs_referenced(&c.ro, img->dyn.present, &refs))
 		goto done;
@@ -410,9 +417,10 @@ int cmd_add_lib(int argc, char **argv)
 	if (unexec_write_object(img, obj, true) || unexec_write_script(img, script))
 		goto done;
 	/* Link, write, verify, rename. */
-	err = relink_run(img, obj, script, &c.ro);
+	err = relink_run(img, obj, script, &c.ro, &rout);
 	rc = err ? EXIT_FAIL : EXIT_OK;
 done:
+	relink_abandon(&rout);
 	image_free(img);
 	input_refs_free(&refs);
 	free(obj);

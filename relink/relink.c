@@ -7,23 +7,37 @@
 #include <string.h>
 #include <unistd.h>
 
-struct copyarg {
-	const struct image *img;
-	int fd;
-};
-
 static int copy_old(void *arg)
 {
-	const struct copyarg *ca = arg;
+	const struct relink_out *ro = arg;
 
-	return output_copy_loads(ca->img, ca->fd);
+	return output_copy_loads(ro->img, ro->file.fd);
 }
 
-int relink_run(struct image *img, const char *obj, const char *script, const struct relink_opts *o)
+int relink_begin(struct relink_out *ro, const struct image *img, const struct relink_opts *o)
+{
+	memset(ro, 0, sizeof(*ro));
+	ro->file.fd = -1;
+	ro->img = img;
+	if (outfile_open(&ro->file, o->output, o->mode))
+		return -1;
+	bg_start(&ro->copy, copy_old, ro);
+	return 0;
+}
+
+void relink_abandon(struct relink_out *ro)
+{
+	bg_wait(&ro->copy);
+	if (ro->file.tmp)
+		outfile_abort(&ro->file);
+}
+
+int relink_run(struct image *img, const char *obj, const char *script, const struct relink_opts *o,
+	       struct relink_out *ro)
 {
 	const char *dir = tmp_dir();
 	char *hook = NULL, *linked_path = NULL;
-	struct outfile out = { .fd = -1 };
+	struct outfile out = ro->file;
 	struct verify_report rep;
 	struct linked l = { .fd = -1 };
 	edit_vec edits = { 0 };
@@ -33,11 +47,9 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 	 * gets the trampolines' object, the note records only the user's inputs. */
 	struct relink_opts po = *o, lo;
 	struct patch_plan *plan = NULL;
-	struct bgjob copy = { 0 };
-	struct copyarg ca;
 
 	if (!dir)
-		return -1;
+		goto out;
 	linked_path = xasprintf("%s/linked", dir);
 	if (!linked_path)
 		goto out;
@@ -61,18 +73,14 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 			if (VEC_PUSH(&lo.inputs, o->inputs.v[i]))
 				goto out;
 	}
-	/* The old bytes go to the output while the linker resolves the new code
-	 * against the pinned old sections. */
-	if (outfile_open(&out, o->output, o->mode))
-		goto out;
-	ca = (struct copyarg){ img, out.fd };
-	bg_start(&copy, copy_old, &ca);
+	/* The linker resolves the new code against the pinned old sections
+	 * (the old bytes are meanwhile copied to the output: relink_begin). */
 	if (ld_run(&lo, img, obj, hook, script, linked_path) || linked_open(&l, img, linked_path))
 		goto out;
 	if (plan && patch_resolve(plan, img, &l))
 		goto out;
 	o = &po;
-	if ((errno = bg_wait(&copy))) {
+	if ((errno = bg_wait(&ro->copy))) {
 		pr_err(o->output, "cannot write: %m");
 		goto out;
 	}
@@ -111,9 +119,10 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 		(unsigned long long)rep.compared, (unsigned long long)rep.differing, edits.n);
 	err = outfile_commit(&out);
 out:
-	bg_wait(&copy);
+	bg_wait(&ro->copy);
 	if (err && out.tmp)
 		outfile_abort(&out);
+	ro->file = out;	/* committed or removed: relink_abandon() has nothing left to do */
 	linked_close(&l);
 	if (plan)
 		VEC_FREE(&lo.inputs);

@@ -123,7 +123,22 @@ struct input_refs {
 int inputs_referenced(const struct relink_opts *o, bool dynamic, struct input_refs *out);
 void input_refs_free(struct input_refs *in);
 
-int relink_run(struct image *img, const char *obj, const char *script, const struct relink_opts *o);
+/* The output, begun as soon as the program is read: the temporary file is
+ * open and the old loaded bytes are being copied into it on a thread while
+ * the frozen object is written and the linker runs. relink_run() finishes
+ * it: renamed into place when verified, removed otherwise. */
+struct relink_out {
+	struct outfile file;
+	struct bgjob copy;
+	const struct image *img;
+};
+int relink_begin(struct relink_out *ro, const struct image *img, const struct relink_opts *o);
+/* Waits for the copy and removes the file: for a caller that gives up
+ * before relink_run(). Harmless after it. */
+void relink_abandon(struct relink_out *ro);
+
+int relink_run(struct image *img, const char *obj, const char *script, const struct relink_opts *o,
+	       struct relink_out *ro);
 
 /* relink/ld.c */
 int ld_run(const struct relink_opts *o, const struct image *img, const char *obj, const char *hook, const char *script,

@@ -25,19 +25,27 @@ static const char *linker_program(const char *ld)
 	return ld;
 }
 
-/* $ORIGIN in a RUNPATH entry is the program's directory. */
+/* $ORIGIN in a RUNPATH entry is the program's directory, as ld.so sees it:
+ * with symbolic links resolved (/usr/bin/java is a link into the JDK, whose
+ * launcher finds libjli.so through $ORIGIN/../lib). */
 static char *expand_origin(const char *dir, const char *prog)
 {
-	const char *slash = strrchr(prog, '/');
-	const char *o = strstr(dir, "$ORIGIN");
-	int len = slash ? (int)(slash - prog) : 1;
+	const char *o = strstr(dir, "$ORIGIN"), *slash;
+	char *real, *r;
+	int len;
 
 	if (!o)
 		o = strstr(dir, "${ORIGIN}");
 	if (!o)
 		return xstrdup(dir);
-	return xasprintf("%.*s%.*s%s", (int)(o - dir), dir, len, slash ? prog : ".",
-			 o + (o[1] == '{' ? 9 : 7));
+	real = realpath(prog, NULL);
+	if (real)
+		prog = real;
+	slash = strrchr(prog, '/');
+	len = slash ? (int)(slash - prog) : 1;
+	r = xasprintf("%.*s%.*s%s", (int)(o - dir), dir, len, slash ? prog : ".", o + (o[1] == '{' ? 9 : 7));
+	free(real);
+	return r;
 }
 
 static bool is_archive(const char *path)

@@ -342,13 +342,14 @@ done:
  * it is read only when the new code may need it: to link the inputs' own
  * debug info with the program's, or to find a name that no symbol table
  * gives (a static function of a stripped program, FILE:NAME, a --replace
- * target). A name only a shared library defines reads it too, needlessly
- * but harmlessly. */
+ * target), and when --debug-file names it (a bad one is then reported). A
+ * name only a shared library defines reads it too, needlessly but
+ * harmlessly. */
 static bool needs_debug_info(const struct image *img, const struct relink_opts *o, const struct input_refs *r)
 {
 	size_t i;
 
-	if (!r->set || r->debug)
+	if (!r->set || r->debug || image_debug_file)
 		return true;
 	for (i = 0; i < r->nnames; i++)
 		if (!strmap_get(r->defined, r->names[i]) && !image_symbol(img, r->names[i]))

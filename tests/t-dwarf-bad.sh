@@ -56,6 +56,20 @@ check_eq debug-file 0 "$(cat df.rc)"
 same_run debug-file-oracle ./refstat ./df
 check headers-debug-file sh -c "'$SURGEON' headers nosym --debug-file app.debug --static helper | grep -q 'app.c:helper'"
 
+# Debug info that nothing needs is not read: the plugin has none and names
+# only globals, so the program's DWARF sections stay byte for byte (ld would
+# have rewritten them: no SHF_MERGE) and -v never mentions reading them.
+run_capture nd "$SURGEON" -v add-lib app libglob.a -o nd
+check_eq no-dwarf-succeeds 0 "$(cat nd.rc)"
+check no-dwarf-not-read sh -c "! grep -q 'debug info from' nd.err"
+for s in .debug_info .debug_str .debug_line; do
+	objcopy -O binary --only-section=$s app app$s.bin && objcopy -O binary --only-section=$s nd nd$s.bin
+	check no-dwarf-same$s cmp app$s.bin nd$s.bin
+done
+check_eq no-dwarf-same-str-flags "$(readelf -SW app | grep ' .debug_str ' | awk '{print $8}')" \
+	"$(readelf -SW nd | grep ' .debug_str ' | awk '{print $8}')"
+same_run no-dwarf-oracle ./ref ./nd
+
 # A debug file from another build: warning, ignored.
 run_capture mm "$SURGEON" add-lib symtab libglob.a --debug-file other.debug -o mm
 check_eq mismatch-succeeds 0 "$(cat mm.rc)"

@@ -1,7 +1,8 @@
 # Real programs through scripts/corpus: add-lib of a probe library, then the
 # original and the output run with --version alike and the probe's
-# constructor runs. A fixed list of non-PIE programs of a Debian machine,
-# in C, C++, Python's interpreter, Haskell, Ada, Pascal, plus programs built
+# constructor runs. A fixed list of programs of a Debian machine, in C,
+# C++, Python's interpreter, Haskell, Ada, Pascal, Java's launcher, Go
+# (docker, where installed), plus programs built
 # here in every language whose compiler is installed. Programs missing on
 # this machine are skipped; known limitations (KNOWN below) are skips that
 # name the limitation, until surgeon handles them.
@@ -19,6 +20,7 @@ SYSTEM=(
 	/usr/bin/fpcmake-3.2.2	# prints its own path
 	/usr/bin/ssh		# answers --version with status 255
 	/usr/bin/rbash		# bash, restricted when it is called rbash
+	/usr/local/bin/docker	# Go, static, no .init_array: the entry thunk
 )
 # Program -> the limitation its failure shows (a substring of the reason).
 declare -A KNOWN=(

@@ -394,18 +394,21 @@ int cmd_add_lib(int argc, char **argv)
 	/* The note's digest of the program is computed meanwhile, on another core. */
 	c.ro.program_digest = sha256_start(c.ro.program);
 
-	/* Read and check the program; its debug info waits (needs_debug_info). */
+	/* Read and check the program's headers; its old bytes start on their
+	 * way to the output while the rest is read (its debug info waits:
+	 * needs_debug_info). */
+	if (image_open_headers(&img, c.args.v[0]))
+		goto done;
+	c.ro.mode = fstat(img->fd, &st) ? 0755 : st.st_mode & 07777;
+	if (relink_begin(&rout, img, &c.ro))
+		goto done;
 	image_defer_dwarf = true;
-	err = image_open(&img, c.args.v[0]);
+	err = image_load(img);
 	image_defer_dwarf = false;
 	if (err)
 		goto done;
 	err = -1;
-	c.ro.mode = fstat(img->fd, &st) ? 0755 : st.st_mode & 07777;
 	img->weak_exports = c.ro.allow_interpose;
-	/* The old bytes start on their way to the output. */
-	if (relink_begin(&rout, img, &c.ro))
-		goto done;
 	/* Offer the linker only the program's names the inputs use. */
 	if (inputs_referenced(&c.ro, img->dyn.present, &refs))
 		goto done;

@@ -343,7 +343,9 @@ static int classify(struct image *img)
 	return pr_err(img->path, "is a shared library, not an executable");
 }
 
-static int image_init(struct image *img)
+/* The ELF, program and section headers, checked: enough to copy the
+ * loaded bytes. */
+static int init_headers(struct image *img)
 {
 	int err;
 
@@ -360,6 +362,13 @@ static int image_init(struct image *img)
 	find_overlay(img);
 	err = err ?: read_interp(img);
 	err = err ?: classify(img);
+	return err;
+}
+
+int image_load(struct image *img)
+{
+	int err = 0;
+
 	err = err ?: image_load_symbols(img);
 	err = err ?: image_load_dynamic(img);
 	if (!image_light && !image_defer_dwarf)
@@ -369,6 +378,11 @@ static int image_init(struct image *img)
 		err = err ?: image_find_hooks(img);
 	}
 	return err;
+}
+
+static int image_init(struct image *img)
+{
+	return init_headers(img) ?: image_load(img);
 }
 
 static int begin(struct image *img)
@@ -398,7 +412,7 @@ static int begin(struct image *img)
 bool image_light;
 bool image_defer_dwarf;
 
-int image_open(struct image **out, const char *path)
+static int open_file(struct image **out, const char *path, bool all)
 {
 	struct image *img;
 	struct stat st;
@@ -432,13 +446,23 @@ int image_open(struct image **out, const char *path)
 		pr_err(path, st.st_size ? "not an ELF file (too short)" : "empty file");
 		goto err;
 	}
-	if (begin(img) || image_init(img))
+	if (begin(img) || (all ? image_init(img) : init_headers(img)))
 		goto err;
 	*out = img;
 	return 0;
 err:
 	image_free(img);
 	return -1;
+}
+
+int image_open(struct image **out, const char *path)
+{
+	return open_file(out, path, true);
+}
+
+int image_open_headers(struct image **out, const char *path)
+{
+	return open_file(out, path, false);
 }
 
 int image_open_mem(struct image **out, const char *path, void *buf, uint64_t size)

@@ -127,6 +127,11 @@ extern bool image_defer_dwarf;
 /* Reads and checks an executable. Every offset and size the file claims is
  * checked against the file before use. */
 int image_open(struct image **out, const char *path);
+/* The same in two steps, so that the loaded bytes can be copied while the
+ * rest is read: the headers, checked; then everything else. After a failed
+ * image_load() the image is only fit for image_free(). */
+int image_open_headers(struct image **out, const char *path);
+int image_load(struct image *img);
 /* Same, from bytes in memory that the image takes ownership of. */
 int image_open_mem(struct image **out, const char *path, void *buf, uint64_t size);
 /* Reads an object written by `surgeon unexec` back into the image it froze. */

@@ -68,7 +68,13 @@ struct builder {
 	struct strmap *oldidx;	/* name -> old dynsym index + 1 */
 	VEC(Elf64_Rela) jmprel;	/* the old DT_JMPREL table, copied: same order */
 	uint32_t gnu_symoffset, gnu_nbuckets;
-	uint32_t *ghash;	/* GNU hash of each renumbered symbol from gnu_symoffset on */
+	/* Of each renumbered symbol from gnu_symoffset on: its GNU hash (the
+	 * low bit may be lost for old symbols: only the chain needs it, and
+	 * there it is replaced), its bucket, whether it is new. */
+	uint32_t *ghash, *gbucket;
+	bool *gfresh;
+	const uint64_t *gnu_bloom;	/* the program's bloom filter, when its table is kept */
+	uint32_t gnu_nbloom, gnu_shift;
 	size_t nsyms, nrela, strsz;	/* final sizes, once the arrays are handed over */
 	/* ld's tables */
 	struct ldtab lsym, lstr, lvers, lverneed, lrela, lrelplt, lriplt, ldyn;
@@ -440,12 +446,18 @@ static int build_sysv(struct builder *b, bytevec *out)
 }
 
 /* Renumbers the merged table: locals and undefined symbols first, in their
- * order, then the defined ones sorted by GNU hash bucket, as DT_GNU_HASH
+ * order, then the defined ones grouped by GNU hash bucket, as DT_GNU_HASH
  * requires. Every table that names symbols by index (the relocations, the
  * copied DT_JMPREL, .gnu.version) follows; DT_JMPREL keeps its order, which
- * the old PLT's lazy stubs push as an index. */
+ * the old PLT's lazy stubs push as an index.
+ *
+ * When the program's own GNU hash table is sound, its bucket count, bloom
+ * filter and order are kept: its symbols are already grouped by bucket, so
+ * the new ones are merged into their buckets' runs, and no old name is
+ * hashed again (node has 75K). Otherwise every symbol is hashed and sorted. */
 struct order {
 	uint32_t idx, bucket, hash;
+	bool fresh;		/* a new symbol: its bloom bits are not in the old filter */
 };
 
 static int cmp_order(const void *a, const void *b)
@@ -462,40 +474,142 @@ static bool hashed(const Elf64_Sym *s)
 	return s->st_shndx != SHN_UNDEF && ELF64_ST_BIND(s->st_info) != STB_LOCAL;
 }
 
+/* The program's DT_GNU_HASH, checked against the file and its symbol count:
+ * every run of a bucket lies where the next one starts, and together they
+ * cover the hashed symbols exactly. */
+struct oldgnu {
+	uint32_t nb, symoffset, nbloom, shift;
+	const uint64_t *bloom;
+	const uint32_t *chain;		/* by symbol index - symoffset */
+	uint32_t *bucket_of;		/* likewise; allocated */
+};
+
+static bool read_old_gnu(const struct builder *b, struct oldgnu *g)
+{
+	const struct image *img = b->img;
+	const struct dyninfo *d = &img->dyn;
+	const uint32_t *h, *buckets;
+	uint64_t off, size;
+	uint32_t expect, i;
+
+	memset(g, 0, sizeof(*g));
+	if (!d->gnu_hash || !image_vaddr_to_off(img, d->gnu_hash, 16, &off) || off % 8)
+		return false;
+	h = (const uint32_t *)(img->data + off);
+	g->nb = h[0], g->symoffset = h[1], g->nbloom = h[2], g->shift = h[3];
+	if (!g->nb || !g->nbloom || (g->nbloom & (g->nbloom - 1)) || g->shift >= 32 || g->symoffset > d->nsyms ||
+	    g->symoffset == 0)
+		return false;
+	size = 16 + (uint64_t)g->nbloom * 8 + (uint64_t)g->nb * 4 + (uint64_t)(d->nsyms - g->symoffset) * 4;
+	if (!image_vaddr_to_off(img, d->gnu_hash, size, &off))
+		return false;
+	g->bloom = (const uint64_t *)(h + 4);
+	buckets = (const uint32_t *)(g->bloom + g->nbloom);
+	g->chain = buckets + g->nb;
+	g->bucket_of = zalloc(((size_t)(d->nsyms - g->symoffset) + 1) * sizeof(*g->bucket_of));
+	if (!g->bucket_of)
+		return false;
+	expect = g->symoffset;
+	for (i = 0; i < g->nb; i++) {
+		uint32_t k = buckets[i];
+
+		if (!k)
+			continue;
+		if (k != expect)
+			goto bad;
+		for (;; k++) {
+			if (k >= d->nsyms)
+				goto bad;
+			g->bucket_of[k - g->symoffset] = i;
+			if (g->chain[k - g->symoffset] & 1)
+				break;
+		}
+		expect = k + 1;
+	}
+	if (expect == d->nsyms)
+		return true;
+bad:
+	free(g->bucket_of);
+	g->bucket_of = NULL;
+	return false;
+}
+
 static int renumber(struct builder *b)
 {
-	size_t n = b->syms.n, i, k = 0, nh = 0;
+	size_t n = b->syms.n, nold = b->img->dyn.nsyms, i, k = 0, nh = 0, first;
 	struct order *ord = zalloc(n * sizeof(*ord));
 	uint32_t *map = zalloc(n * sizeof(*map));
 	Elf64_Sym *syms = zalloc(n * sizeof(*syms));
 	uint16_t *vers = zalloc(n * sizeof(*vers));
+	struct oldgnu g;
+	bool keep = nold <= n && read_old_gnu(b, &g);
 	int err = -1;
 
 	if (!ord || !map || !syms || !vers)
 		goto out;
-	for (i = 1; i < n; i++)
-		if (hashed(&b->syms.v[i]))
-			nh++;
-	b->gnu_nbuckets = nh / 4 + 1;
-	/* index 0, then the rest that is not hashed, in order */
-	for (i = 0; i < n; i++)
-		if (!i || !hashed(&b->syms.v[i]))
-			ord[k++] = (struct order){ i, 0, 0 };
-	b->gnu_symoffset = k;
-	for (i = 1; i < n; i++) {
-		uint32_t h;
+	if (keep) {
+		b->gnu_nbuckets = g.nb;
+		b->gnu_nbloom = g.nbloom;
+		b->gnu_shift = g.shift;
+		b->gnu_bloom = g.bloom;
+		/* The old unhashed symbols and the new ones, in order. */
+		for (i = 0; i < g.symoffset; i++)
+			ord[k++] = (struct order){ i, 0, 0, false };
+		for (i = nold; i < n; i++)
+			if (!hashed(&b->syms.v[i]))
+				ord[k++] = (struct order){ i, 0, 0, false };
+		b->gnu_symoffset = k;
+		/* Each bucket's old run, then its new symbols. */
+		first = k;
+		for (i = g.symoffset; i < nold; i++)
+			ord[k++] = (struct order){ i, g.bucket_of[i - g.symoffset], g.chain[i - g.symoffset] & ~1u, false };
+		for (i = nold; i < n; i++) {
+			uint32_t h;
 
-		if (!hashed(&b->syms.v[i]))
-			continue;
-		h = gnu_hash(sym_name(b, &b->syms.v[i]));
-		ord[k++] = (struct order){ i, h % b->gnu_nbuckets, h };
+			if (!hashed(&b->syms.v[i]))
+				continue;
+			h = gnu_hash(sym_name(b, &b->syms.v[i]));
+			ord[k++] = (struct order){ i, h % g.nb, h, true };
+		}
+		/* Old runs are already in bucket order and the index breaks ties:
+		 * the sort only moves the few new symbols into place. */
+		nh = k - first;
+		qsort(ord + first, nh, sizeof(*ord), cmp_order);
+		free(g.bucket_of);
+	} else {
+		for (i = 1; i < n; i++)
+			if (hashed(&b->syms.v[i]))
+				nh++;
+		b->gnu_nbuckets = nh / 4 + 1;
+		/* index 0, then the rest that is not hashed, in order */
+		for (i = 0; i < n; i++)
+			if (!i || !hashed(&b->syms.v[i]))
+				ord[k++] = (struct order){ i, 0, 0, false };
+		b->gnu_symoffset = k;
+		for (i = 1; i < n; i++) {
+			uint32_t h;
+
+			if (!hashed(&b->syms.v[i]))
+				continue;
+			h = gnu_hash(sym_name(b, &b->syms.v[i]));
+			ord[k++] = (struct order){ i, h % b->gnu_nbuckets, h, true };
+		}
+		qsort(ord + b->gnu_symoffset, nh, sizeof(*ord), cmp_order);
 	}
-	qsort(ord + b->gnu_symoffset, nh, sizeof(*ord), cmp_order);
-	b->ghash = zalloc((nh + 1) * sizeof(*b->ghash));
-	if (!b->ghash)
+	if (k != n) {
+		pr_err(b->path, "internal error: %zu of %zu dynamic symbols renumbered", k, n);
 		goto out;
-	for (i = 0; i < nh; i++)
+	}
+	b->ghash = zalloc((nh + 1) * sizeof(*b->ghash));
+	b->gbucket = zalloc((nh + 1) * sizeof(*b->gbucket));
+	b->gfresh = zalloc(nh + 1);
+	if (!b->ghash || !b->gbucket || !b->gfresh)
+		goto out;
+	for (i = 0; i < nh; i++) {
 		b->ghash[i] = ord[b->gnu_symoffset + i].hash;
+		b->gbucket[i] = ord[b->gnu_symoffset + i].bucket;
+		b->gfresh[i] = ord[b->gnu_symoffset + i].fresh;
+	}
 	for (i = 0; i < n; i++) {
 		map[ord[i].idx] = i;
 		syms[i] = b->syms.v[ord[i].idx];
@@ -531,9 +645,14 @@ static int build_gnu(struct builder *b, bytevec *out)
 	uint64_t *bloom;
 	size_t i;
 
-	/* About 8 bloom bits per symbol, as ld gives. */
-	while (nbloom * 64 < nh * 8 && nbloom < (1u << 20))
-		nbloom *= 2;
+	if (b->gnu_bloom) {
+		nbloom = b->gnu_nbloom;
+		shift = b->gnu_shift;
+	} else {
+		/* About 8 bloom bits per symbol, as ld gives. */
+		while (nbloom * 64 < nh * 8 && nbloom < (1u << 20))
+			nbloom *= 2;
+	}
 	out->n = 16 + (size_t)nbloom * 8 + (size_t)nb * 4 + (size_t)nh * 4;
 	out->v = zalloc(out->n);
 	if (!out->v)
@@ -545,14 +664,17 @@ static int build_gnu(struct builder *b, bytevec *out)
 	bloom = (uint64_t *)(out->v + 16);
 	buckets = (uint32_t *)(out->v + 16 + (size_t)nbloom * 8);
 	chain = buckets + nb;
+	if (b->gnu_bloom)
+		memcpy(bloom, b->gnu_bloom, (size_t)nbloom * 8);
 	for (i = symoffset; i < n; i++) {
-		uint32_t h = b->ghash[i - symoffset], bk = h % nb;
+		uint32_t h = b->ghash[i - symoffset], bk = b->gbucket[i - symoffset];
 
-		bloom[(h / 64) % nbloom] |= (1ull << (h % 64)) | (1ull << ((h >> shift) % 64));
+		if (b->gfresh[i - symoffset])
+			bloom[(h / 64) % nbloom] |= (1ull << (h % 64)) | (1ull << ((h >> shift) % 64));
 		if (!buckets[bk])
 			buckets[bk] = i;
 		/* The last symbol of a bucket's run ends its chain. */
-		chain[i - symoffset] = (h & ~1u) | (i + 1 == n || b->ghash[i + 1 - symoffset] % nb != bk);
+		chain[i - symoffset] = (h & ~1u) | (i + 1 == n || b->gbucket[i + 1 - symoffset] != bk);
 	}
 	return 0;
 }
@@ -1050,6 +1172,8 @@ out:
 	VEC_FREE(&b.jmprel);
 	VEC_FREE(&b.needed);
 	free(b.ghash);
+	free(b.gbucket);
+	free(b.gfresh);
 	if (err)
 		dyn_free(o);
 	return err;

@@ -269,15 +269,15 @@ int image_load_symbols(struct image *img)
 		return -1;
 	for (i = 0; i < img->syms.n; i++) {
 		struct symbol *s = &img->syms.v[i];
-		uintptr_t old;
+		void **old;
 
 		if (s->bind == STB_LOCAL || s->type == STT_TLS)
 			continue;
-		old = (uintptr_t)strmap_get(img->byname, s->name);
-		if (old && rank(&img->syms.v[old - 1]) >= rank(s))
-			continue;
-		if (strmap_put(img->byname, s->name, (void *)(i + 1)))
+		old = strmap_ref(img->byname, s->name);
+		if (!old)
 			return -1;
+		if (!*old || rank(&img->syms.v[(uintptr_t)*old - 1]) < rank(s))
+			*old = (void *)(i + 1);
 	}
 	return 0;
 }

@@ -200,34 +200,52 @@ static struct slot *strmap_slot(const struct strmap *m, const char *key, uint64_
 	return &m->slots[i];
 }
 
-/* Keys are borrowed: they must outlive the map. */
-int strmap_put(struct strmap *m, const char *key, void *val)
+/* At most three quarters full: with the hashes kept in the slots, the
+ * probes stay short, and a table of 100K names stays small. */
+static int strmap_grow(struct strmap *m)
+{
+	struct strmap big;
+
+	if ((m->n + 1) * 4 <= m->cap * 3)
+		return 0;
+	big = (struct strmap){ .cap = m->cap * 2 };
+	big.slots = zalloc(big.cap * sizeof(*big.slots));
+	if (!big.slots)
+		return -1;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key)
+			*strmap_slot(&big, m->slots[i].key, m->slots[i].hash) = m->slots[i];
+	free(m->slots);
+	m->slots = big.slots;
+	m->cap = big.cap;
+	return 0;
+}
+
+void **strmap_ref(struct strmap *m, const char *key)
 {
 	uint64_t h = hash_str(key);
 	struct slot *sl;
 
-	/* At most three quarters full: with the hashes kept in the slots, the
-	 * probes stay short, and a table of 100K names stays small. */
-	if ((m->n + 1) * 4 > m->cap * 3) {
-		struct strmap big = { .cap = m->cap * 2 };
-
-		big.slots = zalloc(big.cap * sizeof(*big.slots));
-		if (!big.slots)
-			return -1;
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->slots[i].key)
-				*strmap_slot(&big, m->slots[i].key, m->slots[i].hash) = m->slots[i];
-		free(m->slots);
-		m->slots = big.slots;
-		m->cap = big.cap;
-	}
+	if (strmap_grow(m))
+		return NULL;
 	sl = strmap_slot(m, key, h);
 	if (!sl->key) {
 		sl->key = key;
 		sl->hash = h;
+		sl->val = NULL;
 		m->n++;
 	}
-	sl->val = val;
+	return &sl->val;
+}
+
+/* Keys are borrowed: they must outlive the map. */
+int strmap_put(struct strmap *m, const char *key, void *val)
+{
+	void **v = strmap_ref(m, key);
+
+	if (!v)
+		return -1;
+	*v = val;
 	return 0;
 }
 

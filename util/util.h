@@ -74,6 +74,9 @@ struct strmap *strmap_new(size_t hint);
 void strmap_free(struct strmap *m);
 int strmap_put(struct strmap *m, const char *key, void *val);	/* replaces */
 void *strmap_get(const struct strmap *m, const char *key);
+/* The value's place for key, made (holding NULL) when the key is new: one
+ * lookup where a get and a put would take two. NULL when out of memory. */
+void **strmap_ref(struct strmap *m, const char *key);
 /* Calls fn on every entry, in no meaningful order, until it returns nonzero. */
 void strmap_each(const struct strmap *m, int (*fn)(const char *key, void *val, void *arg), void *arg);
 uint64_t hash_str(const char *s);

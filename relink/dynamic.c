@@ -147,14 +147,14 @@ static int version_index(struct builder *b, const char *file, const char *ver, u
 
 	for (i = 0; i < b->vfiles.n; i++) {
 		struct vfile *f = &b->vfiles.v[i];
-		const char *fn = (const char *)b->str.buf.v + f->file;
+		const char *fn = strapp_at(&b->str, f->file);
 
-		if (strcmp(fn, file))
+		if (!fn || strcmp(fn, file))
 			continue;
 		for (k = 0; k < f->aux.n; k++) {
-			const char *vn = (const char *)b->str.buf.v + f->aux.v[k].name;
+			const char *vn = strapp_at(&b->str, f->aux.v[k].name);
 
-			if (!strcmp(vn, ver))
+			if (vn && !strcmp(vn, ver))
 				return f->aux.v[k].other;
 		}
 		break;
@@ -266,7 +266,7 @@ static long map_ld_sym(struct builder *b, uint64_t i, struct strmap *done)
 	}
 	if (VEC_PUSH(&b->syms, s) || VEC_PUSH(&b->vers, ver))
 		return -1;
-	if (strmap_put(done, (const char *)b->str.buf.v + s.st_name, (void *)(uintptr_t)b->syms.n))
+	if (strmap_put(done, strapp_at(&b->str, s.st_name), (void *)(uintptr_t)b->syms.n))
 		return -1;
 	return b->syms.n - 1;
 }
@@ -416,7 +416,9 @@ static uint32_t gnu_hash(const char *s)
 
 static const char *sym_name(const struct builder *b, const Elf64_Sym *s)
 {
-	return (const char *)b->str.buf.v + s->st_name;
+	const char *name = strapp_at(&b->str, s->st_name);
+
+	return name ? name : "";
 }
 
 static int build_sysv(struct builder *b, bytevec *out)
@@ -770,6 +772,21 @@ void dyn_free(struct dynout *o)
 	VEC_FREE(&o->patches);
 }
 
+/* A section whose bytes are someone else's (the program's own table), then
+ * ours: nothing is copied. */
+static int push_view(struct dynout *o, const char *name, uint32_t type, uint64_t flags, uint64_t align,
+		     uint64_t entsize, const bytevec *base, const unsigned char *tail, size_t ntail)
+{
+	struct newsec s = { .name = name, .bytes = base->v, .bytes2 = tail, .size2 = ntail, .final_links = true };
+
+	s.sh.sh_type = type;
+	s.sh.sh_flags = flags;
+	s.sh.sh_addralign = align;
+	s.sh.sh_entsize = entsize;
+	s.sh.sh_size = base->n + ntail;
+	return VEC_PUSH(&o->secs, s);
+}
+
 /* The builder's array itself, handed over: tables of a large program are
  * megabytes, not worth a second copy. */
 #define TAKE(vec, elem) ({ bytevec t_ = { .v = (unsigned char *)(vec)->v, .n = (vec)->n * (elem) }; \
@@ -1097,7 +1114,7 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 			first_local = i + 1;
 		b.nsyms = b.syms.n;
 		b.nrela = b.rela.n;
-		b.strsz = b.str.buf.n;
+		b.strsz = strapp_size(&b.str);
 		sv = TAKE(&b.syms, sizeof(Elf64_Sym));
 		vv = TAKE(&b.vers, 2);
 		rv = TAKE(&b.rela, sizeof(Elf64_Rela));
@@ -1112,10 +1129,22 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 		    push_out(o, ".rela.dyn", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &rv) ||
 		    (has_plt && push_out(o, ".rela.plt", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &pv)))
 			goto out;
+		/* .dynstr: the old table where it is in the program, then the new names. */
 		strv = b.str.buf;
 		memset(&b.str.buf, 0, sizeof(b.str.buf));
-		if (push_out(o, ".dynstr", SHT_STRTAB, SHF_ALLOC, 1, 0, &strv))
+		if (b.str.base_len) {
+			bytevec tail = strv;
+
+			strv = (bytevec){ .v = (unsigned char *)b.str.base, .n = b.str.base_len };
+			if (VEC_PUSH(&o->bufs, (void *)tail.v)) {
+				free(tail.v);
+				goto out;
+			}
+			if (push_view(o, ".dynstr", SHT_STRTAB, SHF_ALLOC, 1, 0, &strv, tail.v, tail.n))
+				goto out;
+		} else if (push_out(o, ".dynstr", SHT_STRTAB, SHF_ALLOC, 1, 0, &strv)) {
 			goto out;
+		}
 		/* .dynamic last: it needs the others' addresses. */
 		{
 			bytevec tmp = { 0 };

@@ -50,6 +50,8 @@ struct newsec {
 	const char *name;
 	GElf_Shdr sh;		/* as the linker laid it out */
 	const unsigned char *bytes;
+	const unsigned char *bytes2;	/* a second part, when the contents are old bytes plus new */
+	size_t size2;
 	size_t ld_index;
 	bool final_links;	/* sh_link/sh_info are output indices already */
 };

@@ -22,6 +22,8 @@ struct outsec {
 	const char *name;
 	GElf_Shdr sh;
 	const void *buf;	/* NULL for NOBITS or empty */
+	const void *buf2;	/* then these bytes (old string tables plus new names) */
+	size_t size2;
 	bool copied;		/* old loaded bytes: output_copy_loads() writes them */
 };
 
@@ -102,9 +104,7 @@ static int push_sec(struct writer *w, const char *name, const GElf_Shdr *sh, con
 
 static const char *strtab_name(const struct writer *w, uint32_t off)
 {
-	const struct strapp *t = w->shared_str ? &w->shstr : &w->str;
-
-	return off < t->buf.n && memchr(t->buf.v + off, 0, t->buf.n - off) ? (const char *)t->buf.v + off : NULL;
+	return strapp_at(w->shared_str ? &w->shstr : &w->str, off);
 }
 
 /* New symbols from the linker's table, appended after the old ones of each binding. */
@@ -347,6 +347,15 @@ static void debug_shdr(const struct newsec *ns, GElf_Shdr *sh)
 		sh->sh_entsize = 1;
 }
 
+/* A string table section: the old bytes where they are, then the new names. */
+static void use_strapp(struct outsec *s, const struct strapp *t)
+{
+	s->buf = t->base_len ? t->base : t->buf.v;
+	s->buf2 = t->base_len ? t->buf.v : NULL;
+	s->size2 = t->base_len ? t->buf.n : 0;
+	s->sh.sh_size = strapp_size(t);
+}
+
 static int build_sections(struct writer *w)
 {
 	const struct image *img = w->img;
@@ -405,6 +414,8 @@ static int build_sections(struct writer *w)
 				}
 				if (push_sec(w, nm, &sh, ns->sh.sh_type == SHT_NOBITS ? NULL : ns->bytes))
 					goto err;
+				w->secs.v[w->secs.n - 1].buf2 = ns->bytes2;
+				w->secs.v[w->secs.n - 1].size2 = ns->size2;
 			}
 		}
 		if (i >= img->shnum)
@@ -550,11 +561,9 @@ static int build_sections(struct writer *w)
 		s->sh.sh_info = w->nlocal;
 	}
 	if (w->out_strtab && !w->shared_str) {
-		w->secs.v[w->out_strtab].buf = w->str.buf.v;
-		w->secs.v[w->out_strtab].sh.sh_size = w->str.buf.n;
+		use_strapp(&w->secs.v[w->out_strtab], &w->str);
 	}
-	w->secs.v[w->out_shstrtab].buf = w->shstr.buf.v;
-	w->secs.v[w->out_shstrtab].sh.sh_size = w->shstr.buf.n;
+	use_strapp(&w->secs.v[w->out_shstrtab], &w->shstr);
 	return 0;
 err:
 	free(used);
@@ -665,10 +674,23 @@ static int libelf_write(struct writer *w, GElf_Ehdr *eh)
 		}
 		d->d_type = ELF_T_BYTE;
 		d->d_align = 1;
-		d->d_size = s->sh.sh_size;
+		d->d_size = s->sh.sh_size - s->size2;
 		d->d_buf = s->sh.sh_type == SHT_NOBITS ? NULL : (void *)s->buf;
 		if (!d->d_buf && s->sh.sh_type != SHT_NOBITS)
 			d->d_size = 0;
+		if (s->buf2 && s->size2) {
+			/* libelf writes the data blocks of a section one after another. */
+			d = elf_newdata(scn);
+			if (!d) {
+				pr_err(w->path, "section '%s': %s", s->name, elf_errmsg(-1));
+				goto out;
+			}
+			d->d_type = ELF_T_BYTE;
+			d->d_align = 1;
+			d->d_off = s->sh.sh_size - s->size2;
+			d->d_size = s->size2;
+			d->d_buf = (void *)s->buf2;
+		}
 	}
 	for (i = 0; i < w->phdrs.n; i++)
 		if (!gelf_update_phdr(e, i, &w->phdrs.v[i])) {

@@ -344,26 +344,47 @@ size_t strset_size(const struct strset *s)
 
 /* ---- appending string tables ---- */
 
+/* The old table stays where it is (a large program's .strtab is megabytes):
+ * new strings go after it, at offsets that count it. */
 int strapp_init(struct strapp *s, const unsigned char *old, size_t len)
 {
 	memset(s, 0, sizeof(*s));
 	s->added = strmap_new(64);
 	if (!s->added)
 		return -1;
-	while (s->buf.cap < len + 1)
-		if (vec_grow((void **)&s->buf.v, &s->buf.cap, 1))
-			return -1;
-	if (len)
-		memcpy(s->buf.v, old, len);
+	if (len) {
+		s->base = old;
+		s->base_len = len;
+		return 0;
+	}
+	return VEC_PUSH(&s->buf, 0);	/* offset 0: the empty name */
+}
+
+size_t strapp_size(const struct strapp *s)
+{
+	return s->base_len + s->buf.n;
+}
+
+const char *strapp_at(const struct strapp *s, size_t off)
+{
+	const unsigned char *p;
+	size_t n;
+
+	if (off < s->base_len)
+		p = s->base + off, n = s->base_len - off;
+	else if (off - s->base_len < s->buf.n)
+		p = s->buf.v + (off - s->base_len), n = s->buf.n - (off - s->base_len);
 	else
-		s->buf.v[len++] = 0;
-	s->buf.n = len;
-	return 0;
+		return NULL;
+	/* A part that ends in NUL ends every string in it. */
+	if (p[n - 1] == 0 || memchr(p, 0, n))
+		return (const char *)p;
+	return NULL;
 }
 
 long strapp_add(struct strapp *s, const char *str)
 {
-	size_t len = strlen(str);
+	size_t len = strlen(str), at = s->base_len + s->buf.n;
 	uintptr_t have = (uintptr_t)strmap_get(s->added, str);
 	char *key;
 
@@ -374,12 +395,12 @@ long strapp_add(struct strapp *s, const char *str)
 			return -1;
 	memcpy(s->buf.v + s->buf.n, str, len + 1);
 	key = xstrdup(str);
-	if (!key || VEC_PUSH(&s->keys, key) || strmap_put(s->added, key, (void *)(uintptr_t)(s->buf.n + 1))) {
+	if (!key || VEC_PUSH(&s->keys, key) || strmap_put(s->added, key, (void *)(uintptr_t)(at + 1))) {
 		free(key);
 		return -1;
 	}
 	s->buf.n += len + 1;
-	return s->buf.n - len - 1;
+	return at;
 }
 
 void strapp_free(struct strapp *s)

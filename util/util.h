@@ -60,12 +60,17 @@ size_t strset_size(const struct strset *s);
 /* A string table kept as some old bytes plus what is appended, so every old
  * offset into it stays valid; appended strings are deduplicated. */
 struct strapp {
-	bytevec buf;
+	const unsigned char *base;	/* the old table, borrowed: not copied */
+	size_t base_len;
+	bytevec buf;			/* what was appended after it */
 	struct strmap *added;
 	VEC(char *) keys;
 };
 int strapp_init(struct strapp *s, const unsigned char *old, size_t len);
 long strapp_add(struct strapp *s, const char *str);
+size_t strapp_size(const struct strapp *s);
+/* The string at off, or NULL when off is past the end or unterminated. */
+const char *strapp_at(const struct strapp *s, size_t off);
 void strapp_free(struct strapp *s);
 
 /* A small open-addressing hash from string keys to pointers. */

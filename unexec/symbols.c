@@ -207,6 +207,8 @@ static int add_stub_syms(struct image *img, struct disasm *d, const struct slot_
 
 /* Which definition a name resolves to: a stub beats the IFUNC it stands for,
  * .symtab beats .dynsym, a global beats a weak. */
+enum { BATCH = 32 };
+
 static int rank(const struct symbol *s)
 {
 	int r = 0;
@@ -267,17 +269,27 @@ int image_load_symbols(struct image *img)
 	img->byname = strmap_new(img->syms.n);
 	if (!img->byname)
 		return -1;
-	for (i = 0; i < img->syms.n; i++) {
-		struct symbol *s = &img->syms.v[i];
-		void **old;
+	/* In batches: hash a batch and prefetch its slots, then insert. */
+	for (i = 0; i < img->syms.n; i += BATCH) {
+		uint64_t h[BATCH];
+		size_t k, n = img->syms.n - i < BATCH ? img->syms.n - i : BATCH;
 
-		if (s->bind == STB_LOCAL || s->type == STT_TLS)
-			continue;
-		old = strmap_ref(img->byname, s->name);
-		if (!old)
-			return -1;
-		if (!*old || rank(&img->syms.v[(uintptr_t)*old - 1]) < rank(s))
-			*old = (void *)(i + 1);
+		for (k = 0; k < n; k++) {
+			h[k] = hash_str(img->syms.v[i + k].name);
+			strmap_prefetch(img->byname, h[k]);
+		}
+		for (k = 0; k < n; k++) {
+			struct symbol *s = &img->syms.v[i + k];
+			void **old;
+
+			if (s->bind == STB_LOCAL || s->type == STT_TLS)
+				continue;
+			old = strmap_ref_hashed(img->byname, s->name, h[k]);
+			if (!old)
+				return -1;
+			if (!*old || rank(&img->syms.v[(uintptr_t)*old - 1]) < rank(s))
+				*old = (void *)(i + k + 1);
+		}
 	}
 	return 0;
 }

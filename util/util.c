@@ -221,9 +221,18 @@ static int strmap_grow(struct strmap *m)
 	return 0;
 }
 
+void strmap_prefetch(const struct strmap *m, uint64_t h)
+{
+	__builtin_prefetch(&m->slots[h & (m->cap - 1)], 1);
+}
+
 void **strmap_ref(struct strmap *m, const char *key)
 {
-	uint64_t h = hash_str(key);
+	return strmap_ref_hashed(m, key, hash_str(key));
+}
+
+void **strmap_ref_hashed(struct strmap *m, const char *key, uint64_t h)
+{
 	struct slot *sl;
 
 	if (strmap_grow(m))

@@ -82,6 +82,11 @@ void *strmap_get(const struct strmap *m, const char *key);
 /* The value's place for key, made (holding NULL) when the key is new: one
  * lookup where a get and a put would take two. NULL when out of memory. */
 void **strmap_ref(struct strmap *m, const char *key);
+/* The same with the key's hash_str() known, for callers that hash a batch of
+ * keys and strmap_prefetch() their slots first: in a table of 100K names
+ * each probe is a cache miss, and a batch overlaps them. */
+void **strmap_ref_hashed(struct strmap *m, const char *key, uint64_t hash);
+void strmap_prefetch(const struct strmap *m, uint64_t hash);
 /* Calls fn on every entry, in no meaningful order, until it returns nonzero. */
 void strmap_each(const struct strmap *m, int (*fn)(const char *key, void *val, void *arg), void *arg);
 uint64_t hash_str(const char *s);

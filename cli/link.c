@@ -402,6 +402,15 @@ int cmd_add_lib(int argc, char **argv)
 	c.ro.mode = fstat(img->fd, &st) ? 0755 : st.st_mode & 07777;
 	if (relink_begin(&rout, img, &c.ro))
 		goto done;
+	/* Only the program's names the inputs use (and --replace/--wrap name)
+	 * are loaded and offered to the linker: node has 184K symbols. */
+	if (inputs_referenced(&c.ro, img->dynamic, &refs))
+		goto done;
+	for (size_t i = 0; refs.set && i < c.ro.patch_reqs.n; i++)	/* patching */
+		if (strmap_put(refs.set, c.ro.patch_reqs.v[i].old, (void *)c.ro.patch_reqs.v[i].old))
+			goto done;
+	if (refs.set && image_want(img, refs.set))
+		goto done;
 	image_defer_dwarf = true;
 	err = image_load(img);
 	image_defer_dwarf = false;
@@ -409,10 +418,6 @@ int cmd_add_lib(int argc, char **argv)
 		goto done;
 	err = -1;
 	img->weak_exports = c.ro.allow_interpose;
-	/* Offer the linker only the program's names the inputs use. */
-	if (inputs_referenced(&c.ro, img->dyn.present, &refs))
-		goto done;
-	img->wanted = refs.set;
 	if (needs_debug_info(img, &c.ro, &refs) && image_load_dwarf(img))
 		goto done;
 	if (img->symtab_idx < 0)

@@ -500,6 +500,7 @@ void image_free(struct image *img)
 	VEC_FREE(&img->pieces);
 	VEC_FREE(&img->syms);
 	strmap_free(img->byname);
+	strmap_free(img->interest);
 	free(img->secs);
 	free(img->phdrs);
 	if (img->elf)
@@ -553,12 +554,21 @@ int image_addr_name(const struct image *img, uint64_t addr, char *buf, size_t le
 		if (!best || s->addr > best->addr || (s->addr == best->addr && s->bind != STB_LOCAL))
 			best = s;
 	}
-	if (!best)
-		return snprintf(buf, len, "0x%llx", (unsigned long long)addr) < 0 ? -1 : 0;
-	if (addr == best->addr)
-		snprintf(buf, len, "%s", best->name);
-	else
-		snprintf(buf, len, "%s+0x%llx", best->name, (unsigned long long)(addr - best->addr));
+	{
+		const char *name = best ? best->name : NULL;
+		uint64_t start = best ? best->addr : 0, rstart;
+		const char *raw = img->interest ? image_raw_symbol_at(img, addr, &rstart) : NULL;
+
+		/* Loaded filtered (image_want): the tables may know better. */
+		if (raw && (!name || rstart > start))
+			name = raw, start = rstart;
+		if (!name)
+			return snprintf(buf, len, "0x%llx", (unsigned long long)addr) < 0 ? -1 : 0;
+		if (addr == start)
+			snprintf(buf, len, "%s", name);
+		else
+			snprintf(buf, len, "%s+0x%llx", name, (unsigned long long)(addr - start));
+	}
 	return 0;
 }
 

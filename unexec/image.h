@@ -113,6 +113,8 @@ struct image {
 	struct dyninfo dyn;
 	bool weak_exports;		/* --allow-interpose: old exports may be overridden */
 	const struct strmap *wanted;	/* names the new code uses, or NULL for all */
+	struct strmap *interest;	/* those and their parts after a colon: the only
+					 * names loaded when set (image_want) */
 	const char *frozen_from;	/* original path, when read from a frozen object */
 	struct dwarf_info *dwarf;	/* debug info (unexec/dwarf.h), or NULL */
 };
@@ -155,6 +157,11 @@ int image_load_dynamic(struct image *img);
 int image_relative_at(const struct image *img, uint64_t addr, size_t *index);
 /* unexec/symbols.c */
 int image_load_symbols(struct image *img);
+/* Before image_load(): only symbols the new code may name are loaded, so a
+ * program with hundreds of thousands of symbols costs a few. image_symbol()
+ * then knows those names only; image_addr_name() still reads every table. */
+int image_want(struct image *img, const struct strmap *wanted);
+const char *image_raw_symbol_at(const struct image *img, uint64_t addr, uint64_t *start);
 /* unexec/pieces.c */
 int image_build_pieces(struct image *img);
 int image_find_hooks(struct image *img);

@@ -138,46 +138,21 @@ static bool exported(struct objw *w, const char *name)
 	return strmap_get(w->exports, name);
 }
 
-/* The plain names behind what the new code wants: "file.c:name" may name a
- * local, so every part after a colon counts too (a superset is harmless). */
-struct interest {
-	struct strmap *names;
-	bool oom;
-};
-
-static int add_interest(const char *key, void *val, void *arg)
-{
-	struct interest *in = arg;
-
-	(void)val;
-	in->oom = strmap_put(in->names, key, (void *)1);
-	for (const char *c = strchr(key, ':'); c && !in->oom; c = strchr(c + 1, ':'))
-		in->oom = c[1] && strmap_put(in->names, c + 1, (void *)1);
-	return in->oom;
-}
-
 static int add_image_symbols(struct objw *w)
 {
 	const struct image *img = w->img;
-	struct strmap *interest = NULL, *count = NULL, *filecount = NULL;
+	const struct strmap *interest = img->interest;
+	struct strmap *count = NULL, *filecount = NULL;
 	VEC(char *) names = { 0 };
 	size_t i, shndx, hint = img->syms.n;
 	uint64_t value;
 	int err = -1;
 
-	/* With a filter, only the symbols the new code may name are looked at:
-	 * a large program has hundreds of thousands. */
-	if (img->wanted) {
-		struct interest in = { .names = strmap_new(64) };
-
-		interest = in.names;
-		if (!interest)
-			goto out;
-		strmap_each(img->wanted, add_interest, &in);
-		if (in.oom)
-			goto out;
+	/* With a filter (image_want), only the symbols the new code may name
+	 * were loaded, or are looked at: a large program has hundreds of
+	 * thousands. */
+	if (interest)
 		hint = 64;
-	}
 	count = strmap_new(hint);
 	filecount = strmap_new(hint);
 	if (!count || !filecount)
@@ -266,7 +241,6 @@ out:
 	for (i = 0; i < names.n; i++)
 		free(names.v[i]);
 	VEC_FREE(&names);
-	strmap_free(interest);
 	strmap_free(count);
 	strmap_free(filecount);
 	return err;

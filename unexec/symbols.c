@@ -42,7 +42,85 @@ static int symtab_check(const struct image *img, size_t idx, uint64_t *count)
 
 static int add_sym(struct image *img, const struct symbol *sym)
 {
+	if (img->interest && !strmap_get(img->interest, sym->name))
+		return 0;
 	return VEC_PUSH(&img->syms, *sym);
+}
+
+/* The symbol tables themselves, for image_addr_name() when they were loaded
+ * filtered: the innermost symbol containing addr (a global over a local at
+ * the same address). Linear: for messages only. */
+const char *image_raw_symbol_at(const struct image *img, uint64_t addr, uint64_t *start)
+{
+	const char *best = NULL;
+	uint64_t bstart = 0;
+	bool bglobal = false;
+	int tabs[2] = { img->symtab_idx, img->dynsym_idx };
+
+	for (int t = 0; t < 2; t++) {
+		const struct section *s;
+		const Elf64_Sym *tab;
+		uint64_t n = 0;
+
+		if (tabs[t] < 0 || symtab_check(img, tabs[t], &n))
+			continue;
+		s = &img->secs[tabs[t]];
+		tab = (const Elf64_Sym *)(img->data + s->sh.sh_offset);
+		for (uint64_t i = 1; i < n; i++) {
+			const Elf64_Sym *st = &tab[i];
+			unsigned type = GELF_ST_TYPE(st->st_info);
+			bool global = GELF_ST_BIND(st->st_info) != STB_LOCAL;
+			const char *name;
+
+			if (type == STT_FILE || type == STT_SECTION || type == STT_TLS || st->st_shndx == SHN_UNDEF ||
+			    st->st_shndx == SHN_ABS || addr < st->st_value ||
+			    addr >= st->st_value + (st->st_size ? st->st_size : 1))
+				continue;
+			if (best && (st->st_value < bstart || (st->st_value == bstart && (bglobal || !global))))
+				continue;
+			name = strtab_str(img, s->sh.sh_link, st->st_name);
+			if (!name || !*name)
+				continue;
+			best = name, bstart = st->st_value, bglobal = global;
+		}
+	}
+	*start = bstart;
+	return best;
+}
+
+/* "file.c:name" may name a local: every part after a colon counts too (a
+ * superset is harmless). */
+struct want_arg {
+	struct strmap *names;
+	bool oom;
+};
+
+static int add_want(const char *key, void *val, void *arg)
+{
+	struct want_arg *w = arg;
+
+	(void)val;
+	w->oom = strmap_put(w->names, key, (void *)1);
+	for (const char *c = strchr(key, ':'); c && !w->oom; c = strchr(c + 1, ':'))
+		w->oom = c[1] && strmap_put(w->names, c + 1, (void *)1);
+	return w->oom;
+}
+
+int image_want(struct image *img, const struct strmap *wanted)
+{
+	struct want_arg w = { .names = strmap_new(64) };
+
+	if (!w.names)
+		return -1;
+	strmap_each(wanted, add_want, &w);
+	if (w.oom) {
+		strmap_free(w.names);
+		return -1;
+	}
+	strmap_free(img->interest);
+	img->interest = w.names;
+	img->wanted = wanted;
+	return 0;
 }
 
 static int load_table(struct image *img, size_t idx, enum sym_source src)
@@ -246,7 +324,7 @@ int image_load_symbols(struct image *img)
 			want += img->secs[img->symtab_idx].sh.sh_size / sizeof(Elf64_Sym);
 		if (img->dynsym_idx >= 0)
 			want += img->secs[img->dynsym_idx].sh.sh_size / sizeof(Elf64_Sym);
-		if (want < img->size / sizeof(Elf64_Sym) && VEC_RESERVE(&img->syms, want))
+		if (!img->interest && want < img->size / sizeof(Elf64_Sym) && VEC_RESERVE(&img->syms, want))
 			return -1;
 	}
 	if (img->symtab_idx >= 0)

@@ -345,16 +345,21 @@ done:
  * target), and when --debug-file names it (a bad one is then reported). A
  * name only a shared library defines reads it too, needlessly but
  * harmlessly. */
+static bool names_all_known(const struct image *img, const struct input_refs *r)
+{
+	if (!r->set)
+		return false;
+	for (size_t i = 0; i < r->nnames; i++)
+		if (!strmap_get(r->defined, r->names[i]) && !image_symbol(img, r->names[i]))
+			return false;
+	return true;
+}
+
 static bool needs_debug_info(const struct image *img, const struct relink_opts *o, const struct input_refs *r)
 {
-	size_t i;
-
-	if (!r->set || r->debug || image_debug_file)
+	if (!r->set || r->debug || image_debug_file || !names_all_known(img, r))
 		return true;
-	for (i = 0; i < r->nnames; i++)
-		if (!strmap_get(r->defined, r->names[i]) && !image_symbol(img, r->names[i]))
-			return true;
-	for (i = 0; i < o->patch_reqs.n; i++)	/* patching */
+	for (size_t i = 0; i < o->patch_reqs.n; i++)	/* patching */
 		if (!image_symbol(img, o->patch_reqs.v[i].old))
 			return true;
 	return false;
@@ -420,6 +425,8 @@ int cmd_add_lib(int argc, char **argv)
 	img->weak_exports = c.ro.allow_interpose;
 	if (needs_debug_info(img, &c.ro, &refs) && image_load_dwarf(img))
 		goto done;
+	/* Then the program's shared libraries have nothing to give the linker. */
+	c.ro.names_all_known = names_all_known(img, &refs);
 	if (img->symtab_idx < 0)
 		c.ro.undef_hint = "the program has no .symtab: only its dynamic symbols and imports have names";
 	/* Freeze it: addresses and symbols only; the bytes stay in the original. */

@@ -260,8 +260,10 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 			break;
 		}
 	}
-	/* The program's own libraries: new code may use what they define. */
-	if (img->dyn.present && img->interp) {
+	/* The program's own libraries: new code may use what they define
+	 * (unless every name it uses is known elsewhere: then reading
+	 * libstdc++'s symbol table is most of ld's time, for nothing). */
+	if (img->dyn.present && img->interp && !o->names_all_known) {
 		const struct dyninfo *d = &img->dyn;
 
 		ARG("--as-needed");

@@ -31,6 +31,7 @@ struct relink_opts {
 	const char *undef_hint;		/* added to 'undefined symbol' errors */
 	const char *exports;		/* --export: "all" (NULL), "none", or patterns */
 	bool allow_interpose;
+	bool names_all_known;		/* the inputs define or find in the program every name they use */
 	const char *verb;		/* recorded in the surgery note */
 	const char *program;		/* the input program, recorded with its digest */
 	struct sha256_bg *program_digest;	/* that digest, on its way (sha256_start), or NULL */

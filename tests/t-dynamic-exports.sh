@@ -108,6 +108,18 @@ if [ -x ex-none ]; then
 	run_capture none-late ./ex-none "$LATE"
 	check_eq export-none-late-lib-fails "dlopen late: failed 3" "$(tail -1 none-late.out) $(cat none-late.rc)"
 fi
+# The plugin uses only names the program defines: the linker is not given
+# the program's shared libraries (they have nothing for it); a plugin that
+# calls into libc for a function the program does not import is
+# (t-pie-oracle checks what it then gets); puts, which it imports, binds to
+# the program's own stub without them.
+run_capture nolibs "$SURGEON" -v add-lib ex-app libx.a --export=none -o ex-nolibs
+check nolibs-ld-without-libs sh -c "grep -q 'running ld' nolibs.err && ! grep 'running ld' nolibs.err | grep -q -- '-l:libc.so.6'"
+printf '#include <unistd.h>\nint plug_pg(void) { return getpagesize(); }\n' >pp.c
+gcc $CF -c -o pp.o pp.c && ar rcs libpp.a pp.o
+run_capture withlibs "$SURGEON" -v add-lib ex-app libpp.a --export=none -o ex-withlibs
+check withlibs-ld-with-libs sh -c "grep 'running ld' withlibs.err | grep -q -- '-l:libc.so.6'"
+
 # --export=PATTERN: only the matching names.
 check export-pattern-add-lib "$SURGEON" add-lib ex-app libx.a '--export=plug_e*' -o ex-pat
 if [ -x ex-pat ]; then

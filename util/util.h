@@ -118,7 +118,8 @@ int copy_range(int src, off_t off, int dst, off_t dst_off, size_t len);
 /* A function run on a thread of its own, so that work that needs no answer
  * yet (hashing or copying a 100 MB program) overlaps with the rest; run at
  * once when no thread can be made. The thread has every signal blocked:
- * they stay with the main thread. fn must not print (its caller reports). */
+ * they stay with the main thread. fn should leave reporting to its caller;
+ * a message it prints is a whole line, but may come in any order. */
 struct bgjob {
 	pthread_t thread;
 	bool running;

@@ -640,6 +640,23 @@ static int layout(struct writer *w)
 	return 0;
 }
 
+static Elf_Data *add_data(struct writer *w, Elf_Scn *scn, const struct outsec *s, const void *buf, uint64_t off,
+			  uint64_t size)
+{
+	Elf_Data *d = elf_newdata(scn);
+
+	if (!d) {
+		pr_err(w->path, "section '%s': %s", s->name, elf_errmsg(-1));
+		return NULL;
+	}
+	d->d_type = ELF_T_BYTE;
+	d->d_align = 1;
+	d->d_off = off;
+	d->d_size = size;
+	d->d_buf = (void *)buf;
+	return d;
+}
+
 static int libelf_write(struct writer *w, GElf_Ehdr *eh)
 {
 	Elf *e = elf_begin(w->fd, ELF_C_WRITE, NULL);
@@ -667,30 +684,14 @@ static int libelf_write(struct writer *w, GElf_Ehdr *eh)
 			elf_flagscn(scn, ELF_C_CLR, ELF_F_DIRTY);
 			continue;
 		}
-		d = elf_newdata(scn);
-		if (!d) {
-			pr_err(w->path, "section '%s': %s", s->name, elf_errmsg(-1));
+		d = add_data(w, scn, s, s->sh.sh_type == SHT_NOBITS ? NULL : s->buf, 0, s->sh.sh_size - s->size2);
+		if (!d)
 			goto out;
-		}
-		d->d_type = ELF_T_BYTE;
-		d->d_align = 1;
-		d->d_size = s->sh.sh_size - s->size2;
-		d->d_buf = s->sh.sh_type == SHT_NOBITS ? NULL : (void *)s->buf;
 		if (!d->d_buf && s->sh.sh_type != SHT_NOBITS)
 			d->d_size = 0;
-		if (s->buf2 && s->size2) {
-			/* libelf writes the data blocks of a section one after another. */
-			d = elf_newdata(scn);
-			if (!d) {
-				pr_err(w->path, "section '%s': %s", s->name, elf_errmsg(-1));
-				goto out;
-			}
-			d->d_type = ELF_T_BYTE;
-			d->d_align = 1;
-			d->d_off = s->sh.sh_size - s->size2;
-			d->d_size = s->size2;
-			d->d_buf = (void *)s->buf2;
-		}
+		/* libelf writes the data blocks of a section one after another. */
+		if (s->buf2 && s->size2 && !add_data(w, scn, s, s->buf2, s->sh.sh_size - s->size2, s->size2))
+			goto out;
 	}
 	for (i = 0; i < w->phdrs.n; i++)
 		if (!gelf_update_phdr(e, i, &w->phdrs.v[i])) {

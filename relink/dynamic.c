@@ -52,6 +52,17 @@ struct vfile {
 	VEC(struct vaux) aux;
 };
 
+/* The program's DT_GNU_HASH, checked against the file and its symbol count:
+ * every run of a bucket lies where the next one starts, and together they
+ * cover the hashed symbols exactly. */
+struct oldgnu {
+	uint32_t nb, symoffset, nbloom, shift;
+	const uint64_t *bloom;
+	const uint32_t *buckets;
+	const uint32_t *chain;		/* by symbol index - symoffset */
+	uint32_t *bucket_of;		/* likewise; allocated */
+};
+
 struct builder {
 	const struct image *img;
 	const struct linked *l;
@@ -76,6 +87,8 @@ struct builder {
 	const uint64_t *gnu_bloom;	/* the program's bloom filter, when its table is kept */
 	uint32_t gnu_nbloom, gnu_shift;
 	size_t nsyms, nrela, strsz;	/* final sizes, once the arrays are handed over */
+	struct oldgnu og;		/* the program's GNU hash table, when og_ok */
+	bool og_ok;
 	/* ld's tables */
 	struct ldtab lsym, lstr, lvers, lverneed, lrela, lrelplt, lriplt, ldyn;
 };
@@ -476,16 +489,6 @@ static bool hashed(const Elf64_Sym *s)
 	return s->st_shndx != SHN_UNDEF && ELF64_ST_BIND(s->st_info) != STB_LOCAL;
 }
 
-/* The program's DT_GNU_HASH, checked against the file and its symbol count:
- * every run of a bucket lies where the next one starts, and together they
- * cover the hashed symbols exactly. */
-struct oldgnu {
-	uint32_t nb, symoffset, nbloom, shift;
-	const uint64_t *bloom;
-	const uint32_t *chain;		/* by symbol index - symoffset */
-	uint32_t *bucket_of;		/* likewise; allocated */
-};
-
 static bool read_old_gnu(const struct builder *b, struct oldgnu *g)
 {
 	const struct image *img = b->img;
@@ -506,7 +509,7 @@ static bool read_old_gnu(const struct builder *b, struct oldgnu *g)
 	if (!image_vaddr_to_off(img, d->gnu_hash, size, &off))
 		return false;
 	g->bloom = (const uint64_t *)(h + 4);
-	buckets = (const uint32_t *)(g->bloom + g->nbloom);
+	buckets = g->buckets = (const uint32_t *)(g->bloom + g->nbloom);
 	g->chain = buckets + g->nb;
 	g->bucket_of = zalloc(((size_t)(d->nsyms - g->symoffset) + 1) * sizeof(*g->bucket_of));
 	if (!g->bucket_of)
@@ -538,16 +541,17 @@ bad:
 
 static int renumber(struct builder *b)
 {
-	size_t n = b->syms.n, nold = b->img->dyn.nsyms, i, k = 0, nh = 0, first;
+	size_t n = b->syms.n, nold = b->img->dyn.nsyms, i, k = 0, nh = 0, first, nf = 0;
 	struct order *ord = zalloc(n * sizeof(*ord));
+	struct order *fresh = zalloc((n - (nold <= n ? nold : 0) + 1) * sizeof(*fresh));
 	uint32_t *map = zalloc(n * sizeof(*map));
 	Elf64_Sym *syms = zalloc(n * sizeof(*syms));
 	uint16_t *vers = zalloc(n * sizeof(*vers));
-	struct oldgnu g;
-	bool keep = nold <= n && read_old_gnu(b, &g);
+	const struct oldgnu g = b->og;
+	bool keep = nold <= n && b->og_ok;
 	int err = -1;
 
-	if (!ord || !map || !syms || !vers)
+	if (!ord || !fresh || !map || !syms || !vers)
 		goto out;
 	if (keep) {
 		b->gnu_nbuckets = g.nb;
@@ -561,23 +565,33 @@ static int renumber(struct builder *b)
 			if (!hashed(&b->syms.v[i]))
 				ord[k++] = (struct order){ i, 0, 0, false };
 		b->gnu_symoffset = k;
-		/* Each bucket's old run, then its new symbols. */
+		/* Each bucket's old run, then its new symbols: the old runs are in
+		 * bucket order already, so the few new ones are sorted and merged
+		 * in (a new index is past every old one, which breaks ties). */
 		first = k;
-		for (i = g.symoffset; i < nold; i++)
-			ord[k++] = (struct order){ i, g.bucket_of[i - g.symoffset], g.chain[i - g.symoffset] & ~1u, false };
 		for (i = nold; i < n; i++) {
 			uint32_t h;
 
 			if (!hashed(&b->syms.v[i]))
 				continue;
 			h = gnu_hash(sym_name(b, &b->syms.v[i]));
-			ord[k++] = (struct order){ i, h % g.nb, h, true };
+			fresh[nf++] = (struct order){ i, h % g.nb, h, true };
 		}
-		/* Old runs are already in bucket order and the index breaks ties:
-		 * the sort only moves the few new symbols into place. */
+		if (nf)
+			qsort(fresh, nf, sizeof(*fresh), cmp_order);
+		for (i = g.symoffset, nh = 0; i < nold || nh < nf;) {
+			struct order old = { 0 };
+
+			if (i < nold)
+				old = (struct order){ i, g.bucket_of[i - g.symoffset], g.chain[i - g.symoffset] & ~1u, false };
+			if (i < nold && (nh == nf || old.bucket <= fresh[nh].bucket)) {
+				ord[k++] = old;
+				i++;
+			} else {
+				ord[k++] = fresh[nh++];
+			}
+		}
 		nh = k - first;
-		qsort(ord + first, nh, sizeof(*ord), cmp_order);
-		free(g.bucket_of);
 	} else {
 		for (i = 1; i < n; i++)
 			if (hashed(&b->syms.v[i]))
@@ -634,6 +648,7 @@ static int renumber(struct builder *b)
 	err = 0;
 out:
 	free(ord);
+	free(fresh);
 	free(map);
 	free(syms);
 	free(vers);
@@ -911,6 +926,36 @@ out:
 /* The old index of each name the new code's tables mention (the linker's
  * dynamic symbols and the new globals that may be exported): they are few,
  * where the old table may hold 100K names. */
+struct lookup_arg {
+	struct builder *b;
+	bool oom;
+};
+
+/* The lowest index of name in the hashed part of the old table, found as
+ * ld.so finds it; recorded unless the head had it. */
+static int lookup_hashed(const char *name, void *val, void *arg)
+{
+	struct lookup_arg *la = arg;
+	struct builder *b = la->b;
+	const struct oldgnu *g = &b->og;
+	uint32_t h = gnu_hash(name), k = g->buckets[h % g->nb];
+
+	(void)val;
+	if (strmap_get(b->oldidx, name) || !k)
+		return 0;
+	for (;; k++) {
+		uint32_t c = g->chain[k - g->symoffset];
+		const char *s;
+
+		if ((c | 1) == (h | 1) && (s = old_str(b, b->img->dyn.syms[k].st_name)) && !strcmp(s, name)) {
+			la->oom = strmap_put(b->oldidx, s, (void *)(uintptr_t)(k + 1));
+			return la->oom;
+		}
+		if (c & 1)
+			return 0;
+	}
+}
+
 static int index_old_names(struct builder *b)
 {
 	const struct dyninfo *d = &b->img->dyn;
@@ -935,11 +980,20 @@ static int index_old_names(struct builder *b)
 		if (name && *name && (bind == STB_GLOBAL || bind == STB_WEAK) && strmap_put(want, name, (void *)1))
 			goto out;
 	}
-	for (i = 1; i < d->nsyms; i++) {
+	/* With a sound GNU hash table, only the unhashed head (imports) is read
+	 * in full; the rest is found through the table. */
+	for (i = 1; i < (b->og_ok ? b->og.symoffset : d->nsyms); i++) {
 		const char *name = old_str(b, d->syms[i].st_name);
 
 		if (name && *name && strmap_get(want, name) && !strmap_get(b->oldidx, name) &&
 		    strmap_put(b->oldidx, name, (void *)(uintptr_t)(i + 1)))
+			goto out;
+	}
+	if (b->og_ok) {
+		struct lookup_arg la = { b, false };
+
+		strmap_each(want, lookup_hashed, &la);
+		if (la.oom)
 			goto out;
 	}
 	err = 0;
@@ -1001,6 +1055,7 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	b.lriplt = ldsec(l, ".rela.iplt");
 	b.ldyn = ldsec(l, ".dynamic");
 	done = strmap_new(64);
+	b.og_ok = read_old_gnu(&b, &b.og);
 	if (!done || index_old_names(&b))
 		goto out;
 	/* The old string table, as it is. */
@@ -1201,6 +1256,7 @@ out:
 	VEC_FREE(&b.jmprel);
 	VEC_FREE(&b.needed);
 	free(b.ghash);
+	free(b.og.bucket_of);
 	free(b.gbucket);
 	free(b.gfresh);
 	if (err)

@@ -338,13 +338,7 @@ done:
 	return rc;
 }
 
-/* Reading a large program's debug info takes a tenth of add-lib's time, so
- * it is read only when the new code may need it: to link the inputs' own
- * debug info with the program's, or to find a name that no symbol table
- * gives (a static function of a stripped program, FILE:NAME, a --replace
- * target), and when --debug-file names it (a bad one is then reported). A
- * name only a shared library defines reads it too, needlessly but
- * harmlessly. */
+/* Every name the inputs use is defined by them or found in the program. */
 static bool names_all_known(const struct image *img, const struct input_refs *r)
 {
 	if (!r->set)
@@ -355,6 +349,13 @@ static bool names_all_known(const struct image *img, const struct input_refs *r)
 	return true;
 }
 
+/* Reading a large program's debug info takes a tenth of add-lib's time, so
+ * it is read only when the new code may need it: to link the inputs' own
+ * debug info with the program's, or to find a name that no symbol table
+ * gives (a static function of a stripped program, FILE:NAME, a --replace
+ * target), and when --debug-file names it (a bad one is then reported). A
+ * name only a shared library defines reads it too, needlessly but
+ * harmlessly. */
 static bool needs_debug_info(const struct image *img, const struct relink_opts *o, const struct input_refs *r)
 {
 	if (!r->set || r->debug || image_debug_file || !names_all_known(img, r))

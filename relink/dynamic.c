@@ -923,9 +923,6 @@ out:
 	return err;
 }
 
-/* The old index of each name the new code's tables mention (the linker's
- * dynamic symbols and the new globals that may be exported): they are few,
- * where the old table may hold 100K names. */
 struct lookup_arg {
 	struct builder *b;
 	bool oom;
@@ -956,6 +953,9 @@ static int lookup_hashed(const char *name, void *val, void *arg)
 	}
 }
 
+/* The old index of each name the new code's tables mention (the linker's
+ * dynamic symbols and the new globals that may be exported): they are few,
+ * where the old table may hold 100K names. */
 static int index_old_names(struct builder *b)
 {
 	const struct dyninfo *d = &b->img->dyn;

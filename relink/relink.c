@@ -37,7 +37,7 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 {
 	const char *dir = tmp_dir();
 	char *hook = NULL, *linked_path = NULL;
-	struct outfile out = ro->file;
+	struct outfile *out = &ro->file;
 	struct verify_report rep;
 	struct linked l = { .fd = -1 };
 	edit_vec edits = { 0 };
@@ -88,17 +88,16 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 	/* Write: around the old bytes, new segments after them. */
 	if (!l.secs.n) {
 		pr_info("nothing new to add: the output is a copy of %s", img->path);
-		if (img->fd >= 0 ? copy_range(img->fd, 0, out.fd, 0, img->size) :
-		    write_all(out.fd, img->data, img->size, 0)) {
+		if ((errno = output_copy_rest(img, out->fd))) {
 			pr_err(o->output, "cannot write: %m");
 			goto out;
 		}
-	} else if (output_write(img, &l, o, out.fd, &edits)) {
+	} else if (output_write(img, &l, o, out->fd, &edits)) {
 		goto out;
 	}
 
 	/* Prove: every old loaded byte is unchanged but for the recorded edits. */
-	if (verify_fd(img, out.fd, o->output, &edits, &rep))
+	if (verify_fd(img, out->fd, o->output, &edits, &rep))
 		goto out;
 	if (rep.bad) {
 		char where[128];
@@ -117,12 +116,11 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 	}
 	pr_info("verified: %llu old bytes compared, %llu changed, all by the %zu recorded edits",
 		(unsigned long long)rep.compared, (unsigned long long)rep.differing, edits.n);
-	err = outfile_commit(&out);
+	err = outfile_commit(out);
 out:
 	bg_wait(&ro->copy);
-	if (err && out.tmp)
-		outfile_abort(&out);
-	ro->file = out;	/* committed or removed: relink_abandon() has nothing left to do */
+	if (err && out->tmp)
+		outfile_abort(out);
 	linked_close(&l);
 	if (plan)
 		VEC_FREE(&lo.inputs);

@@ -162,6 +162,8 @@ const char *linked_str(const struct linked *l, size_t strndx, uint64_t off);
 /* The old loaded bytes, at their offsets: 0 or an errno value, printing
  * nothing (it runs on a thread while the linker runs). */
 int output_copy_loads(const struct image *img, int fd);
+/* The rest of the file, for an output that is a copy of the program. */
+int output_copy_rest(const struct image *img, int fd);
 /* Everything else, around the bytes output_copy_loads() wrote. */
 int output_write(const struct image *img, const struct linked *l, const struct relink_opts *o, int fd,
 		 edit_vec *edits);

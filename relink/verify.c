@@ -278,33 +278,38 @@ int verify_files(int ofd, const char *opath, int fd, const char *path, const edi
 	return err;
 }
 
+static int cmp_vaddr(const void *a, const void *b)
+{
+	const GElf_Phdr *x = *(const GElf_Phdr *const *)a, *y = *(const GElf_Phdr *const *)b;
+
+	return x->p_vaddr < y->p_vaddr ? -1 : x->p_vaddr > y->p_vaddr;
+}
+
 /* The address that splits the original's file-backed loaded bytes in two
- * halves. */
+ * halves, or 0 (all to one side) when that cannot be worked out. */
 static uint64_t halfway(const struct image *img)
 {
-	uint64_t total = 0, seen = 0, best = 0;
+	const GElf_Phdr **load = calloc(img->phnum + 1, sizeof(*load));
+	uint64_t total = 0, seen = 0, mid = 0;
+	size_t n = 0;
 
+	if (!load)
+		return 0;
 	for (size_t i = 0; i < img->phnum; i++)
-		if (img->phdrs[i].p_type == PT_LOAD)
+		if (img->phdrs[i].p_type == PT_LOAD) {
+			load[n++] = &img->phdrs[i];
 			total += img->phdrs[i].p_filesz;
-	/* Segments in address order, without sorting: few. */
-	for (uint64_t from = 0;;) {
-		const GElf_Phdr *next = NULL;
-
-		for (size_t i = 0; i < img->phnum; i++) {
-			const GElf_Phdr *p = &img->phdrs[i];
-
-			if (p->p_type == PT_LOAD && p->p_vaddr >= from && (!next || p->p_vaddr < next->p_vaddr))
-				next = p;
 		}
-		if (!next)
-			return best;
-		if (seen + next->p_filesz >= total / 2)
-			return next->p_vaddr + (total / 2 - seen);
-		seen += next->p_filesz;
-		best = next->p_vaddr + next->p_memsz;
-		from = next->p_vaddr + 1;
+	qsort(load, n, sizeof(*load), cmp_vaddr);
+	for (size_t i = 0; i < n; i++) {
+		if (seen + load[i]->p_filesz >= total / 2) {
+			mid = load[i]->p_vaddr + (total / 2 - seen);
+			break;
+		}
+		seen += load[i]->p_filesz;
 	}
+	free(load);
+	return mid;
 }
 
 struct half {

@@ -730,17 +730,12 @@ int output_copy_loads(const struct image *img, int fd)
 
 		if (ph->p_type != PT_LOAD || !ph->p_filesz)
 			continue;
-		if (img->fd >= 0 ? copy_range(img->fd, ph->p_offset, fd, ph->p_offset, ph->p_filesz) :
-		    write_all(fd, img->data + ph->p_offset, ph->p_filesz, ph->p_offset))
+		if (image_copy_to(img, fd, ph->p_offset, ph->p_filesz))
 			return errno ? errno : EIO;
 	}
 	return 0;
 }
 
-/* libelf zero-fills the gap before each section it writes, back to the end
- * of the section before it: old loaded bytes no section covers (padding, the
- * program headers of an earlier surgery) can lie in such a gap. They are
- * copied again once libelf is done; they are few. */
 struct span {
 	uint64_t off, end;
 };
@@ -752,6 +747,35 @@ static int cmp_span(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
+/* Copies the image's bytes in [at, end) that no span (sorted by offset)
+ * covers. 0, or -1 with errno set. */
+static int copy_uncovered(const struct image *img, int fd, const struct span *cov, size_t n, uint64_t at,
+			  uint64_t end)
+{
+	size_t k = 0;
+
+	while (at < end) {
+		uint64_t next = end;
+
+		while (k < n && cov[k].end <= at)
+			k++;
+		if (k < n && cov[k].off <= at) {
+			at = cov[k].end;	/* a covered run */
+			continue;
+		}
+		if (k < n && cov[k].off < end)
+			next = cov[k].off;
+		if (image_copy_to(img, fd, at, next - at))
+			return -1;
+		at = next;
+	}
+	return 0;
+}
+
+/* libelf zero-fills the gap before each section it writes, back to the end
+ * of the section before it: old loaded bytes no section covers (padding, the
+ * program headers of an earlier surgery) can lie in such a gap. They are
+ * copied again once libelf is done; they are few. */
 static int recopy_uncovered(struct writer *w)
 {
 	const struct image *img = w->img;
@@ -769,31 +793,36 @@ static int recopy_uncovered(struct writer *w)
 		qsort(cov.v, cov.n, sizeof(*cov.v), cmp_span);
 	for (size_t i = 0; i < img->phnum; i++) {
 		const GElf_Phdr *ph = &img->phdrs[i];
-		uint64_t at = ph->p_offset, end = ph->p_offset + ph->p_filesz;
-		size_t k = 0;
 
-		if (ph->p_type != PT_LOAD)
-			continue;
-		while (at < end) {
-			uint64_t next = end;
-
-			while (k < cov.n && cov.v[k].end <= at)
-				k++;
-			if (k < cov.n && cov.v[k].off <= at) {
-				at = cov.v[k].end;	/* a covered run */
-				continue;
-			}
-			if (k < cov.n && cov.v[k].off < end)
-				next = cov.v[k].off;
-			if (img->fd >= 0 ? copy_range(img->fd, at, w->fd, at, next - at) :
-			    write_all(w->fd, img->data + at, next - at, at)) {
-				pr_err(w->path, "cannot write: %m");
-				goto out;
-			}
-			at = next;
+		if (ph->p_type == PT_LOAD &&
+		    copy_uncovered(img, w->fd, cov.v, cov.n, ph->p_offset, ph->p_offset + ph->p_filesz)) {
+			pr_err(w->path, "cannot write: %m");
+			goto out;
 		}
 	}
 	err = 0;
+out:
+	VEC_FREE(&cov);
+	return err;
+}
+
+/* A copy of the whole program, output_copy_loads() having written its loaded
+ * bytes already: the rest. 0 or an errno value. */
+int output_copy_rest(const struct image *img, int fd)
+{
+	VEC(struct span) cov = { 0 };
+	int err = ENOMEM;
+
+	for (size_t i = 0; i < img->phnum; i++) {
+		const GElf_Phdr *ph = &img->phdrs[i];
+		struct span sp = { ph->p_offset, ph->p_offset + ph->p_filesz };
+
+		if (ph->p_type == PT_LOAD && ph->p_filesz && VEC_PUSH(&cov, sp))
+			goto out;
+	}
+	if (cov.n)
+		qsort(cov.v, cov.n, sizeof(*cov.v), cmp_span);
+	err = copy_uncovered(img, fd, cov.v, cov.n, 0, img->size) ? (errno ? errno : EIO) : 0;
 out:
 	VEC_FREE(&cov);
 	return err;

@@ -572,6 +572,11 @@ int image_addr_name(const struct image *img, uint64_t addr, char *buf, size_t le
 	return 0;
 }
 
+int image_copy_to(const struct image *img, int fd, uint64_t off, uint64_t len)
+{
+	return img->fd >= 0 ? copy_range(img->fd, off, fd, off, len) : write_all(fd, img->data + off, len, off);
+}
+
 bool image_vaddr_to_off(const struct image *img, uint64_t addr, uint64_t size, uint64_t *off)
 {
 	size_t i;

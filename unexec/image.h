@@ -149,6 +149,9 @@ bool image_vaddr_to_off(const struct image *img, uint64_t addr, uint64_t size, u
 /* The other way: file bytes [off, off+size) to the address a PT_LOAD maps them at. */
 bool image_off_to_vaddr(const struct image *img, uint64_t off, uint64_t size, uint64_t *va);
 const char *image_kind(const struct image *img);
+/* Copies the image's bytes [off, off+len) to the same offset of fd: in the
+ * kernel when the image is a file. 0, or -1 with errno set. */
+int image_copy_to(const struct image *img, int fd, uint64_t off, uint64_t len);
 
 /* unexec/dynamic.c */
 int image_load_dynamic(struct image *img);

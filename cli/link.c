@@ -373,6 +373,7 @@ int cmd_add_lib(int argc, char **argv)
 	char *obj = NULL, *script = NULL, *out = NULL;
 	struct input_refs refs = { 0 };
 	struct relink_out rout = { .file.fd = -1 };
+	struct libs libs = { 0 };
 	const char *dir;
 	struct stat st;
 	int rc = parse(&c, argc, argv, add_lib_help), err = -1;
@@ -415,7 +416,9 @@ int cmd_add_lib(int argc, char **argv)
 	for (size_t i = 0; refs.set && i < c.ro.patch_reqs.n; i++)	/* patching */
 		if (strmap_put(refs.set, c.ro.patch_reqs.v[i].old, (void *)c.ro.patch_reqs.v[i].old))
 			goto done;
-	if (refs.set && image_want(img, refs.set))
+	/* A static program is loaded whole: the C library it may borrow
+	 * from refers to much of what it has (relink/libs.c). */
+	if (refs.set && img->interp && image_want(img, refs.set))
 		goto done;
 	image_defer_dwarf = true;
 	err = image_load(img);
@@ -426,8 +429,22 @@ int cmd_add_lib(int argc, char **argv)
 	img->weak_exports = c.ro.allow_interpose;
 	if (needs_debug_info(img, &c.ro, &refs) && image_load_dwarf(img))
 		goto done;
-	/* Then the program's shared libraries have nothing to give the linker. */
+	/* Then the program's shared libraries have nothing to give the linker,
+	 * nor the libraries gcc adds; otherwise those come too, and the names
+	 * their archives use are offered as well. */
 	c.ro.names_all_known = names_all_known(img, &refs);
+	if (!c.ro.names_all_known) {
+		if (libs_plan(&libs, img, &c.ro, &refs))
+			goto done;
+		c.ro.libs = &libs;
+		if (img->interest) {
+			err = libs_archive_names(&libs, &refs);
+			if (err < 0 || (err > 0 && image_want(img, NULL)) || image_reload_symbols(img))
+				goto done;
+			err = -1;
+		}
+	}
+	c.ro.refs = &refs;
 	if (img->symtab_idx < 0)
 		c.ro.undef_hint = "the program has no .symtab: only its dynamic symbols and imports have names";
 	/* Freeze it: addresses and symbols only; the bytes stay in the original. */
@@ -440,6 +457,7 @@ done:
 	relink_abandon(&rout);
 	image_free(img);
 	input_refs_free(&refs);
+	libs_free(&libs);
 	free(obj);
 	free(script);
 	free(out);

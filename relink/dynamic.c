@@ -226,32 +226,11 @@ static int ld_version(const struct builder *b, uint16_t idx, const char **file, 
 	return -1;
 }
 
-/* Maps a symbol of the linker's .dynsym into the merged table. */
-static long map_ld_sym(struct builder *b, uint64_t i, struct strmap *done)
+/* The merged table's version index for symbol i of the linker's .dynsym. */
+static int map_version(struct builder *b, uint64_t i, const char *name, uint16_t *out)
 {
-	const Elf64_Sym *ls;
-	const char *name;
-	uintptr_t old;
-	Elf64_Sym s;
 	uint16_t ver = 1;
 
-	if (!i)
-		return 0;
-	if ((i + 1) * sizeof(Elf64_Sym) > b->lsym.size)
-		return pr_err(b->path, "the linker's relocation names symbol %llu, past its table", (unsigned long long)i);
-	ls = (const Elf64_Sym *)b->lsym.data + i;
-	name = ld_str(b, ls->st_name);
-	if (!name)
-		return pr_err(b->path, "the linker's symbol %llu has no name", (unsigned long long)i);
-	old = (uintptr_t)strmap_get(b->oldidx, name);
-	if (old)
-		return old - 1;
-	old = (uintptr_t)strmap_get(done, name);
-	if (old)
-		return old - 1;
-	if (ls->st_shndx != SHN_UNDEF)
-		return pr_err(b->path, "the added code's relocation against '%s' needs a dynamic symbol the program does not have",
-			      name);
 	if (b->lvers.present && (i + 1) * 2 <= b->lvers.size)
 		ver = ((const uint16_t *)b->lvers.data)[i];
 	if ((ver & 0x7fff) > 1) {
@@ -267,21 +246,99 @@ static long map_ld_sym(struct builder *b, uint64_t i, struct strmap *done)
 			return -1;
 		ver = idx;
 	}
+	*out = ver;
+	return 0;
+}
+
+/* name is the key in done: it must outlive the builder (the linker's
+ * string table does; strapp's buffer moves as it grows). */
+static int push_sym(struct builder *b, Elf64_Sym s, const char *name, uint16_t ver, struct strmap *done)
+{
+	long off = strapp_add(&b->str, name);
+
+	if (off < 0)
+		return -1;
+	s.st_name = off;
+	if (VEC_PUSH(&b->syms, s) || VEC_PUSH(&b->vers, ver))
+		return -1;
+	return strmap_put(done, name, (void *)(uintptr_t)b->syms.n);
+}
+
+/* Maps a symbol of the linker's .dynsym into the merged table. The new
+ * code's copies of library variables (add_copies) come first: a program
+ * whose own code reaches stdout through its GOT has it as an import, and
+ * that import now binds to the copy. */
+static long map_ld_sym(struct builder *b, uint64_t i, struct strmap *done)
+{
+	const Elf64_Sym *ls;
+	const char *name;
+	uintptr_t old;
+	Elf64_Sym s;
+	uint16_t ver;
+
+	if (!i)
+		return 0;
+	if ((i + 1) * sizeof(Elf64_Sym) > b->lsym.size)
+		return pr_err(b->path, "the linker's relocation names symbol %llu, past its table", (unsigned long long)i);
+	ls = (const Elf64_Sym *)b->lsym.data + i;
+	name = ld_str(b, ls->st_name);
+	if (!name)
+		return pr_err(b->path, "the linker's symbol %llu has no name", (unsigned long long)i);
+	old = (uintptr_t)strmap_get(done, name);
+	if (old)
+		return old - 1;
+	old = (uintptr_t)strmap_get(b->oldidx, name);
+	if (old)
+		return old - 1;
+	if (ls->st_shndx != SHN_UNDEF)
+		return pr_err(b->path, "the added code's relocation against '%s' needs a dynamic symbol the program does not have",
+			      name);
+	if (map_version(b, i, name, &ver))
+		return -1;
 	s = *ls;
 	s.st_value = 0;
 	s.st_size = 0;
-	{
-		long off = strapp_add(&b->str, name);
-
-		if (off < 0)
-			return -1;
-		s.st_name = off;
-	}
-	if (VEC_PUSH(&b->syms, s) || VEC_PUSH(&b->vers, ver))
-		return -1;
-	if (strmap_put(done, strapp_at(&b->str, s.st_name), (void *)(uintptr_t)b->syms.n))
+	if (push_sym(b, s, name, ver, done))
 		return -1;
 	return b->syms.n - 1;
+}
+
+/* The linker's copies of shared libraries' variables (R_X86_64_COPY: new
+ * code built as PIE reaches stdout, environ or optarg directly), and every
+ * alias it defines at the same address (environ and __environ): the new
+ * .dynsym defines them in the new data, as a normal executable does, so
+ * every library binds to that one copy. A variable the program already
+ * has (its own copy, or its own definition) never gets here: the frozen
+ * object gave the linker the program's, and the new code uses it. */
+static int add_copies(struct builder *b, size_t ins, struct strmap *done)
+{
+	const struct linked *l = b->l;
+	const Elf64_Rela *r = (const Elf64_Rela *)b->lrela.data;
+	size_t nr = b->lrela.present ? b->lrela.size / sizeof(Elf64_Rela) : 0;
+	size_t ns = b->lsym.present ? b->lsym.size / sizeof(Elf64_Sym) : 0, i, k;
+
+	for (i = 1; i < ns; i++) {
+		const Elf64_Sym *ls = (const Elf64_Sym *)b->lsym.data + i;
+		const char *name = ld_str(b, ls->st_name);
+		bool copied = false;
+		uint16_t ver;
+		Elf64_Sym s;
+		size_t pos;
+
+		if (!name || ls->st_shndx == SHN_UNDEF || ls->st_shndx >= SHN_LORESERVE || ls->st_shndx >= l->ld_shnum ||
+		    !(pos = l->ld_to_new[ls->st_shndx]) || strmap_get(done, name))
+			continue;
+		for (k = 0; k < nr && !copied; k++)
+			copied = ELF64_R_TYPE(r[k].r_info) == R_X86_64_COPY && r[k].r_offset == ls->st_value;
+		if (!copied)
+			continue;
+		s = *ls;
+		s.st_shndx = ins + pos - 1;
+		if (map_version(b, i, name, &ver) || push_sym(b, s, name, ver, done))
+			return -1;
+		pr_info("'%s' is copied into the new data: every library now binds to that copy", name);
+	}
+	return 0;
 }
 
 static int add_relocs(struct builder *b, const struct ldtab *t, struct strmap *done)
@@ -295,6 +352,8 @@ static int add_relocs(struct builder *b, const struct ldtab *t, struct strmap *d
 		long sym;
 
 		switch (type) {
+		case R_X86_64_NONE:	/* what ld leaves of a relaxed TLS access */
+			continue;
 		case R_X86_64_RELATIVE:
 		case R_X86_64_IRELATIVE:
 			break;
@@ -345,7 +404,7 @@ static bool export_wanted(const struct relink_opts *o, const char *name)
 	return false;
 }
 
-static int add_exports(struct builder *b, size_t ins, struct dynout *o)
+static int add_exports(struct builder *b, size_t ins, struct dynout *o, const struct strmap *done)
 {
 	const struct linked *l = b->l;
 	size_t i;
@@ -358,7 +417,9 @@ static int add_exports(struct builder *b, size_t ins, struct dynout *o)
 		size_t pos;
 		long off;
 
-		if (!name || !*name || (bind != STB_GLOBAL && bind != STB_WEAK) ||
+		/* A copied variable is in the table already; "name@VERSION" is
+		 * the linker's name for one, not a definition of the new code. */
+		if (!name || !*name || strchr(name, '@') || strmap_get(done, name) || (bind != STB_GLOBAL && bind != STB_WEAK) ||
 		    (vis != STV_DEFAULT && vis != STV_PROTECTED) || ls->st_shndx == SHN_UNDEF ||
 		    ls->st_shndx >= SHN_LORESERVE || ls->st_shndx >= l->ld_shnum || !(pos = l->ld_to_new[ls->st_shndx]) ||
 		    !strncmp(name, "__surgeon_", 10) || !export_wanted(b->o, name))
@@ -1106,9 +1167,10 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 		}
 	}
 	/* New relocations, imports, exports, libraries. */
-	if (add_relocs(&b, &b.lrela, done) || add_relocs(&b, &b.lrelplt, done) || add_relocs(&b, &b.lriplt, done))
+	if ((!static_pie && add_copies(&b, ins, done)) || add_relocs(&b, &b.lrela, done) ||
+	    add_relocs(&b, &b.lrelplt, done) || add_relocs(&b, &b.lriplt, done))
 		goto out;
-	if (!static_pie && (add_exports(&b, ins, o) || add_needed(&b)))
+	if (!static_pie && (add_exports(&b, ins, o, done) || add_needed(&b)))
 		goto out;
 
 	if (static_pie) {

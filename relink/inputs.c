@@ -204,6 +204,19 @@ int inputs_referenced(const struct relink_opts *o, bool dynamic, struct input_re
 	return 0;
 }
 
+int input_refs_add_file(struct input_refs *in, const char *path)
+{
+	struct refs r = { .set = in->set, .defined = in->defined, .debug = in->debug };
+	int err;
+
+	r.names.v = in->names;
+	r.names.n = r.names.cap = in->nnames;
+	err = scan_file(&r, path);
+	in->names = r.names.v;
+	in->nnames = r.names.n;
+	return err ? err : r.unknown;
+}
+
 void input_refs_free(struct input_refs *in)
 {
 	for (size_t i = 0; i < in->nnames; i++)

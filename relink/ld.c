@@ -306,7 +306,18 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 			}
 		}
 	}
-	for (i = 0; i < sizeof(search_dirs) / sizeof(*search_dirs); i++) {
+	/* What gcc's driver would add, searched first where gcc searches:
+	 * libgcc, libc_nonshared, a static program's own libc.a. */
+	if (o->libs && o->libs->active) {
+		for (i = 0; i < o->libs->dirs.n; i++) {
+			ARG("-L");
+			ARG(o->libs->dirs.v[i]);
+		}
+		for (i = 0; i < o->libs->args.n; i++)
+			ARG(o->libs->args.v[i]);
+	}
+	/* musl-gcc searches musl's directory and gcc's, not the system's. */
+	for (i = 0; (!o->libs || o->libs->libc != LIBC_MUSL) && i < sizeof(search_dirs) / sizeof(*search_dirs); i++) {
 		ARG("-L");
 		ARG(search_dirs[i]);
 	}

@@ -77,6 +77,8 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 	 * (the old bytes are meanwhile copied to the output: relink_begin). */
 	if (ld_run(&lo, img, obj, hook, script, linked_path) || linked_open(&l, img, linked_path))
 		goto out;
+	if (libs_check_duplicates(o->libs, img, &l, o->refs))
+		goto out;
 	if (plan && patch_resolve(plan, img, &l))
 		goto out;
 	o = &po;

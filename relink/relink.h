@@ -20,6 +20,12 @@ struct patch_req {
 struct patch_plan;
 
 struct sha256_bg;
+struct libs;
+
+struct strvec {
+	char **v;
+	size_t n, cap;
+};
 
 struct relink_opts {
 	const char *ld;			/* linker program; "ld" when NULL */
@@ -37,6 +43,9 @@ struct relink_opts {
 	struct sha256_bg *program_digest;	/* that digest, on its way (sha256_start), or NULL */
 	VEC(struct patch_req) patch_reqs;	/* --replace, --wrap (patching) */
 	struct patch_plan *patch_plan;	/* set by relink_run when there are any (patching) */
+	const char *libc_file;		/* --libc: a static program's C library archive */
+	const struct libs *libs;	/* the libraries gcc would add, or NULL (relink/libs.c) */
+	const struct input_refs *refs;	/* what the inputs use and define, or NULL */
 };
 
 /* A deliberate change to old bytes, recorded, listed with -v and allowed by verify. */
@@ -124,7 +133,31 @@ struct input_refs {
 	bool debug;		/* some input carries debug info */
 };
 int inputs_referenced(const struct relink_opts *o, bool dynamic, struct input_refs *out);
+/* Adds what one more file uses and defines (an archive gcc adds itself). */
+int input_refs_add_file(struct input_refs *r, const char *path);
 void input_refs_free(struct input_refs *in);
+
+/* relink/libs.c: the libraries gcc's driver adds to a link, and a static
+ * program's own C library. */
+enum libc_kind { LIBC_NONE, LIBC_GLIBC, LIBC_MUSL };
+struct libs {
+	bool active;
+	bool cxx;			/* the inputs are C++: libstdc++ and libm, as g++ adds them */
+	struct strvec dirs;		/* gcc's library directories, searched first (-L) */
+	struct strvec args;		/* linker arguments after the inputs */
+	struct strvec archives;		/* the archives among them, by path */
+	enum libc_kind libc;
+	char *libc_archive;		/* a static program's libc.a */
+	struct strmap *borrowed;	/* names those archives define (static programs) */
+	struct strvec owned;
+};
+int libs_plan(struct libs *lb, const struct image *img, const struct relink_opts *o, const struct input_refs *refs);
+int libs_archive_names(const struct libs *lb, struct input_refs *refs);
+char *libs_find(const struct libs *lb, const char *file);
+struct linked;
+int libs_check_duplicates(const struct libs *lb, const struct image *img, const struct linked *l,
+			  const struct input_refs *refs);
+void libs_free(struct libs *lb);
 
 /* The output, begun as soon as the program is read: the temporary file is
  * open and the old loaded bytes are being copied into it on a thread while

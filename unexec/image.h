@@ -15,6 +15,11 @@
 #define OLD_PREFIX ".old"
 #define FROZEN_SECTION ".surgeon.image"
 #define REST_SECTION ".surgeon.rest"
+/* The program's TLS block as one NOBITS section of the frozen object, so
+ * the linker computes the same thread-pointer offsets for its variables as
+ * the program's own code uses. Every piece is named ".old." something, so
+ * this name is never a piece's. */
+#define TLS_SECTION OLD_PREFIX "-tls"
 
 struct section {
 	const char *name;	/* validated, NUL-terminated, points into the file */
@@ -163,7 +168,9 @@ int image_load_symbols(struct image *img);
 /* Before image_load(): only symbols the new code may name are loaded, so a
  * program with hundreds of thousands of symbols costs a few. image_symbol()
  * then knows those names only; image_addr_name() still reads every table. */
-int image_want(struct image *img, const struct strmap *wanted);
+int image_want(struct image *img, const struct strmap *wanted);	/* NULL: every name */
+/* Loads the symbols again after the names image_want() was given grew. */
+int image_reload_symbols(struct image *img);
 const char *image_raw_symbol_at(const struct image *img, uint64_t addr, uint64_t *start);
 /* unexec/pieces.c */
 int image_build_pieces(struct image *img);

@@ -35,6 +35,14 @@ uint64_t unexec_new_base(const struct image *img)
 	return align_up(img->vaddr_end, PAGE_SIZE_X86);
 }
 
+const GElf_Phdr *unexec_tls_segment(const struct image *img)
+{
+	for (size_t i = 0; i < img->phnum; i++)
+		if (img->phdrs[i].p_type == PT_TLS && img->phdrs[i].p_memsz)
+			return &img->phdrs[i];
+	return NULL;
+}
+
 struct objw {
 	const struct image *img;
 	const char *path;
@@ -45,6 +53,7 @@ struct objw {
 	size_t *piece_shndx;	/* object section index of each piece */
 	size_t nsec;
 	struct strmap *exports;	/* see exported() */
+	size_t tls_shndx;	/* the old TLS block's section, or 0 */
 };
 
 static Elf_Scn *new_section(struct objw *w, const char *name, GElf_Shdr *sh, void *buf, size_t size,
@@ -138,11 +147,65 @@ static bool exported(struct objw *w, const char *name)
 	return strmap_get(w->exports, name);
 }
 
+/* A local of the program under the names new code can use: itself (for
+ * debuggers reading the object), FILE:NAME when that pair is unique, and
+ * plainly NAME, weak, when no other symbol of the program has that name
+ * (weak, so that a new global of that name wins for the new code). */
+static int add_local(struct objw *w, const struct symbol *s, unsigned type, size_t shndx, uint64_t value,
+		     const struct strmap *count, const struct strmap *filecount, bool plain)
+{
+	int err;
+
+	if (add_sym(w, s->name, value, s->size, STB_LOCAL, type, STV_DEFAULT, shndx))
+		return -1;
+	if (s->file) {
+		char *fn = xasprintf("%s:%s", s->file, s->name);
+
+		err = !fn;
+		if (!err && (uintptr_t)strmap_get(filecount, fn) == 1)
+			err = add_sym(w, fn, value, s->size, STB_GLOBAL, type, STV_HIDDEN, shndx);
+		free(fn);
+		if (err)
+			return -1;
+	}
+	if (plain && (uintptr_t)strmap_get(count, s->name) == 1 &&
+	    add_sym(w, s->name, value, s->size, STB_WEAK, type, STV_HIDDEN, shndx))
+		return -1;
+	return 0;
+}
+
+/* A static-pie's IFUNCs are locals, and so are the stubs that call them:
+ * NAME is the stub (calling the IFUNC symbol itself would make the linker
+ * add an IRELATIVE relocation of its own), and the IFUNC does not count as
+ * a second symbol of that name. */
+static bool stubbed_ifunc(const struct symbol *s, const struct strmap *stubs)
+{
+	return s->type == STT_GNU_IFUNC && s->src != SYM_IPLT && s->bind == STB_LOCAL && strmap_get(stubs, s->name);
+}
+
+/* The program's thread-local variables, in the TLS block's section: their
+ * values are offsets into the block already. */
+static int add_tls_symbol(struct objw *w, const struct symbol *s, const struct strmap *count,
+			  const struct strmap *filecount, const GElf_Phdr *tls)
+{
+	if (!w->tls_shndx || s->shndx == SHN_UNDEF || s->addr > tls->p_memsz)
+		return 0;
+	if (s->bind == STB_LOCAL)
+		return s->src == SYM_SYMTAB || s->src == SYM_DWARF ?
+			add_local(w, s, STT_TLS, w->tls_shndx, s->addr, count, filecount, true) : 0;
+	/* A global is in .symtab and again in .dynsym: the first one read. */
+	if (s->src != (w->img->symtab_idx >= 0 ? SYM_SYMTAB : SYM_DYNSYM))
+		return 0;
+	return add_sym(w, s->name, s->addr, s->size, s->bind == STB_WEAK ? STB_WEAK : STB_GLOBAL, STT_TLS,
+		       STV_DEFAULT, w->tls_shndx);
+}
+
 static int add_image_symbols(struct objw *w)
 {
 	const struct image *img = w->img;
 	const struct strmap *interest = img->interest;
-	struct strmap *count = NULL, *filecount = NULL;
+	const GElf_Phdr *tls = unexec_tls_segment(img);
+	struct strmap *count = NULL, *filecount = NULL, *stubs = NULL;
 	VEC(char *) names = { 0 };
 	size_t i, shndx, hint = img->syms.n;
 	uint64_t value;
@@ -155,15 +218,20 @@ static int add_image_symbols(struct objw *w)
 		hint = 64;
 	count = strmap_new(hint);
 	filecount = strmap_new(hint);
-	if (!count || !filecount)
+	stubs = strmap_new(64);
+	if (!count || !filecount || !stubs)
 		goto out;
+	for (i = 0; i < img->syms.n; i++)
+		if (img->syms.v[i].src == SYM_IPLT && img->syms.v[i].bind == STB_LOCAL &&
+		    strmap_put(stubs, img->syms.v[i].name, (void *)1))
+			goto out;
 	/* How often each plain name and each FILE:NAME occurs, to know which
 	 * local aliases are unambiguous. */
 	for (i = 0; i < img->syms.n; i++) {
 		const struct symbol *s = &img->syms.v[i];
 		char *fn;
 
-		if (interest && !strmap_get(interest, s->name))
+		if ((interest && !strmap_get(interest, s->name)) || stubbed_ifunc(s, stubs))
 			continue;
 		strmap_put(count, s->name, (void *)((uintptr_t)strmap_get(count, s->name) + 1));
 		if (s->bind != STB_LOCAL || !s->file)
@@ -182,28 +250,25 @@ static int add_image_symbols(struct objw *w)
 
 		if (interest && !strmap_get(interest, s->name))
 			continue;
-		if (type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE && type != STT_GNU_IFUNC)
-			continue;
 		if (unexec_reserved_name(s->name))
 			continue;
-		if (s->bind == STB_LOCAL && (s->src == SYM_SYMTAB || s->src == SYM_DWARF)) {
+		if (type == STT_TLS) {
+			if (add_tls_symbol(w, s, count, filecount, tls))
+				goto out;
+			continue;
+		}
+		if (type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE && type != STT_GNU_IFUNC)
+			continue;
+		if (s->bind == STB_LOCAL && (s->src == SYM_SYMTAB || s->src == SYM_DWARF || s->src == SYM_IPLT)) {
 			if (place(w, s->addr, &shndx, &value))
 				continue;
-			/* Keep the local itself for debuggers reading the object. */
-			if (add_sym(w, s->name, value, s->size, STB_LOCAL, type, STV_DEFAULT, shndx))
-				goto out;
-			if (s->file) {
-				char *fn = xasprintf("%s:%s", s->file, s->name);
-				int bad = !fn;
-
-				if (!bad && (uintptr_t)strmap_get(filecount, fn) == 1)
-					bad = add_sym(w, fn, value, s->size, STB_GLOBAL, type, STV_HIDDEN, shndx);
-				free(fn);
-				if (bad)
+			if (s->src == SYM_IPLT) {
+				if ((uintptr_t)strmap_get(count, s->name) == 1 &&
+				    add_sym(w, s->name, value, s->size, STB_WEAK, type, STV_HIDDEN, shndx))
 					goto out;
+				continue;
 			}
-			if ((uintptr_t)strmap_get(count, s->name) == 1 &&
-			    add_sym(w, s->name, value, s->size, STB_WEAK, type, STV_HIDDEN, shndx))
+			if (add_local(w, s, type, shndx, value, count, filecount, !stubbed_ifunc(s, stubs)))
 				goto out;
 			continue;
 		}
@@ -243,6 +308,7 @@ out:
 	VEC_FREE(&names);
 	strmap_free(count);
 	strmap_free(filecount);
+	strmap_free(stubs);
 	return err;
 }
 
@@ -437,6 +503,18 @@ int unexec_write_object(const struct image *img, const char *path, bool thin)
 				 pc->size, ELF_T_BYTE))
 			goto out;
 		if (add_sym(&w, "", 0, 0, STB_LOCAL, STT_SECTION, STV_DEFAULT, w.piece_shndx[i]))
+			goto out;
+	}
+	/* The TLS block, as the linker must see it to compute the program's
+	 * own thread-pointer offsets: where it starts, its size and alignment. */
+	if (unexec_tls_segment(img)) {
+		const GElf_Phdr *tls = unexec_tls_segment(img);
+
+		sh = (GElf_Shdr){ .sh_type = SHT_NOBITS, .sh_flags = SHF_ALLOC | SHF_WRITE | SHF_TLS,
+				  .sh_addr = tls->p_vaddr, .sh_size = tls->p_memsz,
+				  .sh_addralign = tls->p_align ? tls->p_align : 1 };
+		w.tls_shndx = w.nsec;
+		if (!new_section(&w, TLS_SECTION, &sh, NULL, tls->p_memsz, ELF_T_BYTE))
 			goto out;
 	}
 	/* The linker must not think the new code wants an executable stack. */

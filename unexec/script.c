@@ -120,6 +120,9 @@ int unexec_write_script(const struct image *img, const char *path)
 		fprintf(f, "  %s 0x%llx%s : { KEEP(*(%s)) }\n", pc->name, (unsigned long long)pc->addr,
 			pc->nobits ? " (NOLOAD)" : "", pc->name);
 	}
+	if (unexec_tls_segment(img))
+		fprintf(f, "  %s 0x%llx (NOLOAD) : { KEEP(*(%s)) }\n", TLS_SECTION,
+			(unsigned long long)unexec_tls_segment(img)->p_vaddr, TLS_SECTION);
 	bool relro = false;
 
 	for (i = 0; i < img->phnum; i++)

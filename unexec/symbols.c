@@ -108,8 +108,15 @@ static int add_want(const char *key, void *val, void *arg)
 
 int image_want(struct image *img, const struct strmap *wanted)
 {
-	struct want_arg w = { .names = strmap_new(64) };
+	struct want_arg w = { 0 };
 
+	if (!wanted) {
+		strmap_free(img->interest);
+		img->interest = NULL;
+		img->wanted = NULL;
+		return 0;
+	}
+	w.names = strmap_new(64);
 	if (!w.names)
 		return -1;
 	strmap_each(wanted, add_want, &w);
@@ -370,4 +377,14 @@ int image_load_symbols(struct image *img)
 		}
 	}
 	return 0;
+}
+
+int image_reload_symbols(struct image *img)
+{
+	VEC_FREE(&img->syms);
+	strmap_free(img->byname);
+	img->byname = NULL;
+	if (img->wanted && image_want(img, img->wanted))
+		return -1;
+	return image_load_symbols(img);
 }

@@ -31,6 +31,8 @@ struct frozen_chunk {
  * original file. add-lib uses it to avoid copying the program twice. */
 int unexec_write_object(const struct image *img, const char *path, bool thin);
 int unexec_write_script(const struct image *img, const char *path);
+/* The program's PT_TLS with a nonzero size, or NULL. */
+const GElf_Phdr *unexec_tls_segment(const struct image *img);
 /* First address the new code may use. */
 uint64_t unexec_new_base(const struct image *img);
 /* Is this a name the linker defines itself, or one surgeon reserves? */

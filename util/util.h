@@ -130,6 +130,11 @@ struct bgjob {
 void bg_start(struct bgjob *j, int (*fn)(void *arg), void *arg);
 int bg_wait(struct bgjob *j);	/* fn's result; waits only the first time */
 
+/* util/run.c: runs argv (searched in PATH) with stdin and stderr on
+ * /dev/null and returns its exit status, with what it printed on stdout
+ * in *out (NUL-terminated, to free); -1 with errno when it cannot run. */
+int run_output(const char *const argv[], char **out);
+
 static inline uint64_t align_up(uint64_t x, uint64_t a)
 {
 	return a > 1 ? (x + a - 1) / a * a : x;

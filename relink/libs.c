@@ -1,0 +1,605 @@
+/* The link gcc would do. gcc's driver adds libraries to every link that
+ * nobody names: libgcc.a (__popcountdi2...), libc_nonshared.a through
+ * libc.so's script (atexit), libgcc_s or libgcc_eh for unwinding, and
+ * libstdc++ and libm when g++ links. add-lib adds them the same way, found
+ * where gcc finds them: its library directories, from `gcc
+ * -print-search-dirs`. surgeon asks gcc for its paths rather than letting
+ * gcc drive the link, because the link is not gcc's: the linker is the
+ * one --ld names, the output kind follows the program, the program's own
+ * libc must win over the system's, and crt files must stay out.
+ *
+ * A static program carries only the parts of its C library it called. New
+ * code that calls another libc function borrows it from the libc.a the
+ * program was built with: glibc's or musl's, recognised by comparing the
+ * sizes of the functions and variables the program has with those the
+ * archive defines. The frozen object offers the linker every definition
+ * the program has, so the archive fills only what is missing: one malloc,
+ * one stdio, one errno. */
+#include "relink/relink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MUSL_LIBDIR "/usr/lib/x86_64-linux-musl"
+#define CC_DRIVER "gcc"
+
+static int push_owned(struct strvec *v, char *s)
+{
+	if (!s || VEC_PUSH(v, s)) {
+		free(s);
+		return -1;
+	}
+	return 0;
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode);
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/* gcc's library directories, in its order, as it prints them:
+ * "libraries: =/usr/lib/gcc/x86_64-linux-gnu/12/:/usr/lib/...". */
+static int gcc_dirs(struct libs *lb)
+{
+	const char *argv[] = { CC_DRIVER, "-print-search-dirs", NULL };
+	char *out = NULL, *line, *save = NULL;
+	int rc = run_output(argv, &out);
+
+	if (rc != 0) {
+		free(out);
+		return pr_err(CC_DRIVER, "cannot ask for its library directories (%s)",
+			      rc < 0 ? strerror(errno) : "it failed");
+	}
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *list, *dir, *dsave = NULL;
+
+		if (strncmp(line, "libraries: ", 11))
+			continue;
+		list = line + 11;
+		if (*list == '=')
+			list++;
+		for (dir = strtok_r(list, ":", &dsave); dir; dir = strtok_r(NULL, ":", &dsave)) {
+			char *real = realpath(dir, NULL);
+			bool seen = false;
+
+			if (!real || !is_dir(real)) {
+				free(real);
+				continue;
+			}
+			for (size_t i = 0; i < lb->dirs.n && !seen; i++)
+				seen = !strcmp(lb->dirs.v[i], real);
+			if (seen)
+				free(real);
+			else if (push_owned(&lb->dirs, real))
+				goto oom;
+		}
+	}
+	free(out);
+	if (!lb->dirs.n)
+		return pr_err(CC_DRIVER, "printed no library directories");
+	return 0;
+oom:
+	free(out);
+	return -1;
+}
+
+char *libs_find(const struct libs *lb, const char *file)
+{
+	for (size_t i = 0; i < lb->dirs.n; i++) {
+		char *p = xasprintf("%s/%s", lb->dirs.v[i], file);
+
+		if (p && is_file(p))
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+/* ---- archives ---- */
+
+/* Calls fn on every symbol table entry of every member of the archive (or
+ * of the object) at path. */
+typedef int (*sym_fn)(const char *name, const GElf_Sym *s, void *arg);
+
+static int each_member_symbol(const char *path, sym_fn fn, void *arg)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+	Elf *ar, *m;
+	Elf_Cmd cmd = ELF_C_READ_MMAP;
+
+	if (fd < 0)
+		return pr_err(path, "%s", strerror(errno));
+	ar = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!ar || elf_kind(ar) != ELF_K_AR) {
+		err = pr_err(path, "not an archive");
+		goto out;
+	}
+	while (!err && (m = elf_begin(fd, cmd, ar))) {
+		Elf_Scn *scn = NULL;
+
+		while (!err && elf_kind(m) == ELF_K_ELF && (scn = elf_nextscn(m, scn))) {
+			GElf_Shdr sh;
+			Elf_Data *d;
+
+			if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize ||
+			    !(d = elf_getdata(scn, NULL)))
+				continue;
+			for (size_t i = 1; !err && i < sh.sh_size / sh.sh_entsize; i++) {
+				GElf_Sym s;
+				const char *name;
+
+				if (gelf_getsym(d, i, &s) && (name = elf_strptr(m, sh.sh_link, s.st_name)) && *name)
+					err = fn(name, &s, arg);
+			}
+		}
+		cmd = elf_next(m);
+		elf_end(m);
+	}
+out:
+	if (ar)
+		elf_end(ar);
+	close(fd);
+	return err;
+}
+
+/* The archive's symbol index: every name a member defines globally. */
+static int add_index(const char *path, struct strmap *names, struct strvec *owned)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+	Elf *ar;
+	Elf_Arsym *sym;
+	size_t n;
+
+	if (fd < 0)
+		return pr_err(path, "%s", strerror(errno));
+	ar = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	sym = ar && elf_kind(ar) == ELF_K_AR ? elf_getarsym(ar, &n) : NULL;
+	for (size_t i = 0; sym && i < n && !err; i++) {
+		char *copy;
+
+		if (!sym[i].as_name || strmap_get(names, sym[i].as_name))
+			continue;
+		copy = xstrdup(sym[i].as_name);
+		err = push_owned(owned, copy) || strmap_put(names, copy, (void *)1);
+	}
+	if (ar)
+		elf_end(ar);
+	close(fd);
+	return err ? -1 : 0;
+}
+
+/* ---- which C library a static program was built with ---- */
+
+struct fp_sym {
+	const char *name;
+	uint64_t size;
+	bool ambiguous;		/* the program has two of this name, of other sizes */
+	bool seen, matched;	/* the archive defines it; with this size somewhere */
+};
+
+struct fingerprint {
+	struct strmap *prog;	/* name -> index in syms + 1 */
+	VEC(struct fp_sym) syms;
+	size_t same, differ;
+	const char *example;	/* a name whose size differs */
+};
+
+static bool sized(unsigned type)
+{
+	return type == STT_FUNC || type == STT_OBJECT || type == STT_GNU_IFUNC;
+}
+
+/* A name may be defined twice in an archive (musl's weak dummies beside
+ * the real function): any definition of the program's size matches. */
+static int compare_sym(const char *name, const GElf_Sym *s, void *arg)
+{
+	struct fingerprint *fp = arg;
+	struct fp_sym *f;
+	uintptr_t i;
+
+	if (s->st_shndx == SHN_UNDEF || GELF_ST_BIND(s->st_info) == STB_LOCAL || !s->st_size ||
+	    !sized(GELF_ST_TYPE(s->st_info)) || !(i = (uintptr_t)strmap_get(fp->prog, name)))
+		return 0;
+	f = &fp->syms.v[i - 1];
+	f->seen = true;
+	f->matched |= f->size == s->st_size;
+	return 0;
+}
+
+/* How many of the program's sized symbols the archive defines with the
+ * same size, and how many only with others. */
+static int fingerprint(const struct image *img, const char *archive, struct fingerprint *fp)
+{
+	fp->prog = strmap_new(img->syms.n);
+	if (!fp->prog || VEC_RESERVE(&fp->syms, img->syms.n + 1))
+		return -1;
+	for (size_t i = 0; i < img->syms.n; i++) {
+		const struct symbol *s = &img->syms.v[i];
+		void **ref;
+
+		if (s->src != SYM_SYMTAB || s->shndx == SHN_UNDEF || !s->size || !sized(s->type))
+			continue;
+		ref = strmap_ref(fp->prog, s->name);
+		if (!ref)
+			return -1;
+		if (*ref) {
+			struct fp_sym *f = &fp->syms.v[(uintptr_t)*ref - 1];
+
+			f->ambiguous |= f->size != s->size;
+			continue;
+		}
+		if (VEC_PUSH(&fp->syms, ((struct fp_sym){ .name = s->name, .size = s->size })))
+			return -1;
+		*ref = (void *)(uintptr_t)fp->syms.n;
+	}
+	if (each_member_symbol(archive, compare_sym, fp))
+		return -1;
+	for (size_t i = 0; i < fp->syms.n; i++) {
+		const struct fp_sym *f = &fp->syms.v[i];
+
+		if (!f->seen || f->ambiguous)
+			continue;
+		if (f->matched) {
+			fp->same++;
+		} else {
+			fp->differ++;
+			if (!fp->example)
+				fp->example = f->name;
+		}
+	}
+	return 0;
+}
+
+static void fingerprint_free(struct fingerprint *fp)
+{
+	strmap_free(fp->prog);
+	VEC_FREE(&fp->syms);
+}
+
+/* The program's own symbols say which C library it has. */
+static enum libc_kind program_libc(const struct image *img)
+{
+	if (image_symbol(img, "__libc_setup_tls") || image_symbol(img, "_dl_aux_init") ||
+	    image_symbol(img, "_IO_2_1_stdout_"))
+		return LIBC_GLIBC;
+	if (image_symbol(img, "__init_libc") || image_symbol(img, "__libc_start_init"))
+		return LIBC_MUSL;
+	for (size_t i = 0; i < img->syms.n; i++) {
+		const char *n = img->syms.v[i].name;
+
+		if (!strcmp(n, "__libc_setup_tls") || !strcmp(n, "_dl_aux_init"))
+			return LIBC_GLIBC;
+		if (!strcmp(n, "__init_libc") || !strcmp(n, "__libc_start_init"))
+			return LIBC_MUSL;
+	}
+	return LIBC_NONE;
+}
+
+static const char *libc_name(enum libc_kind k)
+{
+	return k == LIBC_MUSL ? "musl" : "glibc";
+}
+
+/* "2.36" from the banner glibc's libc.a and some programs carry ("GNU C
+ * Library (Debian GLIBC 2.36-9) stable release version 2.36."), or from
+ * confstr's "glibc 2.36"; NULL when there is none. */
+static char *glibc_version_in(const unsigned char *data, size_t size)
+{
+	static const char *const marks[] = { "stable release version ", "release version ", "glibc 2." };
+
+	for (size_t k = 0; k < sizeof(marks) / sizeof(*marks); k++) {
+		const unsigned char *p = memmem(data, size, marks[k], strlen(marks[k]));
+		size_t at, len = 0;
+
+		if (!p)
+			continue;
+		at = p - data + strlen(marks[k]) - (k == 2 ? 2 : 0);
+		while (at + len < size && len < 16 && (data[at + len] == '.' || (data[at + len] >= '0' && data[at + len] <= '9')))
+			len++;
+		while (len && data[at + len - 1] == '.')
+			len--;
+		if (len >= 3)
+			return strndup((const char *)data + at, len);
+	}
+	return NULL;
+}
+
+static char *file_glibc_version(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf *e = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
+	size_t size;
+	const unsigned char *raw = e ? (const unsigned char *)elf_rawfile(e, &size) : NULL;
+	char *v = raw ? glibc_version_in(raw, size) : NULL;
+
+	if (e)
+		elf_end(e);
+	if (fd >= 0)
+		close(fd);
+	return v;
+}
+
+/* The names the new code uses that neither it nor the program defines. */
+static int missing_names(const struct image *img, const struct input_refs *refs, char *buf, size_t len,
+			 size_t *count)
+{
+	size_t at = 0, n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; refs && refs->set && i < refs->nnames; i++) {
+		const char *name = refs->names[i];
+
+		if (strmap_get(refs->defined, name) || image_symbol(img, name))
+			continue;
+		if (n < 4 && at < len)
+			at += snprintf(buf + at, len - at, "%s'%s'", n ? ", " : "", name);
+		n++;
+	}
+	if (n > 4 && at < len)
+		snprintf(buf + at, len - at, " and %zu more", n - 4);
+	*count = n;
+	return 0;
+}
+
+/* The static program's libc.a: --libc, or the system's for its kind, if
+ * the sizes of what the program has agree with it. */
+static int match_libc(struct libs *lb, const struct image *img, const struct relink_opts *o,
+		      const struct input_refs *refs)
+{
+	struct fingerprint fp = { 0 };
+	char *archive, missing[256], *have = NULL, *want = NULL;
+	size_t nmissing;
+	int err = -1;
+
+	lb->libc = program_libc(img);
+	if (lb->libc == LIBC_NONE && !o->libc_file) {
+		missing_names(img, refs, missing, sizeof(missing), &nmissing);
+		if (img->symtab_idx < 0)
+			return pr_err(img->path, "the added code needs %s, which the program does not contain, and the "
+				      "program has no symbol table: surgeon cannot tell which parts of its C library it "
+				      "already has, so it will not add a second copy; add libraries that define them",
+				      nmissing ? missing : "functions");
+		return pr_err(img->path, "the added code needs %s, which the program does not contain, and the program "
+			      "was not built with glibc or musl (no C library to borrow them from); add libraries that "
+			      "define them, or name one with --libc FILE", nmissing ? missing : "functions");
+	}
+	archive = o->libc_file ? xstrdup(o->libc_file) :
+		  lb->libc == LIBC_MUSL ? xstrdup(MUSL_LIBDIR "/libc.a") : libs_find(lb, "libc.a");
+	if (!archive) {
+		missing_names(img, refs, missing, sizeof(missing), &nmissing);
+		return pr_err(img->path, "the added code needs %s from the program's C library (%s), and no libc.a "
+			      "was found (install %s, or name one with --libc FILE)", nmissing ? missing : "functions",
+			      libc_name(lb->libc), lb->libc == LIBC_MUSL ? "musl-dev" : "libc6-dev");
+	}
+	if (!is_file(archive)) {
+		pr_err(archive, "%s", errno ? strerror(errno) : "not a file");
+		goto out;
+	}
+	if (fingerprint(img, archive, &fp))
+		goto out;
+	/* The same build defines every function the program took from it with
+	 * the same size; the program's own functions may share a few names. */
+	if (fp.same < 8 || fp.differ * 20 > fp.same + fp.differ) {
+		missing_names(img, refs, missing, sizeof(missing), &nmissing);
+		if (lb->libc == LIBC_GLIBC) {
+			have = glibc_version_in(img->data, img->size);
+			want = file_glibc_version(archive);
+		}
+		pr_err(img->path, "the added code needs %s, which the program does not contain, and %s is not the "
+		       "C library the program was built with (%zu of its functions have other sizes there, e.g. "
+		       "'%s'%s%s%s%s%s); name the matching libc.a with --libc FILE",
+		       nmissing ? missing : "functions", archive, fp.differ, fp.example ? fp.example : "?",
+		       have ? "; the program's glibc is " : "", have ? have : "",
+		       want ? ", the archive's " : "", want ? want : "", have || want ? "" : "");
+		goto out;
+	}
+	pr_info("%s: its C library is %s (%zu functions and variables agree)", img->path, archive, fp.same);
+	lb->libc_archive = archive;
+	archive = NULL;
+	err = 0;
+out:
+	fingerprint_free(&fp);
+	free(archive);
+	free(have);
+	free(want);
+	return err;
+}
+
+/* ---- the plan ---- */
+
+/* C++ code names the std namespace, operator new, or the C++ runtime. */
+static bool uses_cxx(const struct input_refs *refs)
+{
+	for (size_t i = 0; refs && refs->set && i < refs->nnames; i++) {
+		const char *n = refs->names[i];
+
+		if (strmap_get(refs->defined, n))
+			continue;
+		if (!strncmp(n, "_ZSt", 4) || !strncmp(n, "_ZNSt", 5) || !strncmp(n, "_ZNKSt", 6) ||
+		    !strncmp(n, "_Znw", 4) || !strncmp(n, "_Zdl", 4) || !strncmp(n, "_Zna", 4) ||
+		    !strncmp(n, "_Zda", 4) || !strncmp(n, "__cxa_", 6) || !strcmp(n, "__gxx_personality_v0"))
+			return true;
+	}
+	return false;
+}
+
+static int add_arg(struct libs *lb, const char *a)
+{
+	return push_owned(&lb->args, xstrdup(a));
+}
+
+/* An archive found in gcc's directories, by full path, remembered for the
+ * duplicate check; absent ones are skipped (libgcc_eh.a is optional). */
+static int add_archive(struct libs *lb, const char *dir, const char *file, bool required)
+{
+	char *p = dir ? xasprintf("%s/%s", dir, file) : libs_find(lb, file);
+
+	if (p && !is_file(p)) {
+		free(p);
+		p = NULL;
+	}
+	if (!p) {
+		if (!required)
+			return 0;
+		return pr_err(CC_DRIVER, "cannot find %s in its library directories", file);
+	}
+	if (push_owned(&lb->archives, xstrdup(p)) || add_arg(lb, p)) {
+		free(p);
+		return -1;
+	}
+	free(p);
+	return 0;
+}
+
+int libs_plan(struct libs *lb, const struct image *img, const struct relink_opts *o, const struct input_refs *refs)
+{
+	bool is_static = !img->interp;
+	bool musl_dyn = img->interp && strstr(img->interp, "ld-musl");
+
+	memset(lb, 0, sizeof(*lb));
+	lb->active = true;
+	lb->cxx = uses_cxx(refs);
+	if (gcc_dirs(lb))
+		return -1;
+	if (!is_static) {
+		/* As gcc links a dynamic executable: libgcc for its helpers,
+		 * libgcc_s only when unwinding is needed, libc.so's script for
+		 * libc_nonshared.a. A musl program's libc is musl's. */
+		if (musl_dyn) {
+			char *d = xstrdup(MUSL_LIBDIR);
+
+			if (!d || VEC_PUSH(&lb->dirs, NULL)) {
+				free(d);
+				return -1;
+			}
+			memmove(lb->dirs.v + 1, lb->dirs.v, (lb->dirs.n - 1) * sizeof(*lb->dirs.v));
+			lb->dirs.v[0] = d;
+		}
+		if (lb->cxx && (add_arg(lb, "--as-needed") || add_arg(lb, "-lstdc++") || add_arg(lb, "-lm") ||
+				add_arg(lb, "--no-as-needed")))
+			return -1;
+		if (add_archive(lb, NULL, "libgcc.a", true) ||
+		    add_arg(lb, "--as-needed") || add_arg(lb, "-lgcc_s") || add_arg(lb, "-lc") ||
+		    add_arg(lb, "--no-as-needed") || add_arg(lb, lb->archives.v[0]))
+			return -1;
+		/* -lc brings it, through libc.so's script: scanned, not added. */
+		if (!musl_dyn) {
+			char *p = libs_find(lb, "libc_nonshared.a");
+
+			if (p && push_owned(&lb->archives, p))
+				return -1;
+		}
+		return 0;
+	}
+	/* A static program: its own C library's archive, with gcc's. */
+	if (match_libc(lb, img, o, refs))
+		return -1;
+	lb->borrowed = strmap_new(4096);
+	if (!lb->borrowed)
+		return -1;
+	if (add_arg(lb, "--start-group"))
+		return -1;
+	if (lb->cxx && lb->libc == LIBC_MUSL)
+		return pr_err(img->path, "the added code is C++, and the program's C library is musl: Debian's "
+			      "libstdc++.a is built for glibc");
+	if (lb->cxx && (add_archive(lb, NULL, "libstdc++.a", true) || add_archive(lb, NULL, "libm.a", false)))
+		return -1;
+	if (add_archive(lb, NULL, "libgcc.a", true) || add_archive(lb, NULL, "libgcc_eh.a", false) ||
+	    push_owned(&lb->archives, xstrdup(lb->libc_archive)) || add_arg(lb, lb->libc_archive) ||
+	    add_arg(lb, "--end-group"))
+		return -1;
+	for (size_t i = 0; i < lb->archives.n; i++)
+		if (add_index(lb->archives.v[i], lb->borrowed, &lb->owned))
+			return -1;
+	return 0;
+}
+
+/* For a dynamic program whose symbols were loaded for the inputs' names
+ * only: the names the implicit archives' members use or define, so the
+ * frozen object also offers those (libc_nonshared's atexit refers to the
+ * program's __dso_handle). 1 when some member could not be read that way:
+ * then every name must be offered. */
+int libs_archive_names(const struct libs *lb, struct input_refs *refs)
+{
+	int unknown = 0;
+
+	for (size_t i = 0; lb->active && refs->set && i < lb->archives.n; i++) {
+		int r = input_refs_add_file(refs, lb->archives.v[i]);
+
+		if (r < 0)
+			return -1;
+		unknown |= r;
+	}
+	return unknown;
+}
+
+/* A static program's library given a second time: a member of a borrowed
+ * archive that defines a name the program already has, which the linker
+ * could not see (a local whose name is not unique in the program). Its
+ * copy and the program's would hold two states of one thing. */
+int libs_check_duplicates(const struct libs *lb, const struct image *img, const struct linked *l,
+			  const struct input_refs *refs)
+{
+	struct strmap *prog;
+	int err = 0;
+
+	if (!lb || !lb->active || !lb->borrowed)
+		return 0;
+	prog = strmap_new(img->syms.n);
+	if (!prog)
+		return -1;
+	for (size_t i = 0; i < img->syms.n; i++)
+		if (img->syms.v[i].shndx != SHN_UNDEF && strmap_put(prog, img->syms.v[i].name, (void *)1)) {
+			strmap_free(prog);
+			return -1;
+		}
+	for (size_t i = 1; i < l->nsyms && !err; i++) {
+		const Elf64_Sym *s = &l->syms[i];
+		const char *name = linked_str(l, l->sym_strndx, s->st_name);
+
+		if (!name || !*name || s->st_shndx == SHN_UNDEF || s->st_shndx >= l->ld_shnum ||
+		    !l->ld_to_new[s->st_shndx] || ELF64_ST_TYPE(s->st_info) == STT_SECTION ||
+		    ELF64_ST_TYPE(s->st_info) == STT_FILE)
+			continue;
+		if (!strmap_get(lb->borrowed, name) || !strmap_get(prog, name) ||
+		    (refs && refs->defined && strmap_get(refs->defined, name)))
+			continue;
+		err = pr_err(img->path, "the added code would get a second copy of '%s' from %s: the program has its "
+			     "own, but its name is not unique in the program, so the linker could not be given it",
+			     name, lb->libc_archive ? lb->libc_archive : "a C library archive");
+	}
+	strmap_free(prog);
+	return err;
+}
+
+void libs_free(struct libs *lb)
+{
+	for (size_t i = 0; i < lb->dirs.n; i++)
+		free(lb->dirs.v[i]);
+	for (size_t i = 0; i < lb->args.n; i++)
+		free(lb->args.v[i]);
+	for (size_t i = 0; i < lb->archives.n; i++)
+		free(lb->archives.v[i]);
+	for (size_t i = 0; i < lb->owned.n; i++)
+		free(lb->owned.v[i]);
+	VEC_FREE(&lb->dirs);
+	VEC_FREE(&lb->args);
+	VEC_FREE(&lb->archives);
+	VEC_FREE(&lb->owned);
+	free(lb->libc_archive);
+	strmap_free(lb->borrowed);
+	memset(lb, 0, sizeof(*lb));
+}

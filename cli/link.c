@@ -14,7 +14,7 @@
 
 enum { OPT_LD = OPT_FIRST_VERB, OPT_ONLY, OPT_EXPORT, OPT_INTERPOSE, OPT_DEBUG_FILE,
        OPT_PID, OPT_CORE, OPT_EXE, OPT_ANON,
-       OPT_REPLACE, OPT_WRAP /* patching */ };
+       OPT_REPLACE, OPT_WRAP /* patching */, OPT_LIBC, OPT_PTHREAD };
 
 static const struct option link_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -30,6 +30,8 @@ static const struct option link_opts[] = {
 	{ "anon", no_argument, NULL, OPT_ANON },
 	{ "replace", required_argument, NULL, OPT_REPLACE },	/* patching */
 	{ "wrap", required_argument, NULL, OPT_WRAP },		/* patching */
+	{ "libc", required_argument, NULL, OPT_LIBC },
+	{ "pthread", no_argument, NULL, OPT_PTHREAD },
 	CLI_COMMON_LONG_OPTS,
 	{ 0 }
 };
@@ -46,7 +48,8 @@ static const char add_lib_help[] =
 	"  FILE.a, FILE.o    archives named here are added whole (every member)\n"
 	"  -l NAME, -L DIR   libraries searched as ld does (members pulled as needed); in a\n"
 	"                    dynamic program a shared library found this way, or named as\n"
-	"                    path/libx.so, becomes a new DT_NEEDED entry\n"
+	"                    path/libx.so, becomes a new DT_NEEDED entry; -l:FILE as in ld\n"
+	"  -pthread          as gcc's: -lpthread\n"
 	"  -u SYM            instead of whole archives, pull only what SYM needs (repeatable)\n"
 	"  --only SYM,...    the same, for a list of symbols\n"
 	"\n"
@@ -65,6 +68,9 @@ static const char add_lib_help[] =
 	"                     __real_SYM for SYM's original behaviour (repeatable)\n"
 	"      --debug-file FILE  APP's separate debug info (default: found through\n"
 	"                     its build-id or .gnu_debuglink, as gdb does)\n"
+	"      --libc FILE    a static APP's C library archive, for the libc functions\n"
+	"                     the added code needs and APP lacks (default: the system's\n"
+	"                     glibc or musl libc.a, when it is the one APP was built with)\n"
 	"      --keep-temps   keep the frozen object, script and linker output\n"
 	"  -v, --verbose      print the linker command and every deliberate edit of old bytes\n";
 
@@ -102,9 +108,11 @@ static const char relink_help[] =
 	"linker, and write an executable in which every old byte is where it was.\n"
 	"With no inputs the output is the original program, byte for byte.\n"
 	"\n"
-	"Inputs are as for add-lib: FILE.a (whole), FILE.o, -l NAME, -L DIR, -u SYM, --only.\n"
+	"Inputs are as for add-lib: FILE.a (whole), FILE.o, -l NAME, -L DIR, -u SYM, --only,\n"
+	"-pthread; the libraries gcc adds itself come last, as for add-lib.\n"
 	"\n"
 	"  -o, --output FILE  output file (required)\n"
+	"      --libc FILE    a static program's C library archive (as for add-lib)\n"
 	"  -T, --script FILE  linker script (default: generated afresh from APP.o)\n"
 	"      --ld LINKER    ld (default), bfd, lld, gold, mold, or a path\n"
 	"      --keep-temps   keep the linker output\n"
@@ -124,6 +132,10 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 {
 	int opt;
 
+	/* gcc spells it with one dash. */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-pthread"))
+			argv[i] = (char *)"--pthread";
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "-:o:T:l:L:u:vh", link_opts, NULL)) != -1) {
@@ -158,6 +170,18 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 			c->ro.only = true;
 			break;
 		case OPT_LD: c->ro.ld = optarg; break;
+		case OPT_LIBC:
+		case OPT_PTHREAD:
+			if (help == unexec_help)
+				return usage_error("unknown option '%s'", argv[optind - 1]);
+			if (opt == OPT_LIBC) {
+				c->ro.libc_file = optarg;
+				break;
+			}
+			in = (struct input){ IN_LIB, "pthread" };
+			if (VEC_PUSH(&c->ro.inputs, in))
+				return EXIT_FAIL;
+			break;
 		case OPT_EXPORT: c->ro.exports = optarg; break;
 		case OPT_INTERPOSE: c->ro.allow_interpose = true; break;
 		case OPT_DEBUG_FILE: image_debug_file = optarg; break;
@@ -233,6 +257,8 @@ static char *script_beside(const char *obj)
 	return xasprintf("%s.ld", obj);
 }
 
+static bool names_all_known(const struct image *img, const struct input_refs *r);
+
 /* --pid and --core: the program as it is in memory, as an image in memory. */
 static int undump(struct link_cli *c, struct image **img)
 {
@@ -300,6 +326,8 @@ int cmd_relink(int argc, char **argv)
 {
 	struct link_cli c = { 0 };
 	struct relink_out rout = { .file.fd = -1 };
+	struct input_refs refs = { 0 };
+	struct libs libs = { 0 };
 	struct image *img = NULL;
 	char *script = NULL;
 	int rc = parse(&c, argc, argv, relink_help), err;
@@ -328,11 +356,20 @@ int cmd_relink(int argc, char **argv)
 		err = !script || unexec_write_script(img, script);
 	}
 	err = err ?: relink_begin(&rout, img, &c.ro);
+	/* The libraries gcc would add, as add-lib adds them. */
+	if (!err && c.ro.inputs.n) {
+		err = inputs_referenced(&c.ro, img->dynamic, &refs) ||
+		      (!names_all_known(img, &refs) && libs_plan(&libs, img, &c.ro, &refs));
+		c.ro.libs = &libs;
+		c.ro.refs = &refs;
+	}
 	err = err ?: relink_run(img, c.args.v[0], c.script ? c.script : script, &c.ro, &rout);
 	rc = err ? EXIT_FAIL : EXIT_OK;
 done:
 	relink_abandon(&rout);
 	image_free(img);
+	input_refs_free(&refs);
+	libs_free(&libs);
 	free(script);
 	link_cli_free(&c);
 	return rc;

@@ -1090,6 +1090,47 @@ static bool unchanged(const struct builder *b, size_t ins)
 	return true;
 }
 
+/* New thread-local variables in front of the program's (relink/tls.c):
+ * block offsets of the program's own variables grow by the shift (its
+ * STT_TLS symbols, the module-relative relocations that name no symbol),
+ * and the relocations of the old template apply to its copy as well. */
+static int tls_relocs(struct builder *b)
+{
+	const struct tls_layout *t = &b->l->tls;
+	const struct dyninfo *d = &b->img->dyn;
+	uint64_t delta = t->start + t->shift - t->old_vaddr, a, off;
+	size_t i, n = b->rela.n;
+
+	for (i = 1; i < b->syms.n; i++)
+		if (tls_old_offset_moves(b->l, ELF64_ST_TYPE(b->syms.v[i].st_info), b->syms.v[i].st_shndx))
+			b->syms.v[i].st_value += t->shift;
+	for (i = 0; i < n; i++) {
+		Elf64_Rela *r = &b->rela.v[i];
+		unsigned type = ELF64_R_TYPE(r->r_info);
+
+		if (!ELF64_R_SYM(r->r_info) && (type == R_X86_64_TPOFF64 || type == R_X86_64_DTPOFF64))
+			r->r_addend += t->shift;
+		if (r->r_offset >= t->old_vaddr && r->r_offset < t->old_vaddr + t->old_filesz) {
+			Elf64_Rela c = *r;
+
+			c.r_offset += delta;
+			if (VEC_PUSH(&b->rela, c))
+				return -1;
+		}
+	}
+	for (a = t->old_vaddr; d->nrelr && a + 8 <= t->old_vaddr + t->old_filesz; a += 8) {
+		Elf64_Rela c = { .r_offset = a + delta, .r_info = ELF64_R_INFO(0, R_X86_64_RELATIVE) };
+		size_t idx;
+
+		if (image_relative_at(b->img, a, &idx) != 'r' || !image_vaddr_to_off(b->img, a, 8, &off))
+			continue;
+		memcpy(&c.r_addend, b->img->data + off, 8);
+		if (VEC_PUSH(&b->rela, c))
+			return -1;
+	}
+	return 0;
+}
+
 int dyn_build(const struct image *img, const struct linked *l, const struct relink_opts *opts, size_t ins,
 	      struct dynout *o, edit_vec *edits)
 {
@@ -1146,6 +1187,8 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	for (i = 0; i < d->nrela; i++)
 		if (VEC_PUSH(&b.rela, d->rela[i]))
 			goto out;
+	if (l->tls.active && tls_relocs(&b))
+		goto out;
 	for (i = 0; !static_pie && i < d->njmprel; i++)
 		if (VEC_PUSH(&b.jmprel, d->jmprel[i]))
 			goto out;

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 struct refs {
+	const struct relink_opts *opts;	/* for -l in a linker script */
+	bool dynamic;
 	struct strmap *set;
 	VEC(char *) names;
 	struct strmap *defined;	/* the subset some input defines */
@@ -82,7 +84,73 @@ static int scan_object(struct refs *r, Elf *e)
 	return 0;
 }
 
-static int scan_file(struct refs *r, const char *path)
+static int scan_file(struct refs *r, const char *path, int depth);
+static char *find_lib(const struct relink_opts *o, const char *name, bool dynamic);
+
+/* A linker script that only names other files, as libm.a and libc.so are
+ * on Debian: GROUP, INPUT and AS_NEEDED lists of paths and -l names are
+ * scanned in turn. Anything else in a script turns the filter off. */
+static int scan_script(struct refs *r, const char *path, int depth)
+{
+	static const char *const lists[] = { "GROUP", "INPUT", "AS_NEEDED" };
+	char buf[8192], *p, *tok, *save = NULL, *slash;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+
+	r->unknown = true;
+	if (fd < 0 || depth > 4)
+		goto out;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0 || n == (ssize_t)sizeof(buf) - 1)
+		goto out;
+	buf[n] = 0;
+	/* Comments out, and OUTPUT_FORMAT(...) with them. */
+	while ((p = strstr(buf, "/*"))) {
+		char *e = strstr(p + 2, "*/");
+
+		if (!e)
+			goto out;
+		memset(p, ' ', e + 2 - p);
+	}
+	if ((p = strstr(buf, "OUTPUT_FORMAT"))) {
+		char *e = strchr(p, ')');
+
+		if (!e)
+			goto out;
+		memset(p, ' ', e + 1 - p);
+	}
+	r->unknown = false;
+	for (tok = strtok_r(buf, " \t\n(),", &save); tok && !err && !r->unknown; tok = strtok_r(NULL, " \t\n(),", &save)) {
+		bool keyword = false;
+		char *file;
+
+		for (size_t i = 0; i < sizeof(lists) / sizeof(*lists); i++)
+			keyword |= !strcmp(tok, lists[i]);
+		if (keyword)
+			continue;
+		if (!strncmp(tok, "-l", 2)) {
+			file = find_lib(r->opts, tok + 2, r->dynamic);
+		} else if (tok[0] == '/') {
+			file = xstrdup(tok);
+		} else {
+			/* Beside the script, as ld looks first. */
+			slash = strrchr(path, '/');
+			file = slash ? xasprintf("%.*s/%s", (int)(slash - path), path, tok) : xstrdup(tok);
+		}
+		if (!file) {
+			r->unknown = true;
+			break;
+		}
+		err = scan_file(r, file, depth + 1);
+		free(file);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+static int scan_file(struct refs *r, const char *path, int depth)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	Elf *ar, *m;
@@ -116,8 +184,10 @@ static int scan_file(struct refs *r, const char *path)
 			cmd = elf_next(m);
 			elf_end(m);
 		}
+	} else if (elf_kind(ar) == ELF_K_NONE) {
+		err = scan_script(r, path, depth);
 	} else {
-		r->unknown = true;	/* a linker script, LTO bitcode... */
+		r->unknown = true;	/* LTO bitcode... */
 	}
 	if (ar)
 		elf_end(ar);
@@ -125,43 +195,47 @@ static int scan_file(struct refs *r, const char *path)
 	return err;
 }
 
-/* -l NAME as ld finds it: -L directories in order, then the system's. */
+static char *lib_in_dir(const char *dir, const char *name, bool dynamic)
+{
+	for (int so = dynamic ? 1 : 0; so >= 0; so--) {
+		char *p = name[0] == ':' ? xasprintf("%s/%s", dir, name + 1) :
+			  xasprintf("%s/lib%s.%s", dir, name, so ? "so" : "a");
+		struct stat st;
+
+		if (p && !stat(p, &st))
+			return p;
+		free(p);
+		if (name[0] == ':')
+			break;
+	}
+	return NULL;
+}
+
+/* -l NAME as ld finds it: -L directories in order, then the system's, then
+ * gcc's (libstdc++ is there). */
 static char *find_lib(const struct relink_opts *o, const char *name, bool dynamic)
 {
 	static const char *const sys[] = { "/usr/local/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
 					   "/usr/lib/x86_64-linux-gnu", "/usr/local/lib64", "/lib64", "/usr/lib64",
 					   "/usr/local/lib", "/lib", "/usr/lib" };
-	size_t i, n = o->inputs.n + sizeof(sys) / sizeof(*sys);
+	const struct strvec *gcc;
+	char *p = NULL;
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		const char *dir = NULL;
-		struct stat st;
-
-		if (i < o->inputs.n) {
-			if (o->inputs.v[i].kind == IN_LIBDIR)
-				dir = o->inputs.v[i].arg;
-		} else {
-			dir = sys[i - o->inputs.n];
-		}
-		if (!dir)
-			continue;
-		for (int so = dynamic ? 1 : 0; so >= 0; so--) {
-			char *p = name[0] == ':' ? xasprintf("%s/%s", dir, name + 1) :
-				  xasprintf("%s/lib%s.%s", dir, name, so ? "so" : "a");
-
-			if (p && !stat(p, &st))
-				return p;
-			free(p);
-			if (name[0] == ':')
-				break;
-		}
-	}
-	return NULL;
+	for (i = 0; o && i < o->inputs.n && !p; i++)
+		if (o->inputs.v[i].kind == IN_LIBDIR)
+			p = lib_in_dir(o->inputs.v[i].arg, name, dynamic);
+	for (i = 0; i < sizeof(sys) / sizeof(*sys) && !p; i++)
+		p = lib_in_dir(sys[i], name, dynamic);
+	gcc = p ? NULL : libs_gcc_dirs();
+	for (i = 0; gcc && i < gcc->n && !p; i++)
+		p = lib_in_dir(gcc->v[i], name, dynamic);
+	return p;
 }
 
 int inputs_referenced(const struct relink_opts *o, bool dynamic, struct input_refs *out)
 {
-	struct refs r = { .set = strmap_new(256), .defined = strmap_new(256) };
+	struct refs r = { .opts = o, .dynamic = dynamic, .set = strmap_new(256), .defined = strmap_new(256) };
 	size_t i;
 	int err = 0;
 
@@ -178,11 +252,11 @@ int inputs_referenced(const struct relink_opts *o, bool dynamic, struct input_re
 		char *p;
 
 		if (in->kind == IN_FILE) {
-			err = scan_file(&r, in->arg);
+			err = scan_file(&r, in->arg, 0);
 		} else if (in->kind == IN_LIB) {
 			p = find_lib(o, in->arg, dynamic);
 			if (p)
-				err = scan_file(&r, p);
+				err = scan_file(&r, p, 0);
 			else
 				r.unknown = true;
 			free(p);
@@ -211,7 +285,7 @@ int input_refs_add_file(struct input_refs *in, const char *path)
 
 	r.names.v = in->names;
 	r.names.n = r.names.cap = in->nnames;
-	err = scan_file(&r, path);
+	err = scan_file(&r, path, 0);
 	in->names = r.names.v;
 	in->nnames = r.names.n;
 	return err ? err : r.unknown;

@@ -51,17 +51,33 @@ static bool is_dir(const char *path)
 }
 
 /* gcc's library directories, in its order, as it prints them:
- * "libraries: =/usr/lib/gcc/x86_64-linux-gnu/12/:/usr/lib/...". */
-static int gcc_dirs(struct libs *lb)
+ * "libraries: =/usr/lib/gcc/x86_64-linux-gnu/12/:/usr/lib/...". Asked
+ * once per run. */
+static struct strvec gcc_dir_cache;
+static bool gcc_dirs_probed;
+
+static void free_gcc_dirs(void)
+{
+	for (size_t i = 0; i < gcc_dir_cache.n; i++)
+		free(gcc_dir_cache.v[i]);
+	VEC_FREE(&gcc_dir_cache);
+}
+
+const struct strvec *libs_gcc_dirs(void)
 {
 	const char *argv[] = { CC_DRIVER, "-print-search-dirs", NULL };
 	char *out = NULL, *line, *save = NULL;
-	int rc = run_output(argv, &out);
+	int rc;
 
+	if (gcc_dirs_probed)
+		return gcc_dir_cache.n ? &gcc_dir_cache : NULL;
+	gcc_dirs_probed = true;
+	atexit(free_gcc_dirs);
+	rc = run_output(argv, &out);
 	if (rc != 0) {
 		free(out);
-		return pr_err(CC_DRIVER, "cannot ask for its library directories (%s)",
-			      rc < 0 ? strerror(errno) : "it failed");
+		pr_err(CC_DRIVER, "cannot ask for its library directories (%s)", rc < 0 ? strerror(errno) : "it failed");
+		return NULL;
 	}
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *list, *dir, *dsave = NULL;
@@ -79,21 +95,30 @@ static int gcc_dirs(struct libs *lb)
 				free(real);
 				continue;
 			}
-			for (size_t i = 0; i < lb->dirs.n && !seen; i++)
-				seen = !strcmp(lb->dirs.v[i], real);
+			for (size_t i = 0; i < gcc_dir_cache.n && !seen; i++)
+				seen = !strcmp(gcc_dir_cache.v[i], real);
 			if (seen)
 				free(real);
-			else if (push_owned(&lb->dirs, real))
-				goto oom;
+			else if (push_owned(&gcc_dir_cache, real))
+				break;
 		}
 	}
 	free(out);
-	if (!lb->dirs.n)
-		return pr_err(CC_DRIVER, "printed no library directories");
+	if (!gcc_dir_cache.n)
+		pr_err(CC_DRIVER, "printed no library directories");
+	return gcc_dir_cache.n ? &gcc_dir_cache : NULL;
+}
+
+static int gcc_dirs(struct libs *lb)
+{
+	const struct strvec *d = libs_gcc_dirs();
+
+	if (!d)
+		return -1;
+	for (size_t i = 0; i < d->n; i++)
+		if (push_owned(&lb->dirs, xstrdup(d->v[i])))
+			return -1;
 	return 0;
-oom:
-	free(out);
-	return -1;
 }
 
 char *libs_find(const struct libs *lb, const char *file)
@@ -288,11 +313,6 @@ static enum libc_kind program_libc(const struct image *img)
 	return LIBC_NONE;
 }
 
-static const char *libc_name(enum libc_kind k)
-{
-	return k == LIBC_MUSL ? "musl" : "glibc";
-}
-
 /* "2.36" from the banner glibc's libc.a and some programs carry ("GNU C
  * Library (Debian GLIBC 2.36-9) stable release version 2.36."), or from
  * confstr's "glibc 2.36"; NULL when there is none. */
@@ -354,38 +374,67 @@ static int missing_names(const struct image *img, const struct input_refs *refs,
 	return 0;
 }
 
+/* Whether a name the new code uses and nothing else defines is in the
+ * archive's index. */
+static int archive_needed(const struct image *img, const struct input_refs *refs, const char *archive, bool *yes)
+{
+	struct strmap *idx = strmap_new(4096);
+	struct strvec owned = { 0 };
+	int err = idx ? add_index(archive, idx, &owned) : -1;
+
+	*yes = false;
+	for (size_t i = 0; !err && refs && refs->set && i < refs->nnames && !*yes; i++) {
+		const char *name = refs->names[i];
+
+		*yes = !strmap_get(refs->defined, name) && !image_symbol(img, name) && strmap_get(idx, name);
+	}
+	for (size_t i = 0; i < owned.n; i++)
+		free(owned.v[i]);
+	VEC_FREE(&owned);
+	strmap_free(idx);
+	return err;
+}
+
 /* The static program's libc.a: --libc, or the system's for its kind, if
- * the sizes of what the program has agree with it. */
+ * the new code needs something from it and the sizes of what the program
+ * has agree with it. Left out when nothing is needed from it (the linker
+ * then names what is missing). */
 static int match_libc(struct libs *lb, const struct image *img, const struct relink_opts *o,
 		      const struct input_refs *refs)
 {
 	struct fingerprint fp = { 0 };
 	char *archive, missing[256], *have = NULL, *want = NULL;
 	size_t nmissing;
+	bool needed;
 	int err = -1;
 
 	lb->libc = program_libc(img);
-	if (lb->libc == LIBC_NONE && !o->libc_file) {
-		missing_names(img, refs, missing, sizeof(missing), &nmissing);
-		if (img->symtab_idx < 0)
-			return pr_err(img->path, "the added code needs %s, which the program does not contain, and the "
-				      "program has no symbol table: surgeon cannot tell which parts of its C library it "
-				      "already has, so it will not add a second copy; add libraries that define them",
-				      nmissing ? missing : "functions");
-		return pr_err(img->path, "the added code needs %s, which the program does not contain, and the program "
-			      "was not built with glibc or musl (no C library to borrow them from); add libraries that "
-			      "define them, or name one with --libc FILE", nmissing ? missing : "functions");
-	}
 	archive = o->libc_file ? xstrdup(o->libc_file) :
 		  lb->libc == LIBC_MUSL ? xstrdup(MUSL_LIBDIR "/libc.a") : libs_find(lb, "libc.a");
-	if (!archive) {
-		missing_names(img, refs, missing, sizeof(missing), &nmissing);
-		return pr_err(img->path, "the added code needs %s from the program's C library (%s), and no libc.a "
-			      "was found (install %s, or name one with --libc FILE)", nmissing ? missing : "functions",
-			      libc_name(lb->libc), lb->libc == LIBC_MUSL ? "musl-dev" : "libc6-dev");
-	}
+	if (!archive)
+		return 0;
 	if (!is_file(archive)) {
 		pr_err(archive, "%s", errno ? strerror(errno) : "not a file");
+		goto out;
+	}
+	if (archive_needed(img, refs, archive, &needed))
+		goto out;
+	if (!needed) {
+		err = 0;
+		goto out;
+	}
+	missing_names(img, refs, missing, sizeof(missing), &nmissing);
+	if (lb->libc == LIBC_NONE && !o->libc_file) {
+		if (img->symtab_idx < 0)
+			pr_err(img->path, "the added code needs %s, which the program does not contain, and the program "
+			       "has no symbol table: surgeon cannot tell which parts of its C library it already has, so "
+			       "it will not add a second copy; add libraries that define them",
+			       nmissing ? missing : "functions");
+		else
+			pr_err(img->path, "the added code needs %s, which the program does not contain, and the "
+			       "program was not built with glibc or musl (no C library to borrow them from); add "
+			       "libraries that define them, or name one with --libc FILE",
+			       nmissing ? missing : "functions");
 		goto out;
 	}
 	if (fingerprint(img, archive, &fp))
@@ -393,17 +442,16 @@ static int match_libc(struct libs *lb, const struct image *img, const struct rel
 	/* The same build defines every function the program took from it with
 	 * the same size; the program's own functions may share a few names. */
 	if (fp.same < 8 || fp.differ * 20 > fp.same + fp.differ) {
-		missing_names(img, refs, missing, sizeof(missing), &nmissing);
 		if (lb->libc == LIBC_GLIBC) {
 			have = glibc_version_in(img->data, img->size);
 			want = file_glibc_version(archive);
 		}
 		pr_err(img->path, "the added code needs %s, which the program does not contain, and %s is not the "
-		       "C library the program was built with (%zu of its functions have other sizes there, e.g. "
-		       "'%s'%s%s%s%s%s); name the matching libc.a with --libc FILE",
+		       "C library the program was built with (%zu of its functions and variables have other sizes "
+		       "there, e.g. '%s'%s%s%s%s); name the matching libc.a with --libc FILE",
 		       nmissing ? missing : "functions", archive, fp.differ, fp.example ? fp.example : "?",
 		       have ? "; the program's glibc is " : "", have ? have : "",
-		       want ? ", the archive's " : "", want ? want : "", have || want ? "" : "");
+		       want ? ", the archive's " : "", want ? want : "");
 		goto out;
 	}
 	pr_info("%s: its C library is %s (%zu functions and variables agree)", img->path, archive, fp.same);
@@ -518,7 +566,8 @@ int libs_plan(struct libs *lb, const struct image *img, const struct relink_opts
 	if (lb->cxx && (add_archive(lb, NULL, "libstdc++.a", true) || add_archive(lb, NULL, "libm.a", false)))
 		return -1;
 	if (add_archive(lb, NULL, "libgcc.a", true) || add_archive(lb, NULL, "libgcc_eh.a", false) ||
-	    push_owned(&lb->archives, xstrdup(lb->libc_archive)) || add_arg(lb, lb->libc_archive) ||
+	    (lb->libc_archive && (push_owned(&lb->archives, xstrdup(lb->libc_archive)) ||
+				  add_arg(lb, lb->libc_archive))) ||
 	    add_arg(lb, "--end-group"))
 		return -1;
 	for (size_t i = 0; i < lb->archives.n; i++)

@@ -37,14 +37,12 @@ static bool is_meta(const char *name)
 	return false;
 }
 
-/* Sections the new code may not bring: a TLS block the old program does
- * not have, or dynamic linking in a static program. */
+/* Sections the new code may not bring: dynamic linking in a static
+ * program (a static link's .plt holds only the IFUNC stubs of .iplt: the
+ * linker makes no other). */
 static int refuse(const struct linked *l, const struct image *img, const struct newsec *s)
 {
-	if (s->sh.sh_flags & SHF_TLS)
-		return pr_err(l->path, "the added code defines thread-local variables (section '%s'), "
-			      "which cannot be added to an existing program's TLS block", s->name);
-	if (!img->dyn.present && (is_meta(s->name) || !strcmp(s->name, ".plt") || !strcmp(s->name, ".plt.got")))
+	if (!img->dyn.present && is_meta(s->name))
 		return pr_err(img->path, "is statically linked, but the added code needs dynamic linking "
 			      "(the linker made section '%s'): add static libraries for what it imports", s->name);
 	return 0;
@@ -164,7 +162,7 @@ int linked_open(struct linked *l, const struct image *img, const char *path)
 	for (i = 1; i < l->secs.n; i++)
 		if (l->secs.v[i].sh.sh_addr < l->secs.v[i - 1].sh.sh_addr)
 			return pr_err(path, "the linker's sections are not in address order");
-	return 0;
+	return tls_plan(l, img);
 }
 
 void linked_close(struct linked *l)
@@ -176,6 +174,7 @@ void linked_close(struct linked *l)
 	VEC_FREE(&l->secs);
 	VEC_FREE(&l->meta);
 	VEC_FREE(&l->debug);
+	free(l->tls.template);
 	free(l->ld_to_new);
 	free(l->path);
 	memset(l, 0, sizeof(*l));

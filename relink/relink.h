@@ -66,6 +66,15 @@ struct newsec {
 	bool final_links;	/* sh_link/sh_info are output indices already */
 };
 
+/* New thread-local variables in front of the program's (relink/tls.c). */
+struct tls_layout {
+	bool active;			/* the new code has some: a new PT_TLS */
+	uint64_t start, size, memsz, align;	/* the new template: file bytes, then zeros */
+	uint64_t shift;			/* P: the old block's offsets grow by it */
+	uint64_t old_vaddr, old_filesz;	/* the old template, whose copy is at start + shift */
+	unsigned char *template;
+};
+
 struct linked {
 	char *path;
 	int fd;
@@ -84,6 +93,7 @@ struct linked {
 	bool init_prio, init_unprio, fini_prio, fini_unprio;	/* which new ranges are not empty */
 	bool relro;			/* new data to make read-only after relocation */
 	uint64_t init_thunk, fini_thunk, init_first_thunk, fini_first_thunk, entry_thunk;
+	struct tls_layout tls;
 };
 
 /* A slot of the old arrays pointed at a thunk. */
@@ -154,6 +164,8 @@ struct libs {
 int libs_plan(struct libs *lb, const struct image *img, const struct relink_opts *o, const struct input_refs *refs);
 int libs_archive_names(const struct libs *lb, struct input_refs *refs);
 char *libs_find(const struct libs *lb, const char *file);
+/* gcc's library directories, asked once; NULL (reported) when gcc cannot say. */
+const struct strvec *libs_gcc_dirs(void);
 struct linked;
 int libs_check_duplicates(const struct libs *lb, const struct image *img, const struct linked *l,
 			  const struct input_refs *refs);
@@ -187,6 +199,10 @@ int relobj_write(const char *path, const char *text_name, const void *text, size
 		 const Elf64_Rela *rela, size_t nrela, const Elf64_Sym *syms, size_t nsyms,
 		 struct strset *str, const char *data_name, const void *data, size_t ndata);
 int hooks_needed(const struct image *img, const struct linked *l, struct hookuse *out, size_t *n, bool *entry);
+/* relink/tls.c: makes the linker's thread-local sections one template. */
+int tls_plan(struct linked *l, const struct image *img);
+/* Does an old symbol of this type and section hold a block offset that moves? */
+bool tls_old_offset_moves(const struct linked *l, unsigned sym_type, uint16_t shndx);
 /* relink/linked.c */
 int linked_open(struct linked *l, const struct image *img, const char *path);
 void linked_close(struct linked *l);

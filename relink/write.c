@@ -130,6 +130,8 @@ static int build_symtab(struct writer *w)
 			if (off < 0)
 				goto out;
 			s.st_name = off;
+			if (tls_old_offset_moves(w->l, ELF64_ST_TYPE(s.st_info), s.st_shndx))
+				s.st_value += w->l->tls.shift;
 			s.st_shndx = s.st_shndx < SHN_LORESERVE ? remap(w, s.st_shndx) : s.st_shndx;
 			if (ELF64_ST_BIND(s.st_info) == STB_LOCAL ? VEC_PUSH(&loc, s) : VEC_PUSH(&glob, s))
 				goto out;
@@ -191,6 +193,8 @@ static int build_symtab(struct writer *w)
 
 		if (!is_old)
 			continue;
+		if (tls_old_offset_moves(w->l, ELF64_ST_TYPE(s->st_info), s->st_shndx))
+			s->st_value += w->l->tls.shift;
 		if (s->st_shndx && s->st_shndx < SHN_LORESERVE)
 			s->st_shndx = remap(w, s->st_shndx);
 		nm = w->dyn.active ? strtab_name(w, s->st_name) : NULL;
@@ -570,14 +574,30 @@ err:
 	return -1;
 }
 
+/* The new template, where the new sections put it. */
+static GElf_Phdr tls_phdr(const struct writer *w)
+{
+	const struct tls_layout *t = &w->l->tls;
+
+	return (GElf_Phdr){ .p_type = PT_TLS, .p_flags = PF_R, .p_offset = w->xnew + (t->start - w->vnew),
+			    .p_vaddr = t->start, .p_paddr = t->start, .p_filesz = t->size, .p_memsz = t->memsz,
+			    .p_align = t->align };
+}
+
 static int layout(struct writer *w)
 {
 	const struct image *img = w->img;
 	const struct group *last = &w->groups.v[w->groups.n - 1];
 	uint64_t cursor = w->xnew + (last->fileend - w->vnew);
 	uint64_t top = last->memend > img->vaddr_end ? last->memend : img->vaddr_end;
-	size_t i, nph = img->phnum + w->groups.n + 1, last_load = 0;
+	const struct tls_layout *tls = &w->l->tls;
+	bool had_tls = false;
+	size_t i, nph, last_load = 0;
 	GElf_Phdr ph;
+
+	for (i = 0; i < img->phnum; i++)
+		had_tls |= img->phdrs[i].p_type == PT_TLS;
+	nph = img->phnum + w->groups.n + 1 + (tls->active && !had_tls);
 
 	for (i = 1; i < w->secs.n; i++) {
 		GElf_Shdr *sh = &w->secs.v[i].sh;
@@ -608,6 +628,8 @@ static int layout(struct writer *w)
 			ph.p_offset = w->xnew + (w->dyn.dyn_addr - w->vnew);
 			ph.p_filesz = ph.p_memsz = w->dyn.dyn_size;
 		}
+		if (ph.p_type == PT_TLS && tls->active)
+			ph = tls_phdr(w);
 		if (ph.p_type == PT_PHDR) {
 			ph.p_offset = w->phoff;
 			ph.p_vaddr = ph.p_paddr = img->delta_first + w->phoff;
@@ -628,6 +650,8 @@ static int layout(struct writer *w)
 			if (VEC_PUSH(&w->phdrs, ph))
 				return -1;
 		}
+		if (tls->active && !had_tls && VEC_PUSH(&w->phdrs, tls_phdr(w)))
+			return -1;
 		ph = (GElf_Phdr){
 			.p_type = PT_LOAD, .p_flags = PF_R, .p_offset = w->phoff,
 			.p_vaddr = img->delta_first + w->phoff, .p_paddr = img->delta_first + w->phoff,

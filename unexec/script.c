@@ -33,6 +33,7 @@
 	"  .gcc_except_table : { *(.gcc_except_table .gcc_except_table.*) }\n" \
 	"  . = ALIGN(CONSTANT(MAXPAGESIZE));\n" \
 	"  /* New writable data. */\n" \
+	"%s" \
 	"  .init_array : {\n" \
 	"    __surgeon_relro_start = .;\n" \
 	"    __surgeon_init_array_start = .;\n" \
@@ -99,9 +100,39 @@
 	"  /DISCARD/ : { *(.note.GNU-stack) *(.note.gnu.property) *(.gnu_debuglink) *(.gnu.lto_*)\n" \
 	"                *(.debug_names) *(" FROZEN_SECTION ") *(" REST_SECTION ") }\n"
 
+/* New thread-local variables go in front of the program's own: the new
+ * .tdata and .tbss, then the old block (the frozen object's TLS_SECTION) at
+ * an offset P from their start with P + roundup(M, A) a multiple of 64, so
+ * that the thread pointer lands P bytes further from the block's start and
+ * every offset old code uses (o - roundup(M, A)) stays right. relink/tls.c
+ * fills [start, old + filesz) with the new template. Without new TLS the
+ * old block stays where it was. */
+static char *tls_part(const struct image *img)
+{
+	const GElf_Phdr *t = unexec_tls_segment(img);
+	const char *head =
+		"  . = ALIGN(64);\n"
+		"  __surgeon_tls_start = .;\n"
+		"  .tdata : { *(.tdata .tdata.* .gnu.linkonce.td.*) }\n"
+		"  .tbss : { *(.tbss .tbss.* .gnu.linkonce.tb.*) *(.tcommon) }\n"
+		"  __surgeon_tls_new = SIZEOF(.tdata) + SIZEOF(.tbss);\n";
+
+	if (!t)
+		return xasprintf("%s  . = __surgeon_tls_new > 0 ? __surgeon_tls_start + __surgeon_tls_new + 64 : .;\n",
+				 head);
+	uint64_t r = align_up(t->p_memsz, t->p_align ? t->p_align : 1);
+
+	return xasprintf("%s"
+			 "  %s (__surgeon_tls_new > 0 ? __surgeon_tls_start + ALIGN(__surgeon_tls_new + 64 + 0x%llx, 64) - 0x%llx : 0x%llx) (NOLOAD) :\n"
+			 "    { KEEP(*(%s)) }\n"
+			 "  . = __surgeon_tls_new > 0 ? ADDR(%s) + 0x%llx : __surgeon_tls_start;\n",
+			 head, TLS_SECTION, (unsigned long long)r, (unsigned long long)r,
+			 (unsigned long long)t->p_vaddr, TLS_SECTION, TLS_SECTION, (unsigned long long)t->p_filesz);
+}
+
 int unexec_write_script(const struct image *img, const char *path)
 {
-	char *buf = NULL;
+	char *buf = NULL, *tls;
 	size_t len = 0, i;
 	FILE *f = open_memstream(&buf, &len);
 	int err;
@@ -120,9 +151,6 @@ int unexec_write_script(const struct image *img, const char *path)
 		fprintf(f, "  %s 0x%llx%s : { KEEP(*(%s)) }\n", pc->name, (unsigned long long)pc->addr,
 			pc->nobits ? " (NOLOAD)" : "", pc->name);
 	}
-	if (unexec_tls_segment(img))
-		fprintf(f, "  %s 0x%llx (NOLOAD) : { KEEP(*(%s)) }\n", TLS_SECTION,
-			(unsigned long long)unexec_tls_segment(img)->p_vaddr, TLS_SECTION);
 	bool relro = false;
 
 	for (i = 0; i < img->phnum; i++)
@@ -131,10 +159,17 @@ int unexec_write_script(const struct image *img, const char *path)
 	/* A static program's IFUNC relocations are applied by relink's init
 	 * thunk; a dynamic one's go to ld.so with the other relocations. */
 	fprintf(f, "  . = 0x%llx;\n  __surgeon_new_start = .;\n", (unsigned long long)unexec_new_base(img));
+	tls = tls_part(img);
+	if (!tls) {
+		fclose(f);
+		free(buf);
+		return -1;
+	}
 	fprintf(f, NEW_PART,
 		img->dyn.present ? "    __surgeon_rela_iplt_start = .;\n    __surgeon_rela_iplt_end = .;\n" : "",
 		img->dyn.present ? "" : "  .rela.iplt : {\n    __surgeon_rela_iplt_start = .;\n    *(.rela.iplt)\n"
 					"    __surgeon_rela_iplt_end = .;\n  }\n",
+		tls,
 		/* Where the program used RELRO, the new relocated data ends on a page
 		 * of its own, which the init thunk makes read-only. (relink's hook
 		 * object puts a writable .surgeon.relro here, so that no linker
@@ -143,6 +178,7 @@ int unexec_write_script(const struct image *img, const char *path)
 		      : "    __surgeon_relro_end = __surgeon_relro_start;\n",
 		img->dyn.present ? "  .rela.iplt : { *(.rela.iplt) }\n" : "");
 	fprintf(f, "}\n");
+	free(tls);
 	if (fclose(f)) {
 		free(buf);
 		return pr_err(path, "%s", strerror(errno));

@@ -1,0 +1,159 @@
+/* New thread-local variables. On x86-64 the TLS block lies below the
+ * thread pointer: a block of size M and alignment A puts the pointer at
+ * roundup(M, A) past its start, and old code reaches its variable at block
+ * offset o as %fs:(o - roundup(M, A)), a constant in its instructions. The
+ * block grows in front: the new variables take the first P bytes, the old
+ * template follows, and P + roundup(M, A) is a multiple of the new
+ * alignment, so that the pointer moves P bytes further from the start and
+ * every old access still lands on its variable (glibc __libc_setup_tls and
+ * _dl_determine_tlsoffset, musl static_init_tls, binutils elf_x86_64_tpoff
+ * all compute it so).
+ *
+ * The linker sees that layout (unexec's script puts the old block, the
+ * frozen object's TLS_SECTION, P bytes after the new sections) and
+ * computes the new code's offsets from it. Here its TLS sections become one
+ * template for the output: [new .tdata, then zeros for the new .tbss][a
+ * copy of the old .tdata], to which the new PT_TLS points. The old template
+ * bytes stay where they were. Block offsets stored elsewhere move by P: the
+ * old STT_TLS symbols' values (write.c, dynamic.c) and the dynamic
+ * relocations that hold one. */
+#include "relink/relink.h"
+
+#include <string.h>
+
+#include "unexec/unexec.h"
+
+static int ld_tls_phdr(const struct linked *l, GElf_Phdr *out)
+{
+	size_t n;
+
+	if (elf_getphdrnum(l->elf, &n))
+		return pr_err(l->path, "cannot read the linker's program headers: %s", elf_errmsg(-1));
+	for (size_t i = 0; i < n; i++)
+		if (gelf_getphdr(l->elf, i, out) && out->p_type == PT_TLS)
+			return 0;
+	return pr_err(l->path, "the linker made thread-local sections but no PT_TLS");
+}
+
+/* The address the linker gave the program's old block. */
+static int ld_old_block(const struct linked *l, uint64_t *addr)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(l->elf, &shstrndx))
+		return pr_err(l->path, "cannot read the linker's sections: %s", elf_errmsg(-1));
+	while ((scn = elf_nextscn(l->elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (gelf_getshdr(scn, &sh) && (name = elf_strptr(l->elf, shstrndx, sh.sh_name)) &&
+		    !strcmp(name, TLS_SECTION)) {
+			*addr = sh.sh_addr;
+			return 0;
+		}
+	}
+	return pr_err(l->path, "the linker's output has no '%s' section", TLS_SECTION);
+}
+
+int tls_plan(struct linked *l, const struct image *img)
+{
+	const GElf_Phdr *old = unexec_tls_segment(img);
+	struct tls_layout *t = &l->tls;
+	size_t first = l->secs.n, n = 0, i;
+	uint64_t start, extent = 0, size, memsz, oldaddr = 0, off;
+	GElf_Phdr ph;
+	struct newsec s = { .name = ".tdata" };
+
+	for (i = 0; i < l->secs.n; i++) {
+		if (!(l->secs.v[i].sh.sh_flags & SHF_TLS))
+			continue;
+		if (first == l->secs.n)
+			first = i;
+		if (i != first + n)
+			return pr_err(l->path, "the linker's thread-local sections are not together");
+		n++;
+	}
+	if (!n)
+		return 0;
+	if (ld_tls_phdr(l, &ph))
+		return -1;
+	start = ph.p_vaddr;
+	for (i = first; i < first + n; i++) {
+		const GElf_Shdr *sh = &l->secs.v[i].sh;
+
+		if (sh->sh_addr < start || sh->sh_addr + sh->sh_size - start > ph.p_memsz)
+			return pr_err(l->path, "the linker's section '%s' lies outside its PT_TLS", l->secs.v[i].name);
+		if (sh->sh_addr + sh->sh_size - start > extent)
+			extent = sh->sh_addr + sh->sh_size - start;
+	}
+	if (!ph.p_align || start % ph.p_align)
+		return pr_err(img->path, "the new thread-local variables need an alignment of %llu, which their block "
+			      "at 0x%llx does not have", (unsigned long long)ph.p_align, (unsigned long long)start);
+	if (old) {
+		uint64_t r = align_up(old->p_memsz, old->p_align ? old->p_align : 1);
+
+		if (ld_old_block(l, &oldaddr))
+			return -1;
+		t->shift = oldaddr - start;
+		/* What the script asked for, checked: the old block last, at a
+		 * shift that keeps the thread pointer's distance to it. */
+		if (oldaddr < start + extent || (t->shift + r) % ph.p_align ||
+		    oldaddr + old->p_memsz != start + ph.p_memsz)
+			return pr_err(img->path, "cannot lay out the new thread-local variables in front of the "
+				      "program's (alignment %llu, %llu bytes of them)", (unsigned long long)ph.p_align,
+				      (unsigned long long)extent);
+		if (!image_vaddr_to_off(img, old->p_vaddr, old->p_filesz, &off))
+			return pr_err(img->path, "its PT_TLS template lies outside the file");
+		size = t->shift + old->p_filesz;
+		memsz = t->shift + old->p_memsz;
+	} else {
+		size = memsz = ph.p_memsz;
+	}
+	t->template = zalloc(size ? size : 1);
+	if (!t->template)
+		return -1;
+	for (i = first; i < first + n; i++) {
+		const struct newsec *ns = &l->secs.v[i];
+
+		if (ns->sh.sh_type != SHT_NOBITS && ns->bytes)
+			memcpy(t->template + (ns->sh.sh_addr - start), ns->bytes, ns->sh.sh_size);
+	}
+	if (old && old->p_filesz)
+		memcpy(t->template + t->shift, img->data + off, old->p_filesz);
+	t->active = true;
+	t->start = start;
+	t->size = size;
+	t->memsz = memsz;
+	t->align = ph.p_align;
+	t->old_vaddr = old ? old->p_vaddr : 0;
+	t->old_filesz = old ? old->p_filesz : 0;
+	pr_info("new thread-local variables: %llu bytes in front of the program's %llu",
+		(unsigned long long)t->shift, (unsigned long long)(old ? old->p_memsz : 0));
+
+	/* One section for the template, in place of the linker's. */
+	s.sh = (GElf_Shdr){ .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_WRITE | SHF_TLS,
+			    .sh_addr = start, .sh_size = size, .sh_addralign = ph.p_align };
+	s.bytes = t->template;
+	s.ld_index = l->secs.v[first].ld_index;
+	if (first + n < l->secs.n && start + size > l->secs.v[first + n].sh.sh_addr)
+		return pr_err(l->path, "the linker put section '%s' where the thread-local template goes",
+			      l->secs.v[first + n].name);
+	for (i = 0; i <= l->ld_shnum; i++) {
+		size_t p = l->ld_to_new[i];
+
+		if (p > first + 1 && p <= first + n)
+			l->ld_to_new[i] = first + 1;
+		else if (p > first + n)
+			l->ld_to_new[i] = p - (n - 1);
+	}
+	l->secs.v[first] = s;
+	memmove(l->secs.v + first + 1, l->secs.v + first + n, (l->secs.n - first - n) * sizeof(*l->secs.v));
+	l->secs.n -= n - 1;
+	return 0;
+}
+
+bool tls_old_offset_moves(const struct linked *l, unsigned sym_type, uint16_t shndx)
+{
+	return l->tls.active && l->tls.shift && sym_type == STT_TLS && shndx != SHN_UNDEF;
+}

@@ -464,22 +464,23 @@ int cmd_add_lib(int argc, char **argv)
 		goto done;
 	err = -1;
 	img->weak_exports = c.ro.allow_interpose;
+	/* A name nothing the program's tables give may come from a library gcc
+	 * adds: the names those archives use are offered too. */
+	if (img->interest && !names_all_known(img, &refs)) {
+		err = libs_archive_names(&refs);
+		if (err < 0 || (err > 0 && image_want(img, NULL)) || image_reload_symbols(img))
+			goto done;
+		err = -1;
+	}
 	if (needs_debug_info(img, &c.ro, &refs) && image_load_dwarf(img))
 		goto done;
 	/* Then the program's shared libraries have nothing to give the linker,
-	 * nor the libraries gcc adds; otherwise those come too, and the names
-	 * their archives use are offered as well. */
+	 * nor the libraries gcc adds. */
 	c.ro.names_all_known = names_all_known(img, &refs);
 	if (!c.ro.names_all_known) {
 		if (libs_plan(&libs, img, &c.ro, &refs))
 			goto done;
 		c.ro.libs = &libs;
-		if (img->interest) {
-			err = libs_archive_names(&libs, &refs);
-			if (err < 0 || (err > 0 && image_want(img, NULL)) || image_reload_symbols(img))
-				goto done;
-			err = -1;
-		}
 	}
 	c.ro.refs = &refs;
 	if (img->symtab_idx < 0)

@@ -1131,6 +1131,57 @@ static int tls_relocs(struct builder *b)
 	return 0;
 }
 
+/* The program's own definition of name in its .dynsym (its copy of a
+ * library variable), or NULL. */
+static const Elf64_Sym *old_definition(const struct image *img, const char *name)
+{
+	const struct dyninfo *d = &img->dyn;
+
+	for (size_t i = 1; i < d->nsyms; i++)
+		if (d->syms[i].st_shndx != SHN_UNDEF && d->syms[i].st_name < d->strsz &&
+		    !strcmp(d->str + d->syms[i].st_name, name))
+			return &d->syms[i];
+	return NULL;
+}
+
+int dyn_copy_aliases(const struct image *img, const struct linked *l, struct strvec *defs)
+{
+	struct ldtab sym = ldsec(l, ".dynsym"), str = ldsec(l, ".dynstr"), rel = ldsec(l, ".rela.dyn");
+	struct builder b = { .lstr = str };
+	const Elf64_Rela *r = (const Elf64_Rela *)rel.data;
+	const Elf64_Sym *ls = (const Elf64_Sym *)sym.data;
+	size_t nr = rel.present ? rel.size / sizeof(Elf64_Rela) : 0, ns = sym.present ? sym.size / sizeof(Elf64_Sym) : 0;
+	uint64_t entry = img->eh.e_entry;
+
+	for (size_t k = 0; k < nr; k++) {
+		const Elf64_Sym *have = NULL;
+
+		if (ELF64_R_TYPE(r[k].r_info) != R_X86_64_COPY)
+			continue;
+		for (size_t i = 1; i < ns && !have; i++) {
+			const char *n = ld_str(&b, ls[i].st_name);
+
+			if (n && ls[i].st_shndx != SHN_UNDEF && ls[i].st_value == r[k].r_offset)
+				have = old_definition(img, n);
+		}
+		for (size_t i = 1; have && i < ns; i++) {
+			const char *n = ld_str(&b, ls[i].st_name);
+			char *a;
+
+			if (!n || ls[i].st_shndx == SHN_UNDEF || ls[i].st_value != r[k].r_offset || old_definition(img, n))
+				continue;
+			/* Relative to a symbol of the frozen object, so it moves with a PIE. */
+			a = xasprintf("--defsym=%s=__surgeon_entry%+lld", n, (long long)(have->st_value - entry));
+			if (!a || VEC_PUSH(defs, a)) {
+				free(a);
+				return -1;
+			}
+			pr_info("'%s' is an alias of a variable the program has its own copy of: the new code uses that", n);
+		}
+	}
+	return 0;
+}
+
 int dyn_build(const struct image *img, const struct linked *l, const struct relink_opts *opts, size_t ins,
 	      struct dynout *o, edit_vec *edits)
 {

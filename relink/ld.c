@@ -103,13 +103,18 @@ static bool old_tls(const struct image *img, const char *name)
 
 static int explain(const char *ldname, char *msgs, const char *hint, const char *obj, const struct image *img)
 {
-	char *who = NULL, *line, *save = NULL, *sym;
-	char *first = NULL;
+	char *who = NULL, *line, *save = NULL, *sym, *lib;
+	char *first = NULL, *any = NULL;
 	char *first_textrel = NULL;
 	int err = -1;
 
 	for (line = strtok_r(msgs, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *c = culprit(line);
+		char *c;
+
+		/* glibc's warnings about dlopen and getpwnam in static links. */
+		if (strstr(line, "warning: "))
+			continue;
+		c = culprit(line);
 
 		if (c) {
 			free(who);
@@ -119,13 +124,19 @@ static int explain(const char *ldname, char *msgs, const char *hint, const char 
 		}
 		if ((sym = between(line, "undefined reference to `", "'"))) {
 			if (old_tls(img, sym)) {
-				pr_err(who ? who : ldname, "uses '%s', a thread-local variable of the program: the added "
-				       "code cannot reach the program's thread-local storage yet", sym);
+				pr_err(who ? who : ldname, "uses '%s', a thread-local variable the program has more than "
+				       "once under that name: name the one meant as \"FILE:%s\"", sym, sym);
 				free(sym);
 				goto out;
 			}
-			pr_err(who ? who : ldname, "undefined symbol '%s': neither the program nor the added inputs define it%s%s",
-			       sym, hint ? "; " : "", hint ? hint : "");
+			lib = libs_who_defines(sym, img && img->interp);
+			if (lib)
+				pr_err(who ? who : ldname, "undefined symbol '%s': neither the program nor the added "
+				       "inputs define it; it is in lib%s: add -l%s", sym, lib, lib);
+			else
+				pr_err(who ? who : ldname, "undefined symbol '%s': neither the program nor the added "
+				       "inputs define it%s%s", sym, hint ? "; " : "", hint ? hint : "");
+			free(lib);
 			free(sym);
 			goto out;
 		}
@@ -151,6 +162,8 @@ static int explain(const char *ldname, char *msgs, const char *hint, const char 
 		if (!first && (strstr(line, "error") || strstr(line, "cannot") || strstr(line, "No such") ||
 			       strstr(line, "recompile with") || strstr(line, "incompatible")))
 			first = line;
+		if (!any)
+			any = line;
 	}
 	if (first_textrel) {
 		pr_err(first_textrel, "the added code needs text relocations, which a position-independent "
@@ -158,7 +171,7 @@ static int explain(const char *ldname, char *msgs, const char *hint, const char 
 		goto out;
 	}
 	if (!first)
-		first = msgs[0] ? msgs : "failed with no message";
+		first = any ? any : "failed with no message";
 	if (!strncmp(first, "ld: ", 4))
 		first += 4;
 	pr_err(ldname, "%s", first);
@@ -224,6 +237,8 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	ARG("-z"); ARG("norelro");
 	ARG("--build-id=none");
 	ARG("-e"); ARG("__surgeon_entry");
+	for (i = 0; i < o->ld_extra.n; i++)
+		ARG(o->ld_extra.v[i]);
 	for (i = 0; i < o->undefs.n; i++) {
 		ARG("-u");
 		ARG(o->undefs.v[i]);

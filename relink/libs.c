@@ -17,6 +17,7 @@
  * one stdio, one errno. */
 #include "relink/relink.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,6 +27,11 @@
 
 #define MUSL_LIBDIR "/usr/lib/x86_64-linux-musl"
 #define CC_DRIVER "gcc"
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static int push_owned(struct strvec *v, char *s)
 {
@@ -577,22 +583,29 @@ int libs_plan(struct libs *lb, const struct image *img, const struct relink_opts
 }
 
 /* For a dynamic program whose symbols were loaded for the inputs' names
- * only: the names the implicit archives' members use or define, so the
- * frozen object also offers those (libc_nonshared's atexit refers to the
+ * only: the names the archives gcc adds use or define, so the frozen
+ * object also offers those (libc_nonshared's atexit refers to the
  * program's __dso_handle). 1 when some member could not be read that way:
  * then every name must be offered. */
-int libs_archive_names(const struct libs *lb, struct input_refs *refs)
+int libs_archive_names(struct input_refs *refs)
 {
-	int unknown = 0;
+	static const char *const archives[] = { "libgcc.a", "libc_nonshared.a" };
+	struct libs lb = { 0 };
+	int unknown = 0, err = 0;
 
-	for (size_t i = 0; lb->active && refs->set && i < lb->archives.n; i++) {
-		int r = input_refs_add_file(refs, lb->archives.v[i]);
+	if (!refs->set || gcc_dirs(&lb))
+		err = refs->set ? -1 : 0;
+	for (size_t i = 0; !err && i < sizeof(archives) / sizeof(*archives); i++) {
+		char *p = libs_find(&lb, archives[i]);
+		int r = p ? input_refs_add_file(refs, p) : 0;
 
+		free(p);
 		if (r < 0)
-			return -1;
-		unknown |= r;
+			err = -1;
+		unknown |= r > 0;
 	}
-	return unknown;
+	libs_free(&lb);
+	return err ? err : unknown;
 }
 
 /* A static program's library given a second time: a member of a borrowed
@@ -632,6 +645,154 @@ int libs_check_duplicates(const struct libs *lb, const struct image *img, const 
 	}
 	strmap_free(prog);
 	return err;
+}
+
+/* ---- who defines a name ---- */
+
+static bool defines(const char *path, const char *sym, int depth);
+
+/* A linker script standing for a library (libm.so, libm.a): its files. */
+static bool script_defines(const char *path, const char *sym, int depth)
+{
+	char buf[4096], *tok, *save = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	bool yes = false;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0 || depth > 3)
+		return false;
+	buf[n] = 0;
+	for (tok = strtok_r(buf, " \t\n()", &save); tok && !yes; tok = strtok_r(NULL, " \t\n()", &save))
+		yes = tok[0] == '/' && strcmp(tok, path) && defines(tok, sym, depth + 1);
+	return yes;
+}
+
+static bool so_defines(const char *path, const char *sym)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf *e = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
+	Elf_Scn *scn = NULL;
+	bool yes = false;
+
+	while (e && elf_kind(e) == ELF_K_ELF && !yes && (scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize || !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 1; i < sh.sh_size / sh.sh_entsize && !yes; i++) {
+			GElf_Sym s;
+			const char *n;
+
+			yes = gelf_getsym(d, i, &s) && s.st_shndx != SHN_UNDEF && (n = elf_strptr(e, sh.sh_link, s.st_name)) &&
+			      !strcmp(n, sym);
+		}
+	}
+	if (e)
+		elf_end(e);
+	if (fd >= 0)
+		close(fd);
+	return yes;
+}
+
+static bool ar_defines(const char *path, const char *sym);
+
+/* A shared library's dynamic symbols, an archive's index, or the files a
+ * linker script names. */
+static bool defines(const char *path, const char *sym, int depth)
+{
+	char magic[8] = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && read(fd, magic, sizeof(magic)) == sizeof(magic);
+
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		return false;
+	if (!memcmp(magic, "!<arch>\n", 8))
+		return ar_defines(path, sym);
+	if (!memcmp(magic, ELFMAG, SELFMAG))
+		return so_defines(path, sym);
+	return script_defines(path, sym, depth);
+}
+
+static bool ar_defines(const char *path, const char *sym)
+{
+	struct strmap *idx = strmap_new(256);
+	struct strvec owned = { 0 };
+	bool yes = idx && !add_index(path, idx, &owned) && strmap_get(idx, sym);
+
+	for (size_t i = 0; i < owned.n; i++)
+		free(owned.v[i]);
+	VEC_FREE(&owned);
+	strmap_free(idx);
+	return yes;
+}
+
+/* A library in the usual places that defines sym, as -l would name it
+ * ("m" for libm): the ones people forget first, then every other one. */
+char *libs_who_defines(const char *sym, bool shared)
+{
+	static const char *const usual[] = { "m", "stdc++", "pthread", "dl", "rt", "atomic", "z", "crypto", "ssl",
+					     "gmp", "quadmath", "gomp", "crypt", "resolv", "util" };
+	static const char *const sys[] = { "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/local/lib",
+					   "/usr/lib" };
+	const struct strvec *gcc = libs_gcc_dirs();
+	const char *ext = shared ? ".so" : ".a";
+	VEC(const char *) dirs = { 0 };
+	char *found = NULL;
+
+	for (size_t i = 0; gcc && i < gcc->n; i++)
+		if (VEC_PUSH(&dirs, gcc->v[i]))
+			goto out;
+	for (size_t i = 0; i < sizeof(sys) / sizeof(*sys); i++)
+		if (VEC_PUSH(&dirs, sys[i]))
+			goto out;
+	for (size_t u = 0; u < sizeof(usual) / sizeof(*usual) && !found; u++)
+		for (size_t i = 0; i < dirs.n && !found; i++) {
+			char *p = xasprintf("%s/lib%s%s", dirs.v[i], usual[u], ext);
+
+			if (p && is_file(p) && defines(p, sym, 0))
+				found = xstrdup(usual[u]);
+			free(p);
+		}
+	for (size_t i = 0; i < dirs.n && !found; i++) {
+		DIR *dir = opendir(dirs.v[i]);
+		struct dirent *de;
+		VEC(char *) names = { 0 };
+
+		while (dir && (de = readdir(dir))) {
+			size_t len = strlen(de->d_name);
+
+			if (len > 3 + strlen(ext) && !strncmp(de->d_name, "lib", 3) &&
+			    !strcmp(de->d_name + len - strlen(ext), ext)) {
+				char *n = xstrdup(de->d_name);
+
+				if (!n || VEC_PUSH(&names, n))
+					free(n);
+			}
+		}
+		if (dir)
+			closedir(dir);
+		/* In name order, so the answer does not depend on the directory's. */
+		if (names.n)
+			qsort(names.v, names.n, sizeof(*names.v), cmp_str);
+		for (size_t k = 0; k < names.n && !found; k++) {
+			char *p = xasprintf("%s/%s", dirs.v[i], names.v[k]);
+
+			if (p && defines(p, sym, 0))
+				found = strndup(names.v[k] + 3, strlen(names.v[k]) - 3 - strlen(ext));
+			free(p);
+		}
+		for (size_t k = 0; k < names.n; k++)
+			free(names.v[k]);
+		VEC_FREE(&names);
+	}
+out:
+	VEC_FREE(&dirs);
+	return found;
 }
 
 void libs_free(struct libs *lb)

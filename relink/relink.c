@@ -77,6 +77,17 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 	 * (the old bytes are meanwhile copied to the output: relink_begin). */
 	if (ld_run(&lo, img, obj, hook, script, linked_path) || linked_open(&l, img, linked_path))
 		goto out;
+	/* A variable the program has under one name and the new code uses
+	 * under another: linked again, with the program's copy for both. */
+	if (img->dyn.present && img->interp) {
+		if (dyn_copy_aliases(img, &l, &lo.ld_extra))
+			goto out;
+		if (lo.ld_extra.n) {
+			linked_close(&l);
+			if (ld_run(&lo, img, obj, hook, script, linked_path) || linked_open(&l, img, linked_path))
+				goto out;
+		}
+	}
 	if (libs_check_duplicates(o->libs, img, &l, o->refs))
 		goto out;
 	if (plan && patch_resolve(plan, img, &l))
@@ -126,6 +137,9 @@ out:
 	linked_close(&l);
 	if (plan)
 		VEC_FREE(&lo.inputs);
+	for (i = 0; i < lo.ld_extra.n; i++)
+		free(lo.ld_extra.v[i]);
+	VEC_FREE(&lo.ld_extra);
 	patch_plan_free(plan);
 	VEC_FREE(&edits);
 	free(hook);

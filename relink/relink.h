@@ -46,6 +46,7 @@ struct relink_opts {
 	const char *libc_file;		/* --libc: a static program's C library archive */
 	const struct libs *libs;	/* the libraries gcc would add, or NULL (relink/libs.c) */
 	const struct input_refs *refs;	/* what the inputs use and define, or NULL */
+	struct strvec ld_extra;		/* more linker options (relink.c's second link) */
 };
 
 /* A deliberate change to old bytes, recorded, listed with -v and allowed by verify. */
@@ -131,6 +132,10 @@ struct dynout {
 int dyn_build(const struct image *img, const struct linked *l, const struct relink_opts *o, size_t ins,
 	      struct dynout *d, edit_vec *edits);
 void dyn_free(struct dynout *d);
+/* Library variables the linker copied although the program has its own
+ * copy under another name (environ and _environ): --defsym options that
+ * give the new code the program's, for a second link. */
+int dyn_copy_aliases(const struct image *img, const struct linked *l, struct strvec *defs);
 
 /* relink/inputs.c: the names the inputs use or define globally (set), or
  * set NULL when some input cannot be read that way (then every name must
@@ -162,8 +167,10 @@ struct libs {
 	struct strvec owned;
 };
 int libs_plan(struct libs *lb, const struct image *img, const struct relink_opts *o, const struct input_refs *refs);
-int libs_archive_names(const struct libs *lb, struct input_refs *refs);
+int libs_archive_names(struct input_refs *refs);
 char *libs_find(const struct libs *lb, const char *file);
+/* The -l name of a library in the usual places that defines sym, or NULL. */
+char *libs_who_defines(const char *sym, bool shared);
 /* gcc's library directories, asked once; NULL (reported) when gcc cannot say. */
 const struct strvec *libs_gcc_dirs(void);
 struct linked;

@@ -401,10 +401,10 @@ static int archive_needed(const struct image *img, const struct input_refs *refs
 	return err;
 }
 
-/* The static program's libc.a: --libc, or the system's for its kind, if
- * the new code needs something from it and the sizes of what the program
- * has agree with it. Left out when nothing is needed from it (the linker
- * then names what is missing). */
+/* The static program's libc.a: --libc, or the system's for its kind, when
+ * the sizes of what the program has agree with it. Left out when they do
+ * not and nothing the new code names is in it (the linker then names what
+ * is missing); an error when something is. */
 static int match_libc(struct libs *lb, const struct image *img, const struct relink_opts *o,
 		      const struct input_refs *refs)
 {
@@ -423,14 +423,17 @@ static int match_libc(struct libs *lb, const struct image *img, const struct rel
 		pr_err(archive, "%s", errno ? strerror(errno) : "not a file");
 		goto out;
 	}
+	/* Needed when the new code names something in it, or when an archive
+	 * gcc adds (libstdc++.a, libgcc.a) may; only the first must be met. */
 	if (archive_needed(img, refs, archive, &needed))
 		goto out;
-	if (!needed) {
-		err = 0;
-		goto out;
-	}
+	needed |= lb->cxx;
 	missing_names(img, refs, missing, sizeof(missing), &nmissing);
 	if (lb->libc == LIBC_NONE && !o->libc_file) {
+		if (!needed) {
+			err = 0;
+			goto out;
+		}
 		if (img->symtab_idx < 0)
 			pr_err(img->path, "the added code needs %s, which the program does not contain, and the program "
 			       "has no symbol table: surgeon cannot tell which parts of its C library it already has, so "
@@ -448,6 +451,10 @@ static int match_libc(struct libs *lb, const struct image *img, const struct rel
 	/* The same build defines every function the program took from it with
 	 * the same size; the program's own functions may share a few names. */
 	if (fp.same < 8 || fp.differ * 20 > fp.same + fp.differ) {
+		if (!needed && !o->libc_file) {
+			err = 0;
+			goto out;
+		}
 		if (lb->libc == LIBC_GLIBC) {
 			have = glibc_version_in(img->data, img->size);
 			want = file_glibc_version(archive);
@@ -474,7 +481,8 @@ out:
 
 /* ---- the plan ---- */
 
-/* C++ code names the std namespace, operator new, or the C++ runtime. */
+/* C++ code names the std namespace, operator new or delete, or the
+ * personality routine (__cxa_atexit is not a sign: C programs use it). */
 static bool uses_cxx(const struct input_refs *refs)
 {
 	for (size_t i = 0; refs && refs->set && i < refs->nnames; i++) {
@@ -484,7 +492,7 @@ static bool uses_cxx(const struct input_refs *refs)
 			continue;
 		if (!strncmp(n, "_ZSt", 4) || !strncmp(n, "_ZNSt", 5) || !strncmp(n, "_ZNKSt", 6) ||
 		    !strncmp(n, "_Znw", 4) || !strncmp(n, "_Zdl", 4) || !strncmp(n, "_Zna", 4) ||
-		    !strncmp(n, "_Zda", 4) || !strncmp(n, "__cxa_", 6) || !strcmp(n, "__gxx_personality_v0"))
+		    !strncmp(n, "_Zda", 4) || !strcmp(n, "__gxx_personality_v0"))
 			return true;
 	}
 	return false;
@@ -623,25 +631,38 @@ int libs_check_duplicates(const struct libs *lb, const struct image *img, const 
 	prog = strmap_new(img->syms.n);
 	if (!prog)
 		return -1;
-	for (size_t i = 0; i < img->syms.n; i++)
-		if (img->syms.v[i].shndx != SHN_UNDEF && strmap_put(prog, img->syms.v[i].name, (void *)1)) {
+	for (size_t i = 0; i < img->syms.n; i++) {
+		const struct symbol *s = &img->syms.v[i];
+		const struct symbol *had = strmap_get(prog, s->name);
+
+		/* A strong definition says more than a weak one of the name. */
+		if (s->shndx != SHN_UNDEF && (!had || had->bind == STB_WEAK) &&
+		    strmap_put(prog, s->name, (void *)s)) {
 			strmap_free(prog);
 			return -1;
 		}
+	}
 	for (size_t i = 1; i < l->nsyms && !err; i++) {
 		const Elf64_Sym *s = &l->syms[i];
 		const char *name = linked_str(l, l->sym_strndx, s->st_name);
+		const struct symbol *ps;
 
 		if (!name || !*name || s->st_shndx == SHN_UNDEF || s->st_shndx >= l->ld_shnum ||
 		    !l->ld_to_new[s->st_shndx] || ELF64_ST_TYPE(s->st_info) == STT_SECTION ||
 		    ELF64_ST_TYPE(s->st_info) == STT_FILE)
 			continue;
-		if (!strmap_get(lb->borrowed, name) || !strmap_get(prog, name) ||
+		if (!strmap_get(lb->borrowed, name) || !(ps = strmap_get(prog, name)) ||
 		    (refs && refs->defined && strmap_get(refs->defined, name)))
 			continue;
-		err = pr_err(img->path, "the added code would get a second copy of '%s' from %s: the program has its "
-			     "own, but its name is not unique in the program, so the linker could not be given it",
-			     name, lb->libc_archive ? lb->libc_archive : "a C library archive");
+		if (ps->bind == STB_WEAK)
+			err = pr_err(img->path, "the added code needs the C library's '%s' from %s, where the program has "
+				     "only a weak stand-in that its own code calls (a part of its C library it did not "
+				     "link): the program would not use the real one", name,
+				     lb->libc_archive ? lb->libc_archive : "a C library archive");
+		else
+			err = pr_err(img->path, "the added code would get a second copy of '%s' from %s: the program "
+				     "has its own, but its name is not unique in the program, so the linker could not "
+				     "be given it", name, lb->libc_archive ? lb->libc_archive : "a C library archive");
 	}
 	strmap_free(prog);
 	return err;

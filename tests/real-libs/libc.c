@@ -10,6 +10,11 @@
 extern char **environ;
 extern void (*plugin_hook)(int argc, char **argv);
 
+static void bye(void)
+{
+	printf("libc: atexit handler ran\n");
+}
+
 static void run(int argc, char **argv)
 {
 	int n = 0;
@@ -32,6 +37,16 @@ static void run(int argc, char **argv)
 	printf("libc: %s %zu\n", buf, strlen(argv[0]) > 0 ? (size_t)1 : (size_t)0);
 	optind = 1;
 	printf("libc: getopt %d\n", getopt(argc, argv, "x"));
+	/* libc_nonshared.a's atexit (in a dynamic program), libgcc's popcount.
+	 * (musl's exit() calls a weak stand-in unless atexit was linked: a
+	 * static musl program without it cannot run new handlers.) */
+#ifdef __GLIBC__
+	atexit(bye);
+#else
+	(void)bye;
+#endif
+	volatile unsigned long long bits = 0xf0f0f0f0f0f0f0f1ull;
+	printf("libc: popcount %d\n", __builtin_popcountll(bits));
 }
 
 __attribute__((constructor)) static void init(void) { plugin_hook = run; }

@@ -73,3 +73,14 @@ while read -r kind name rest; do
 	esac
 done < <(grep -E '^(ok|FAIL|skip) ' corpus.out)
 tail -1 corpus.out | grep -qE '^[0-9]+ passed' || fail corpus-script "scripts/corpus did not finish: $(tail -2 corpus.out | tr '\n' ' ')"
+
+# --real: Debian's static zlib through stdio instead of the probe, into a
+# dynamic program that imports zlib from libz.so.1 itself (python), C++,
+# and static glibc and musl programs.
+real=()
+for p in /usr/bin/ls /usr/bin/python3.11 "$T/c/lang-c" "$T/c-static/lang-c-static" "$T/c-musl/lang-c-musl" "$T/cxx/lang-cxx"; do
+	[ -x "$p" ] && real+=("$p")
+done
+SURGEON=$SURGEON "$TOP/scripts/corpus" --real "${real[@]}" >real.out 2>&1
+grep -E '^(ok|FAIL|skip) ' real.out | sed 's/ corpus-/ real-corpus-/'
+tail -1 real.out | grep -qE '^[0-9]+ passed' || fail real-corpus-script "scripts/corpus --real did not finish: $(tail -2 real.out | tr '\n' ' ')"

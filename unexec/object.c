@@ -279,10 +279,14 @@ static int add_image_symbols(struct objw *w)
 				img->path, s->name, (unsigned long long)s->addr);
 			continue;
 		}
-		/* With --allow-interpose an old export yields to a new definition. */
+		/* With --allow-interpose an old export yields to a new definition;
+		 * an import stub yields to any: a static library the new code
+		 * brings may define what the program takes from a shared one
+		 * (a program using libz.so.1, a plugin linking libz.a), as a
+		 * normal link of the two would. */
 		if (add_sym(w, s->name, value, s->size,
-			    s->bind == STB_WEAK || (img->weak_exports && exported(w, s->name)) ? STB_WEAK : STB_GLOBAL,
-			    type, STV_DEFAULT, shndx))
+			    s->bind == STB_WEAK || s->src == SYM_PLT || (img->weak_exports && exported(w, s->name)) ?
+			    STB_WEAK : STB_GLOBAL, type, STV_DEFAULT, shndx))
 			goto out;
 	}
 	/* Anchors that relink's generated code and the script refer to. */

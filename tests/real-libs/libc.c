@@ -1,11 +1,15 @@
 /* The C library itself: stdio streams, errno, the environment, and
- * variables the program does not use (so a PIE plugin gets them copied). */
+ * variables the program does not use (so a PIE plugin gets them copied);
+ * IFUNCs the program lacks (memrchr, wcslen: a static program borrows them
+ * with their resolvers). */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 extern char **environ;
 extern void (*plugin_hook)(int argc, char **argv);
@@ -37,6 +41,7 @@ static void run(int argc, char **argv)
 	printf("libc: %s %zu\n", buf, strlen(argv[0]) > 0 ? (size_t)1 : (size_t)0);
 	optind = 1;
 	printf("libc: getopt %d\n", getopt(argc, argv, "x"));
+	printf("libc: memrchr %s wcslen %zu\n", (const char *)memrchr(buf, '|', strlen(buf)), wcslen(L"surgeon"));
 	/* libc_nonshared.a's atexit (in a dynamic program), libgcc's popcount.
 	 * (musl's exit() calls a weak stand-in unless atexit was linked: a
 	 * static musl program without it cannot run new handlers.) */

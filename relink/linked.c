@@ -42,6 +42,18 @@ static bool is_meta(const char *name)
  * linker makes no other). */
 static int refuse(const struct linked *l, const struct image *img, const struct newsec *s)
 {
+	if (!img->dyn.present && s->sh.sh_type == SHT_RELA && s->bytes && s->sh.sh_size &&
+	    s->sh.sh_size % sizeof(Elf64_Rela) == 0) {
+		const Elf64_Rela *r = (const Elf64_Rela *)s->bytes;
+		size_t n = s->sh.sh_size / sizeof(Elf64_Rela), i;
+
+		for (i = 0; i < n && ELF64_R_TYPE(r[i].r_info) == R_X86_64_IRELATIVE; i++)
+			;
+		if (i == n)
+			return pr_err(img->path, "the linker put the new IFUNCs' relocations in its own '%s', where "
+				      "surgeon's constructor thunk cannot apply them in a static program: link with GNU "
+				      "ld or lld (--ld bfd, --ld lld)", s->name);
+	}
 	if (!img->dyn.present && is_meta(s->name))
 		return pr_err(img->path, "is statically linked, but the added code needs dynamic linking "
 			      "(the linker made section '%s'): add static libraries for what it imports", s->name);
@@ -100,13 +112,13 @@ int linked_open(struct linked *l, const struct image *img, const char *path)
 			return pr_err(path, "the linker placed section '%s' at 0x%llx, inside the old program "
 				      "(below 0x%llx)", s.name, (unsigned long long)s.sh.sh_addr,
 				      (unsigned long long)base);
-		if (refuse(l, img, &s))
-			return -1;
 		if (s.sh.sh_type != SHT_NOBITS) {
 			if (!range_ok(s.sh.sh_offset, s.sh.sh_size, l->size))
 				return pr_err(path, "section '%s' lies outside the file", s.name);
 			s.bytes = l->data + s.sh.sh_offset;
 		}
+		if (refuse(l, img, &s))
+			return -1;
 		if (is_meta(s.name) || (img->dyn.present && !strcmp(s.name, ".rela.iplt"))) {
 			if (VEC_PUSH(&l->meta, s))
 				return -1;
@@ -162,7 +174,7 @@ int linked_open(struct linked *l, const struct image *img, const char *path)
 	for (i = 1; i < l->secs.n; i++)
 		if (l->secs.v[i].sh.sh_addr < l->secs.v[i - 1].sh.sh_addr)
 			return pr_err(path, "the linker's sections are not in address order");
-	return tls_plan(l, img);
+	return 0;
 }
 
 void linked_close(struct linked *l)

@@ -2,6 +2,7 @@
  * result around the old bytes, prove the old bytes are intact, rename. */
 #include "relink/relink.h"
 #include "relink/patch.h"	/* patching: --replace, --wrap */
+#include "unexec/unexec.h"
 
 #include <errno.h>
 #include <string.h>
@@ -36,7 +37,8 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 	       struct relink_out *ro)
 {
 	const char *dir = tmp_dir();
-	char *hook = NULL, *linked_path = NULL;
+	char *hook = NULL, *linked_path = NULL, *script2 = NULL;
+	uint64_t tls_pad = 0;
 	struct outfile *out = &ro->file;
 	struct verify_report rep;
 	struct linked l = { .fd = -1 };
@@ -77,17 +79,28 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 	 * (the old bytes are meanwhile copied to the output: relink_begin). */
 	if (ld_run(&lo, img, obj, hook, script, linked_path) || linked_open(&l, img, linked_path))
 		goto out;
-	/* A variable the program has under one name and the new code uses
-	 * under another: linked again, with the program's copy for both. */
-	if (img->dyn.present && img->interp) {
-		if (dyn_copy_aliases(img, &l, &lo.ld_extra))
-			goto out;
-		if (lo.ld_extra.n) {
-			linked_close(&l);
-			if (ld_run(&lo, img, obj, hook, script, linked_path) || linked_open(&l, img, linked_path))
+	/* Linked again when the first link shows what the script could not
+	 * know: a variable the program has under one name and the new code
+	 * uses under another (the program's copy serves both), new
+	 * thread-local variables a linker laid out without the padding the
+	 * old block's offsets need (lld, gold). */
+	if (img->dyn.present && img->interp && dyn_copy_aliases(img, &l, &lo.ld_extra))
+		goto out;
+	if (tls_pad_needed(&l, img, &tls_pad))
+		goto out;
+	if (lo.ld_extra.n || tls_pad) {
+		if (tls_pad) {
+			script2 = xasprintf("%s/image-tls.ld", dir);
+			if (!script2 || unexec_write_script_tls(img, script2, tls_pad))
 				goto out;
+			script = script2;
 		}
+		linked_close(&l);
+		if (ld_run(&lo, img, obj, hook, script, linked_path) || linked_open(&l, img, linked_path))
+			goto out;
 	}
+	if (tls_plan(&l, img))
+		goto out;
 	if (libs_check_duplicates(o->libs, img, &l, o->refs))
 		goto out;
 	if (plan && patch_resolve(plan, img, &l))
@@ -144,5 +157,6 @@ out:
 	VEC_FREE(&edits);
 	free(hook);
 	free(linked_path);
+	free(script2);
 	return err;
 }

@@ -208,6 +208,9 @@ int relobj_write(const char *path, const char *text_name, const void *text, size
 int hooks_needed(const struct image *img, const struct linked *l, struct hookuse *out, size_t *n, bool *entry);
 /* relink/tls.c: makes the linker's thread-local sections one template. */
 int tls_plan(struct linked *l, const struct image *img);
+/* How many bytes of padding the new .tbss needs for the old block to land
+ * where its offsets hold (0: where it is is right). */
+int tls_pad_needed(const struct linked *l, const struct image *img, uint64_t *pad);
 /* Does an old symbol of this type and section hold a block offset that moves? */
 bool tls_old_offset_moves(const struct linked *l, unsigned sym_type, uint16_t shndx);
 /* relink/linked.c */

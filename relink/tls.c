@@ -56,37 +56,88 @@ static int ld_old_block(const struct linked *l, uint64_t *addr)
 	return pr_err(l->path, "the linker's output has no '%s' section", TLS_SECTION);
 }
 
+/* The linker's thread-local sections: where they start in l->secs, how
+ * many, their PT_TLS, and how far they reach. 0 sections: no new TLS. */
+struct tls_seen {
+	size_t first, n;
+	GElf_Phdr ph;
+	uint64_t extent;
+};
+
+static int tls_seen(const struct linked *l, struct tls_seen *ts)
+{
+	size_t i;
+
+	memset(ts, 0, sizeof(*ts));
+	ts->first = l->secs.n;
+	for (i = 0; i < l->secs.n; i++) {
+		if (!(l->secs.v[i].sh.sh_flags & SHF_TLS))
+			continue;
+		if (ts->first == l->secs.n)
+			ts->first = i;
+		if (i != ts->first + ts->n)
+			return pr_err(l->path, "the linker's thread-local sections are not together");
+		ts->n++;
+	}
+	if (!ts->n)
+		return 0;
+	if (ld_tls_phdr(l, &ts->ph))
+		return -1;
+	for (i = ts->first; i < ts->first + ts->n; i++) {
+		const GElf_Shdr *sh = &l->secs.v[i].sh;
+
+		if (sh->sh_addr < ts->ph.p_vaddr || sh->sh_addr + sh->sh_size - ts->ph.p_vaddr > ts->ph.p_memsz)
+			return pr_err(l->path, "the linker's section '%s' lies outside its PT_TLS", l->secs.v[i].name);
+		if (sh->sh_addr + sh->sh_size - ts->ph.p_vaddr > ts->extent)
+			ts->extent = sh->sh_addr + sh->sh_size - ts->ph.p_vaddr;
+	}
+	return 0;
+}
+
+/* The modulus P + roundup(M, A) must meet: 64, the script's, or more when
+ * the new variables want more. */
+static uint64_t tls_modulus(const GElf_Phdr *ph)
+{
+	return ph->p_align > 64 ? ph->p_align : 64;
+}
+
+int tls_pad_needed(const struct linked *l, const struct image *img, uint64_t *pad)
+{
+	const GElf_Phdr *old = unexec_tls_segment(img);
+	struct tls_seen ts;
+	uint64_t oldaddr, shift, r, m, want;
+
+	*pad = 0;
+	if (!old || tls_seen(l, &ts) || !ts.n)
+		return old && ts.n ? -1 : 0;
+	if (ld_old_block(l, &oldaddr))
+		return -1;
+	r = align_up(old->p_memsz, old->p_align ? old->p_align : 1);
+	m = tls_modulus(&ts.ph);
+	shift = oldaddr - ts.ph.p_vaddr;
+	if (oldaddr < ts.ph.p_vaddr + ts.extent)
+		return pr_err(img->path, "the linker put the program's TLS block inside the new one");
+	want = align_up(shift + r, m) - r;
+	*pad = want - shift;
+	return 0;
+}
+
 int tls_plan(struct linked *l, const struct image *img)
 {
 	const GElf_Phdr *old = unexec_tls_segment(img);
 	struct tls_layout *t = &l->tls;
-	size_t first = l->secs.n, n = 0, i;
-	uint64_t start, extent = 0, size, memsz, oldaddr = 0, off;
+	struct tls_seen ts;
+	size_t first, n, i;
+	uint64_t start, extent, size, memsz, oldaddr = 0, off = 0;
 	GElf_Phdr ph;
 	struct newsec s = { .name = ".tdata" };
 
-	for (i = 0; i < l->secs.n; i++) {
-		if (!(l->secs.v[i].sh.sh_flags & SHF_TLS))
-			continue;
-		if (first == l->secs.n)
-			first = i;
-		if (i != first + n)
-			return pr_err(l->path, "the linker's thread-local sections are not together");
-		n++;
-	}
-	if (!n)
-		return 0;
-	if (ld_tls_phdr(l, &ph))
+	if (tls_seen(l, &ts))
 		return -1;
+	if (!ts.n)
+		return 0;
+	first = ts.first, n = ts.n, ph = ts.ph, extent = ts.extent;
 	start = ph.p_vaddr;
-	for (i = first; i < first + n; i++) {
-		const GElf_Shdr *sh = &l->secs.v[i].sh;
-
-		if (sh->sh_addr < start || sh->sh_addr + sh->sh_size - start > ph.p_memsz)
-			return pr_err(l->path, "the linker's section '%s' lies outside its PT_TLS", l->secs.v[i].name);
-		if (sh->sh_addr + sh->sh_size - start > extent)
-			extent = sh->sh_addr + sh->sh_size - start;
-	}
 	if (!ph.p_align || start % ph.p_align)
 		return pr_err(img->path, "the new thread-local variables need an alignment of %llu, which their block "
 			      "at 0x%llx does not have", (unsigned long long)ph.p_align, (unsigned long long)start);
@@ -98,7 +149,7 @@ int tls_plan(struct linked *l, const struct image *img)
 		t->shift = oldaddr - start;
 		/* What the script asked for, checked: the old block last, at a
 		 * shift that keeps the thread pointer's distance to it. */
-		if (oldaddr < start + extent || (t->shift + r) % ph.p_align ||
+		if (oldaddr < start + extent || (t->shift + r) % tls_modulus(&ph) ||
 		    oldaddr + old->p_memsz != start + ph.p_memsz)
 			return pr_err(img->path, "cannot lay out the new thread-local variables in front of the "
 				      "program's (alignment %llu, %llu bytes of them)", (unsigned long long)ph.p_align,

@@ -158,7 +158,8 @@ static int build_symtab(struct writer *w)
 		if (s.st_shndx == SHN_UNDEF || s.st_shndx >= SHN_LORESERVE || s.st_shndx >= l->ld_shnum)
 			continue;
 		pos = l->ld_to_new[s.st_shndx];
-		if (!pos)
+		/* The script's marks for the TLS layout name no object. */
+		if (!pos || !strncmp(name, "__surgeon_tls_", 14))
 			continue;
 		off = strapp_add(w->shared_str ? &w->shstr : &w->str, name);
 		if (off < 0)

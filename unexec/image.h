@@ -19,7 +19,7 @@
  * the linker computes the same thread-pointer offsets for its variables as
  * the program's own code uses. Every piece is named ".old." something, so
  * this name is never a piece's. */
-#define TLS_SECTION OLD_PREFIX "-tls"
+#define TLS_SECTION OLD_PREFIX "_tls"
 
 struct section {
 	const char *name;	/* validated, NUL-terminated, points into the file */

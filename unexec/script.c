@@ -18,6 +18,7 @@
 	"    *(.text.hot .text.hot.*)\n" \
 	"    *(.text .stub .text.* .gnu.linkonce.t.*)\n" \
 	"  }\n" \
+	"  __libc_freeres_fn : { *(__libc_freeres_fn) }\n" \
 	"  .plt : { *(.plt) *(.iplt) }\n" \
 	"  .plt.got : { *(.plt.got) }\n" \
 	"  .plt.sec : { *(.plt.sec) }\n" \
@@ -58,7 +59,12 @@
 	"%s" \
 	"  }\n" \
 	"  .data : { *(.data .data.* .gnu.linkonce.d.*) }\n" \
+	"  /* glibc's own sets, which it walks between __start_ and __stop_. */\n" \
+	"  __libc_subfreeres : { *(__libc_subfreeres) }\n" \
+	"  __libc_IO_vtables : { *(__libc_IO_vtables) }\n" \
+	"  __libc_atexit : { *(__libc_atexit) }\n" \
 	"  .bss : { *(.dynbss) *(.bss .bss.* .gnu.linkonce.b.*) *(COMMON) }\n" \
+	"  __libc_freeres_ptrs : { *(__libc_freeres_ptrs) }\n" \
 	"  __surgeon_new_end = .;\n" \
 	"  /* The linker's own dynamic tables: relink merges them with the old\n" \
 	"     program's into new ones, so these are not copied to the output. */\n" \
@@ -104,33 +110,47 @@
  * .tdata and .tbss, then the old block (the frozen object's TLS_SECTION) at
  * an offset P from their start with P + roundup(M, A) a multiple of 64, so
  * that the thread pointer lands P bytes further from the block's start and
- * every offset old code uses (o - roundup(M, A)) stays right. relink/tls.c
- * fills [start, old + filesz) with the new template. Without new TLS the
- * old block stays where it was. */
-static char *tls_part(const struct image *img)
+ * every offset old code uses (o - roundup(M, A)) stays right. GNU ld puts
+ * the old block where the address expression says; lld and gold place TLS
+ * sections one after another whatever the script asks, and get the
+ * difference as padding at the end of .tbss in a second link (`pad`,
+ * relink/tls.c). relink fills [start, old + filesz) with the new template.
+ * Without new TLS the old block sits at the start, taking no room (the
+ * output keeps its old PT_TLS): only its offsets matter to the linker. */
+static char *tls_part(const struct image *img, uint64_t pad)
 {
 	const GElf_Phdr *t = unexec_tls_segment(img);
-	const char *head =
-		"  . = ALIGN(64);\n"
-		"  __surgeon_tls_start = .;\n"
-		"  .tdata : { *(.tdata .tdata.* .gnu.linkonce.td.*) }\n"
-		"  .tbss : { *(.tbss .tbss.* .gnu.linkonce.tb.*) *(.tcommon) }\n"
-		"  __surgeon_tls_new = SIZEOF(.tdata) + SIZEOF(.tbss);\n";
+	char padtxt[64] = "";
+	uint64_t r;
 
 	if (!t)
-		return xasprintf("%s  . = __surgeon_tls_new > 0 ? __surgeon_tls_start + __surgeon_tls_new + 64 : .;\n",
-				 head);
-	uint64_t r = align_up(t->p_memsz, t->p_align ? t->p_align : 1);
-
-	return xasprintf("%s"
-			 "  %s (__surgeon_tls_new > 0 ? __surgeon_tls_start + ALIGN(__surgeon_tls_new + 64 + 0x%llx, 64) - 0x%llx : 0x%llx) (NOLOAD) :\n"
-			 "    { KEEP(*(%s)) }\n"
-			 "  . = __surgeon_tls_new > 0 ? ADDR(%s) + 0x%llx : __surgeon_tls_start;\n",
-			 head, TLS_SECTION, (unsigned long long)r, (unsigned long long)r,
-			 (unsigned long long)t->p_vaddr, TLS_SECTION, TLS_SECTION, (unsigned long long)t->p_filesz);
+		return xasprintf("  . = ALIGN(64);\n"
+				 "  __surgeon_tls_start = .;\n"
+				 "  .tdata : { *(.tdata .tdata.* .gnu.linkonce.td.*) }\n"
+				 "  .tbss : { *(.tbss .tbss.* .gnu.linkonce.tb.*) *(.tcommon) }\n"
+				 "  __surgeon_tls_new = SIZEOF(.tdata) + SIZEOF(.tbss);\n"
+				 "  . = __surgeon_tls_new > 0 ? ABSOLUTE(__surgeon_tls_start) + __surgeon_tls_new + 64 : ABSOLUTE(.);\n");
+	r = align_up(t->p_memsz, t->p_align ? t->p_align : 1);
+	if (pad)
+		snprintf(padtxt, sizeof(padtxt), "\n    . += 0x%llx;\n  ", (unsigned long long)pad);
+	return xasprintf("  . = ALIGN(64);\n"
+			 "  __surgeon_tls_start = .;\n"
+			 "  .tdata : { *(.tdata .tdata.* .gnu.linkonce.td.*) }\n"
+			 "  .tbss : { *(.tbss .tbss.* .gnu.linkonce.tb.*) *(.tcommon) %s}\n"
+			 "  __surgeon_tls_new = SIZEOF(.tdata) + SIZEOF(.tbss);\n"
+			 "  %s (__surgeon_tls_new > 0 ? ABSOLUTE(__surgeon_tls_start) + ALIGN(__surgeon_tls_new + 64 + 0x%llx, 64) - 0x%llx :\n"
+			 "    ABSOLUTE(__surgeon_tls_start)) : { KEEP(*(%s)) }\n"
+			 "  . = __surgeon_tls_new > 0 ? ADDR(%s) + 0x%llx : ABSOLUTE(__surgeon_tls_start);\n",
+			 padtxt, TLS_SECTION, (unsigned long long)r, (unsigned long long)r, TLS_SECTION,
+			 TLS_SECTION, (unsigned long long)t->p_filesz);
 }
 
 int unexec_write_script(const struct image *img, const char *path)
+{
+	return unexec_write_script_tls(img, path, 0);
+}
+
+int unexec_write_script_tls(const struct image *img, const char *path, uint64_t tls_pad)
 {
 	char *buf = NULL, *tls;
 	size_t len = 0, i;
@@ -159,7 +179,7 @@ int unexec_write_script(const struct image *img, const char *path)
 	/* A static program's IFUNC relocations are applied by relink's init
 	 * thunk; a dynamic one's go to ld.so with the other relocations. */
 	fprintf(f, "  . = 0x%llx;\n  __surgeon_new_start = .;\n", (unsigned long long)unexec_new_base(img));
-	tls = tls_part(img);
+	tls = tls_part(img, tls_pad);
 	if (!tls) {
 		fclose(f);
 		free(buf);
@@ -167,7 +187,9 @@ int unexec_write_script(const struct image *img, const char *path)
 	}
 	fprintf(f, NEW_PART,
 		img->dyn.present ? "    __surgeon_rela_iplt_start = .;\n    __surgeon_rela_iplt_end = .;\n" : "",
-		img->dyn.present ? "" : "  .rela.iplt : {\n    __surgeon_rela_iplt_start = .;\n    *(.rela.iplt)\n"
+		/* lld calls a static link's IRELATIVE relocations .rela.dyn,
+		 * gold .rela.plt. */
+		img->dyn.present ? "" : "  .rela.iplt : {\n    __surgeon_rela_iplt_start = .;\n    *(.rela.iplt) *(.rela.dyn) *(.rela.plt)\n"
 					"    __surgeon_rela_iplt_end = .;\n  }\n",
 		tls,
 		/* Where the program used RELRO, the new relocated data ends on a page

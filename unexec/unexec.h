@@ -31,6 +31,9 @@ struct frozen_chunk {
  * original file. add-lib uses it to avoid copying the program twice. */
 int unexec_write_object(const struct image *img, const char *path, bool thin);
 int unexec_write_script(const struct image *img, const char *path);
+/* The same with tls_pad bytes at the end of the new .tbss, for linkers that
+ * place TLS sections one after another (relink/tls.c). */
+int unexec_write_script_tls(const struct image *img, const char *path, uint64_t tls_pad);
 /* The program's PT_TLS with a nonzero size, or NULL. */
 const GElf_Phdr *unexec_tls_segment(const struct image *img);
 /* First address the new code may use. */

@@ -1,0 +1,58 @@
+# Thread-local storage: a plugin with thread-local variables of its own
+# (initialised, zero, 32-byte aligned, static) that also uses the program's,
+# from the main thread and from threads it creates, added to every kind of
+# program and compared with the program and plugin linked from source. The
+# program's own code keeps reaching its variables (the block grows in front
+# of them).
+. "$TOP/tests/lib.sh"
+R=$TOP/tests/tls
+
+KINDS=(
+	"exec|gcc|-no-pie"
+	"pie|gcc|"
+	"static|gcc|-static"
+	"spie|gcc|-static-pie"
+	"musl|musl-gcc|-static"
+)
+for k in "${KINDS[@]}"; do
+	IFS='|' read -r kind cc flags <<<"$k"
+	command -v "$cc" >/dev/null || { echo "skip $kind: $cc is not installed"; continue; }
+	# shellcheck disable=SC2086
+	if ! $cc -O1 -g $flags -pthread -o "app-$kind" "$R/app.c" || ! $cc -O1 -g -c -o "plug-$kind.o" "$R/plug.c" ||
+	   ! $cc -O1 $flags -pthread -o "ref-$kind" "$R/app.c" "plug-$kind.o"; then
+		fail "$kind-build" "$cc failed"
+		continue
+	fi
+	for ld in bfd lld; do
+		n=$kind-$ld
+		run_capture "$n" "$SURGEON" add-lib --ld $ld "app-$kind" "plug-$kind.o" -pthread -o "$n.new"
+		check_eq "$n-add-lib" 0 "$(cat "$n.rc")"
+		[ -x "$n.new" ] || continue
+		same_run "$n-oracle" "./ref-$kind" "./$n.new"
+		check "$n-verify" "$SURGEON" verify "app-$kind" "$n.new"
+		# Independently of the oracle: the program's offsets still land on
+		# its variables (a new thread's counter is 5 + 1000; main's 5 + 1
+		# + 10), and each new thread starts from the templates (newv 77 + 5:
+		# the constructor's increment was the main thread's).
+		check_eq "$n-values" "thread 5: newv 82 newd 2.5 newz 0 hidden -3 counter 1005 zcount 0 label t5
+app: counter 16 zcount 1 label plugged" "$("./$n.new" | grep -E '^(thread 5|app: counter)')"
+	done
+	# The new PT_TLS: the new variables first, the old block after them.
+	if [ -x "$kind-bfd.new" ]; then
+		old=$(readelf -lW "app-$kind" | awk '$1 == "TLS" { print $6 }')
+		new=$(readelf -lW "$kind-bfd.new" | awk '$1 == "TLS" { print $6 }')
+		check "$kind-tls-grew" test $((new)) -gt $((old))
+	fi
+done
+
+# A linker that puts a static program's new IFUNC relocations where the
+# constructor thunk cannot apply them (gold) is refused with the reason.
+if [ -x /usr/bin/ld.gold ] && [ -x app-static ]; then
+	run_capture gold "$SURGEON" add-lib --ld gold app-static plug-static.o -pthread -o gold.new
+	if [ "$(cat gold.rc)" = 0 ]; then
+		same_run gold-static-oracle ./ref-static ./gold.new
+	else
+		check gold-static-says-why grep -q "link with GNU ld or lld" gold.err
+		check gold-static-no-output test ! -e gold.new
+	fi
+fi

@@ -216,19 +216,27 @@ static void hex(char *buf, size_t n, const unsigned char *b, size_t len)
 static int check_owner(struct core *c, const char *exe, const unsigned char *d, size_t size, const char **exe_name)
 {
 	Elf64_Ehdr eh;
-	uint64_t first = UINT64_MAX, bid, blen;
+	uint64_t first = UINT64_MAX, bid, blen, base = 0;
 	unsigned char mine[64], theirs[64];
 	size_t i;
 
 	memcpy(&eh, d, sizeof(eh));
-	if (eh.e_type != ET_EXEC || eh.e_phentsize != sizeof(Elf64_Phdr) ||
+	if ((eh.e_type != ET_EXEC && eh.e_type != ET_DYN) || eh.e_phentsize != sizeof(Elf64_Phdr) ||
 	    !range_ok(eh.e_phoff, eh.e_phnum * sizeof(Elf64_Phdr), size))
 		return 0;	/* undump_build says why */
-	if (c->have_auxv && c->entry != eh.e_entry)
+	/* A PIE's place is its entry point in memory minus its entry in the file. */
+	if (eh.e_type == ET_DYN && c->have_auxv) {
+		base = c->entry - eh.e_entry;
+		if (c->entry < eh.e_entry || base % 0x1000 || !base)
+			return pr_err(c->path, "not a core of %s: its program starts at 0x%llx, which no load address "
+				      "of %s (entry 0x%llx) gives", exe, (unsigned long long)c->entry, exe,
+				      (unsigned long long)eh.e_entry);
+	} else if (c->have_auxv && c->entry != eh.e_entry) {
 		return pr_err(c->path, "not a core of %s: its program starts at 0x%llx, %s at 0x%llx", exe,
 			      (unsigned long long)c->entry, exe, (unsigned long long)eh.e_entry);
+	}
 	if (build_id(d, size, &eh, &bid, &blen) && blen <= sizeof(mine) &&
-	    !core_read(&c->src, bid, theirs, blen)) {
+	    !core_read(&c->src, bid + base, theirs, blen)) {
 		char a[130] = "", b[130] = "";
 
 		for (i = 0; i < eh.e_phnum; i++) {
@@ -257,11 +265,11 @@ static int check_owner(struct core *c, const char *exe, const unsigned char *d, 
 	}
 	if (c->have_files) {
 		for (i = 0; i < c->files.n; i++)
-			if (c->files.v[i].start == first)
+			if (c->files.v[i].start == first + base)
 				break;
 		if (i == c->files.n)
 			return pr_err(c->path, "not a core of %s: no file is mapped at 0x%llx", exe,
-				      (unsigned long long)first);
+				      (unsigned long long)(first + base));
 		*exe_name = c->files.v[i].name;
 	}
 	return 0;
@@ -330,6 +338,8 @@ int undump_core(const char *core, const char *exe, unsigned flags, bytevec *out)
 		goto out;
 	if (check_owner(&c, exe, file, size, &exe_name) || core_regions(&c, exe_name))
 		goto out;
+	c.src.entry = c.entry;
+	c.src.have_entry = c.have_auxv;
 	err = undump_build(exe, file, size, &c.src, flags | UNDUMP_STRICT, out);
 out:
 	munmap(map, st.st_size);

@@ -244,6 +244,25 @@ next:
 	return 0;
 }
 
+/* AT_ENTRY: where the kernel started the program, which places a PIE. */
+static void read_entry(struct proc *p)
+{
+	char path[64];
+	uint64_t a[2];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)p->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (off_t off = 0; pread(fd, a, sizeof(a), off) == sizeof(a) && a[0] != AT_NULL; off += sizeof(a))
+		if (a[0] == AT_ENTRY) {
+			p->src.entry = a[1];
+			p->src.have_entry = true;
+		}
+	close(fd);
+}
+
 int undump_pid(pid_t pid, unsigned flags, bool attach, char **exe_path, bytevec *out)
 {
 	struct proc p = { .pid = pid, .memfd = -1 };
@@ -282,6 +301,7 @@ int undump_pid(pid_t pid, unsigned flags, bool attach, char **exe_path, bytevec 
 	}
 	if (read_maps(&p, exe))
 		goto out;
+	read_entry(&p);
 	err = undump_build(exe, file, size, &p.src, flags, out);
 out:
 	resume_all(&p);

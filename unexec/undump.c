@@ -22,7 +22,8 @@
 
 struct exe {
 	const char *path;
-	const unsigned char *d;
+	const unsigned char *d;		/* what the dump starts from (a PIE rebased) */
+	const unsigned char *orig;	/* the file as the process mapped it */
 	size_t size;
 	Elf64_Ehdr eh;
 	Elf64_Phdr *ph;
@@ -99,9 +100,6 @@ static int parse_exe(struct exe *x)
 	memcpy(&x->eh, d, sizeof(x->eh));
 	if (d[EI_CLASS] != ELFCLASS64 || d[EI_DATA] != ELFDATA2LSB || x->eh.e_machine != EM_X86_64)
 		return pr_err(p, "not an x86-64 ELF file");
-	if (x->eh.e_type == ET_DYN)
-		return pr_err(p, "is position-independent (PIE); surgeon undumps only fixed-address executables "
-			      "(link with -no-pie)");
 	if (x->eh.e_type != ET_EXEC)
 		return pr_err(p, "not an executable");
 	x->phnum = x->eh.e_phnum;
@@ -379,7 +377,7 @@ static int check_text(const struct exe *x, struct memsrc *src, const Elf64_Phdr 
 		if (n > ph->p_vaddr + ph->p_filesz - a)
 			n = ph->p_vaddr + ph->p_filesz - a;
 		if (!src->read(src, a, buf, n)) {
-			const unsigned char *f = x->d + ph->p_offset + (a - ph->p_vaddr);
+			const unsigned char *f = x->orig + ph->p_offset + (a - ph->p_vaddr);
 
 			for (uint64_t k = 0; k < n; k++)
 				if (buf[k] != f[k] && !ndiff++)
@@ -470,6 +468,46 @@ static int pick_regions(const struct exe *x, struct memsrc *src, unsigned flags,
 	return 0;
 }
 
+/* A PIE is dumped as the fixed-address program it is in memory: its file
+ * rebased to the load address that the entry point in memory gives. */
+static int place_pie(struct exe *x, const struct memsrc *src, unsigned char **rebased)
+{
+	Elf64_Ehdr eh;
+	bool interp = false;
+	uint64_t base;
+
+	x->orig = x->d;
+	if (x->size < sizeof(eh) || memcmp(x->d, ELFMAG, SELFMAG))
+		return 0;	/* parse_exe says why */
+	memcpy(&eh, x->d, sizeof(eh));
+	if (eh.e_type != ET_DYN)
+		return 0;
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) || !range_ok(eh.e_phoff, eh.e_phnum * sizeof(Elf64_Phdr), x->size))
+		return pr_err(x->path, "bad program header table");
+	for (size_t i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		memcpy(&ph, x->d + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+		interp |= ph.p_type == PT_INTERP;
+	}
+	if (!interp)
+		return pr_err(x->path, "is a static-pie: it relocates itself from the address it starts at and "
+			      "reads its program headers relative to it, so it has no fixed-address form "
+			      "(link it with -static -no-pie)");
+	if (!src->have_entry)
+		return pr_err(src->name, "does not say where the PIE %s was loaded (no auxiliary vector)", x->path);
+	base = src->entry - eh.e_entry;
+	if (src->entry < eh.e_entry || base % PG || !base)
+		return pr_err(src->name, "its entry point 0x%llx does not fit %s (entry 0x%llx): not this program",
+			      (unsigned long long)src->entry, x->path, (unsigned long long)eh.e_entry);
+	if (undump_rebase(x->path, x->d, x->size, base, rebased))
+		return -1;
+	x->d = *rebased;
+	pr_info("%s: a PIE loaded at 0x%llx: dumped as a fixed-address program there", x->path,
+		(unsigned long long)base);
+	return 0;
+}
+
 struct insert {
 	uint64_t at;		/* original file offset */
 	uint64_t len;		/* bytes inserted, a multiple of the page size */
@@ -503,13 +541,13 @@ int undump_build(const char *exe_path, const unsigned char *exe, size_t exe_size
 	seg_vec segs = { 0 };
 	range_vec keep = { 0 };
 	struct insert ins[64];
-	unsigned char *patched = NULL;
+	unsigned char *patched = NULL, *rebased = NULL;
 	size_t i, j, nins = 0, nph, tail_ins = 0;
 	uint64_t lowest, tsize, vt, tail_at = 0, total;
 	int err = -1;
 
 	out->n = 0;
-	if (parse_exe(&x))
+	if (place_pie(&x, src, &rebased) || parse_exe(&x))
 		goto out;
 	if (dynamic_keeps(&x, &keep) || (!x.interp && static_keeps(&x, &keep)))
 		goto out;
@@ -734,6 +772,7 @@ out:
 	VEC_FREE(&segs);
 	VEC_FREE(&keep);
 	free(patched);
+	free(rebased);
 	free(x.ph);
 	free(x.sh);
 	return err;

@@ -65,6 +65,28 @@ build dp2 dp -DNOBIG	# a PIE of other code: its entry point is elsewhere
 refuse core-of-other-pie-build "not a core of" "$SURGEON" unexec --core dp.core --exe dp2 -o refused.o
 gcc -static -no-pie -O1 -DFREE_OLD -DNOBIG -o sg2 "$APP_SRC"	# same source, other layout
 refuse core-of-other-build "not a core of" "$SURGEON" unexec --core sm.core --exe sg2 -o refused.o
+# The PIE of the core with a damaged dynamic section: each claim is checked.
+dyn_patch() {	# dyn_patch IN OUT TAG VALUE: the first TAG entry of IN's PT_DYNAMIC set to VALUE
+	python3 - "$@" <<'PY'
+import struct, sys
+src, dst, tag, val = sys.argv[1], sys.argv[2], int(sys.argv[3], 0), int(sys.argv[4], 0)
+d = bytearray(open(src, 'rb').read())
+phoff, = struct.unpack_from('<Q', d, 32); phnum, = struct.unpack_from('<H', d, 56)
+for i in range(phnum):
+    t, _, off, _, _, fsz = struct.unpack_from('<IIQQQQ', d, phoff + 56 * i)
+    if t == 2:
+        for k in range(off, off + fsz, 16):
+            if struct.unpack_from('<q', d, k)[0] == tag:
+                struct.pack_into('<Q', d, k + 8, val); break
+open(dst, 'wb').write(d)
+PY
+}
+dyn_patch dp dp-bigrela 8 0xfffffffffff0	# DT_RELASZ
+refuse pie-bad-relasz "relocation table at 0x[0-9a-f]* lies outside the file" \
+	"$SURGEON" unexec --core dp.core --exe dp-bigrela -o refused.o
+dyn_patch dp dp-badplt 23 0x7ffffffffff0	# DT_JMPREL
+refuse pie-bad-jmprel "PLT relocation table at 0x7ffffffffff0 lies outside the file" \
+	"$SURGEON" unexec --core dp.core --exe dp-badplt -o refused.o
 head -c $(( $(stat -c %s sg.core) / 2 )) sg.core >half.core
 refuse truncated-core "truncated core" "$SURGEON" unexec --core half.core --exe sg -o refused.o
 head -c 40 sg.core >tiny.core

@@ -15,6 +15,8 @@
 #define NT_FILE 0x46494c45
 #endif
 #define PRSTATUS_RSP (112 + 19 * 8)	/* pr_reg[RSP] in struct elf_prstatus */
+#define PRSTATUS_PID 32			/* pr_pid, the thread's id */
+#define PRPSINFO_PID 24			/* pr_pid in struct elf_prpsinfo */
 
 struct fmap {
 	uint64_t start, end;
@@ -29,8 +31,10 @@ struct core {
 	Elf64_Phdr *ph;
 	size_t phnum;
 	VEC(struct fmap) files;
-	bool have_files, have_auxv, have_rsp;
-	uint64_t entry, vdso, rsp;
+	bool have_files, have_auxv;
+	uint64_t entry, vdso;
+	VEC(uint64_t) tids, rsps;	/* every thread's id and stack pointer (one NT_PRSTATUS each) */
+	uint32_t pid;	/* NT_PRPSINFO's: the main thread's id */
 };
 
 static int core_read(struct memsrc *s, uint64_t addr, void *buf, size_t len)
@@ -68,9 +72,16 @@ static int parse_note(struct core *c, uint32_t type, const char *name, const uns
 {
 	uint64_t k;
 
-	if (type == NT_PRSTATUS && !c->have_rsp && sz >= PRSTATUS_RSP + 8) {
-		memcpy(&c->rsp, desc + PRSTATUS_RSP, 8);
-		c->have_rsp = true;
+	if (type == NT_PRSTATUS && sz >= PRSTATUS_RSP + 8) {
+		uint64_t rsp;
+		uint32_t tid;
+
+		memcpy(&rsp, desc + PRSTATUS_RSP, 8);
+		memcpy(&tid, desc + PRSTATUS_PID, 4);
+		if (VEC_PUSH(&c->rsps, rsp) || VEC_PUSH(&c->tids, tid))
+			return -1;
+	} else if (type == NT_PRPSINFO && sz >= PRPSINFO_PID + 4) {
+		memcpy(&c->pid, desc + PRPSINFO_PID, 4);
 	} else if (type == NT_AUXV) {
 		c->have_auxv = true;
 		for (k = 0; k + 16 <= sz; k += 16) {
@@ -275,10 +286,20 @@ static int check_owner(struct core *c, const char *exe, const unsigned char *d, 
 	return 0;
 }
 
-/* Anonymous memory the core holds: not mapped from a file, not the stack,
- * not the vDSO, not a shared library's bss. */
+/* Anonymous memory the core holds: not mapped from a file, not the main
+ * thread's stack, not the vDSO, not a shared library's bss. */
 static int core_regions(struct core *c, const char *exe_name)
 {
+	size_t main = 0;
+
+	/* The main thread's stack is left out whole; the others' unused parts
+	 * (undump_build). Without NT_PRPSINFO the first thread is the main one. */
+	for (size_t k = 0; k < c->tids.n; k++)
+		if (c->tids.v[k] == c->pid)
+			main = k;
+	for (size_t k = 0; k < c->rsps.n; k++)
+		if (k != main && VEC_PUSH(&c->src.stacks, c->rsps.v[k]))
+			return -1;
 	for (size_t i = 0; i < c->phnum; i++) {
 		const Elf64_Phdr *ph = &c->ph[i];
 		struct region r = { .start = ph->p_vaddr, .end = ph->p_vaddr + (ph->p_filesz & ~0xfffull),
@@ -287,7 +308,7 @@ static int core_regions(struct core *c, const char *exe_name)
 
 		if (ph->p_type != PT_LOAD || r.end <= r.start || r.start >= (1ull << 47) || (r.start & 0xfff))
 			continue;
-		if (c->have_rsp && c->rsp >= r.start && c->rsp < ph->p_vaddr + ph->p_memsz)
+		if (main < c->rsps.n && c->rsps.v[main] >= r.start && c->rsps.v[main] < ph->p_vaddr + ph->p_memsz)
 			continue;
 		if (c->vdso && r.start == c->vdso)
 			continue;
@@ -344,6 +365,9 @@ int undump_core(const char *core, const char *exe, unsigned flags, bytevec *out)
 out:
 	munmap(map, st.st_size);
 	VEC_FREE(&c.files);
+	VEC_FREE(&c.rsps);
+	VEC_FREE(&c.tids);
+	VEC_FREE(&c.src.stacks);
 	VEC_FREE(&c.src.regions);
 	free(c.ph);
 	free(file);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 struct tracee {
 	pid_t tid;
 	int sig;	/* a signal the stop took from the thread, given back at detach */
+	uint64_t rsp;	/* its stack pointer while stopped; 0 when unknown */
 };
 
 struct proc {
@@ -71,6 +73,17 @@ static pid_t tracer_of(pid_t pid)
 	return (pid_t)t;
 }
 
+/* Where a stopped thread (not the main one) is on its stack: the unused
+ * stack below goes with the thread. */
+static int thread_rsp(struct tracee *t)
+{
+	struct user_regs_struct regs;
+
+	if (!ptrace(PTRACE_GETREGS, t->tid, 0, &regs))
+		t->rsp = regs.rsp;
+	return 0;
+}
+
 static int stop_thread(struct proc *p, pid_t tid, bool leader)
 {
 	struct tracee t = { .tid = tid };
@@ -108,7 +121,7 @@ static int stop_thread(struct proc *p, pid_t tid, bool leader)
 		if (!WIFSTOPPED(st))
 			continue;
 		if ((st >> 16) == PTRACE_EVENT_STOP)
-			return 0;
+			return leader ? 0 : thread_rsp(&p->stopped.v[p->stopped.n - 1]);
 		/* A signal-delivery stop came first: keep the signal for the
 		 * detach, and wait for the interrupt. */
 		p->stopped.v[p->stopped.n - 1].sig = WSTOPSIG(st);
@@ -232,6 +245,7 @@ static int read_maps(struct proc *p, const char *exe)
 		/* The bss of a shared library: the library's own state, not ours. */
 		if (r.kind == REG_ANON && prev_end == r.start && prev_path[0] == '/' && strcmp(prev_path, exe))
 			goto next;
+
 		if (VEC_PUSH(&p->src.regions, r)) {
 			free(buf);
 			return -1;
@@ -302,12 +316,16 @@ int undump_pid(pid_t pid, unsigned flags, bool attach, char **exe_path, bytevec 
 	if (read_maps(&p, exe))
 		goto out;
 	read_entry(&p);
+	for (size_t i = 0; i < p.stopped.n; i++)
+		if (p.stopped.v[i].rsp && VEC_PUSH(&p.src.stacks, p.stopped.v[i].rsp))
+			goto out;
 	err = undump_build(exe, file, size, &p.src, flags, out);
 out:
 	resume_all(&p);
 	if (p.memfd >= 0)
 		close(p.memfd);
 	VEC_FREE(&p.src.regions);
+	VEC_FREE(&p.src.stacks);
 	free(file);
 	if (err) {
 		free(*exe_path);

@@ -49,6 +49,10 @@ static const struct {
 	{ NULL, "_dl_load_adds", "glibc: link map count" },
 	{ NULL, "_dl_sysinfo_map", "glibc: the vDSO's link map" },
 	{ "dl-find_object", NULL, "glibc: _dl_find_object's tables, sized for the old segments" },
+	{ NULL, "__nptl_nthreads", "glibc: the thread count (the other threads are not dumped)" },
+	{ NULL, "__libc_single_threaded", "glibc: single-threaded until a thread is created" },
+	{ NULL, "_dl_stack_cache_actsize", "glibc: the size of the thread stack cache, emptied at start" },
+	{ NULL, "_dl_in_flight_stack", "glibc: a thread stack being created or freed" },
 	{ "__init_tls", "builtin_tls", "musl: the main thread's TLS starts afresh" },
 };
 
@@ -409,7 +413,7 @@ static int cmp_seg(const void *a, const void *b)
 static int pick_regions(const struct exe *x, struct memsrc *src, unsigned flags, seg_vec *segs)
 {
 	bool heap_found = false;
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < src->regions.n; i++) {
 		struct region *r = &src->regions.v[i];
@@ -443,6 +447,19 @@ static int pick_regions(const struct exe *x, struct memsrc *src, unsigned flags,
 				r.end = x->lo;
 			else
 				r.start = x->hi;
+		}
+		/* Another thread's stack: it is not dumped, nor is the stack it had
+		 * not used (below its stack pointer and red zone). The region is
+		 * trimmed rather than left out: the kernel merges neighbouring
+		 * anonymous mappings, and a malloc'd block may share it. */
+		for (j = 0; j < src->stacks.n && r.kind == REG_ANON; j++) {
+			uint64_t sp = src->stacks.v[j], cut = (sp - 128) & ~(PG - 1);
+
+			if (sp >= r.start && sp < r.end && cut > r.start) {
+				pr_info("%s: a thread's unused stack at 0x%llx-0x%llx is left out", src->name,
+					(unsigned long long)r.start, (unsigned long long)cut);
+				r.start = cut;
+			}
 		}
 		if (r.start >= r.end || r.start % PG || r.end % PG)
 			continue;

@@ -37,6 +37,7 @@ struct memsrc {
 	VEC(struct region) regions;	/* anonymous memory, by address */
 	uint64_t entry;		/* the program's entry point in memory (AT_ENTRY), */
 	bool have_entry;	/* which places a PIE */
+	VEC(uint64_t) stacks;	/* stack pointers of the threads other than the main one */
 };
 
 /* Reads a whole regular file (an executable) into memory. */

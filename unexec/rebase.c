@@ -60,6 +60,8 @@ static bool is_ptr_tag(int64_t tag)
 	case DT_FINI: case DT_JMPREL: case DT_INIT_ARRAY: case DT_FINI_ARRAY: case DT_PREINIT_ARRAY:
 	case DT_SYMTAB_SHNDX: case DT_VERSYM: case DT_VERDEF: case DT_VERNEED:
 		return true;
+	case DT_CONFIG: case DT_DEPAUDIT: case DT_AUDIT:
+		return false;	/* in the address range, but string table offsets */
 	default:
 		return tag >= DT_ADDRRNGLO && tag <= DT_ADDRRNGHI;	/* DT_GNU_HASH among them */
 	}

@@ -52,12 +52,13 @@ wait_state "$child" S; check_eq already-traced-left-running S "$(state "$child")
 echo x >&3; exec 3>&-
 wait $tpid; check_eq already-traced-finishes 0 $?
 
-# A static-pie relocates itself from wherever it starts: no fixed-address form.
+# glibc's static-pie adds where it starts to its own program headers: no
+# fixed-address form. (musl's is undumped: t-undump-pid.)
 gcc -static-pie -O1 -DNOBIG -o spie "$APP_SRC"
 ./spie stop >/dev/null 2>&1 &
 pid=$!
 wait_state $pid T
-refuse static-pie "is a static-pie" "$SURGEON" unexec --pid $pid -o refused.o
+refuse static-pie "is a glibc static-pie" "$SURGEON" unexec --pid $pid -o refused.o
 wait_state $pid T; check_eq static-pie-left-stopped T "$(state $pid)"
 kill -CONT $pid; wait $pid; check_eq static-pie-finishes 0 $?
 

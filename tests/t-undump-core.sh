@@ -13,7 +13,7 @@ start() {
 }
 release() { echo x >&3; exec 3>&-; wait $pid; }
 
-for v in sg sm dg dp; do
+for v in sg sm dg dp ms; do
 	build $v $v
 	start $v
 	base=$(load_base $pid $v) heap=$(heap_range $pid)
@@ -25,6 +25,7 @@ for v in sg sm dg dp; do
 	check "$v-relink" "$SURGEON" relink $v.o -o $v.dump
 	check_dump "$v" ./$v ./$v.dump norand
 	[ $v = dp ] && check_pie_place $v ./$v ./$v.dump "$base" "$heap" norand
+	[ $v = ms ] && check_pie_place $v ./$v ./$v.dump "$base" "" norand
 done
 
 # A kernel core, when the kernel writes cores to a file in the current directory.

@@ -4,9 +4,9 @@
 . "$TOP/tests/undump-lib.sh"
 
 # A process that stopped itself (raise(SIGSTOP)) after its initialization.
-for v in sg sm dg dp; do
+for v in sg sm dg dp ms; do
 	for anon in "" --anon; do
-		[ "$v" = sm ] && [ -z "$anon" ] && continue	# musl's malloc keeps blocks in mmap'd memory
+		case $v in sm|ms) [ -z "$anon" ] && continue ;; esac	# musl's malloc keeps blocks in mmap'd memory
 		n=$v${anon:+-anon}
 		if [ -n "$anon" ]; then build "$n" $v; else build "$n" $v -DNOBIG; fi
 		./"$n" stop >"$n.orig.out" 2>/dev/null &
@@ -18,9 +18,10 @@ for v in sg sm dg dp; do
 		else fail "$n-left-stopped" "state $(state $pid), output '$(head -c 60 "$n.orig.out")'"; fi
 		check "$n-relink" "$SURGEON" relink "$n.o" -o "$n.dump"
 		check_dump "$n" "./$n" "./$n.dump" ${anon:+norand}
-		if [ $v = dp ]; then
+		if [ $v = dp ] || [ $v = ms ]; then
 			check_eq "$n-input-is-pie" DYN "$(elf_type "$n")"
-			check_pie_place "$n" "./$n" "./$n.dump" "$(load_base $pid "$n")" "$(heap_range $pid)" ${anon:+norand}
+			check_pie_place "$n" "./$n" "./$n.dump" "$(load_base $pid "$n")" \
+				"$([ $v = dp ] && heap_range $pid)" ${anon:+norand}
 		fi
 		kill -CONT $pid; wait $pid; rc=$?
 		"./$n" full >"$n.ref" 2>/dev/null

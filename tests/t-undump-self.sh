@@ -15,10 +15,11 @@ check_eq archive-exports-only-the-api "surgeon_dump_self " "$only"
 check build-sg build sg sg -DSELF -I"$TOP/include" "$B/libsurgeon.a"
 check build-sm build sm sm -DSELF -I"$TOP/include" "$B/libsurgeon.a"
 check build-dg build dg dg -DSELF $pc
+check build-ms build ms ms -DSELF -I"$TOP/include" "$B/libsurgeon.a"
 # A program built the plainest way: gcc's default on Debian is a PIE.
 check build-dp gcc -O2 -DSELF -o dp "$APP_SRC" $pc
 check_eq dp-is-pie DYN "$(elf_type dp)"
-for v in sg sm dg dp; do
+for v in sg sm dg dp ms; do
 	./$v self $v.dump >$v.out 2>$v.err; rc=$?
 	check_eq "$v-dump-self" 0 $rc
 	"./$v" full >$v.ref 2>/dev/null

@@ -15,6 +15,9 @@ tbuild() {	# tbuild NAME VARIANT
 	sm) musl-gcc -static -O1 -o "$1" "$SRC" ;;
 	dg) gcc -no-pie -O1 -pthread -o "$1" "$SRC" ;;
 	dp) gcc -O1 -pthread -o "$1" "$SRC" ;;
+	ms) local m=/usr/lib/x86_64-linux-musl
+	    musl-gcc -fPIE -O1 -c -o "$1.o" "$SRC" &&
+	    gcc -nostdlib -static-pie -o "$1" $m/rcrt1.o $m/crti.o "$1.o" $m/libc.a "$(gcc -print-libgcc-file-name)" $m/crtn.o ;;
 	esac
 }
 # start NAME KIND: runs ./NAME pipe KIND until release; $pid.
@@ -41,11 +44,11 @@ check_tdump() {
 }
 stack_kb=$(ulimit -s)
 
-for v in sg dg dp sm; do
+for v in sg dg dp sm ms; do
 	tbuild $v $v || { fail "$v-build" "cannot build"; continue; }
 	for kind in blocked busy; do
 		for anon in "" --anon; do
-			[ $v = sm ] && [ -z "$anon" ] && continue	# musl's malloc keeps blocks in mmap'd memory
+			case $v in sm|ms) [ -z "$anon" ] && continue ;; esac	# musl's malloc keeps blocks in mmap'd memory
 			n=$v-$kind${anon:+-anon}
 			start $v $kind
 			check_eq "$n-has-4-threads" 4 "$(ntasks $pid)"
@@ -61,7 +64,7 @@ for v in sg dg dp sm; do
 			check "$n-relink" "$SURGEON" relink $n.o -o $n.dump
 			check_tdump $n ./$v ./$n.dump $kind ${anon:+norand}
 			# The workers' stacks (ulimit -s each with glibc) are not in the dump.
-			if [ -n "$anon" ] && [ $v != sm ]; then
+			if [ -n "$anon" ] && [ $v != sm ] && [ $v != ms ]; then
 				sz=$(stat -c %s $n.dump)
 				if [ "$sz" -lt $((stack_kb * 1024)) ]; then ok "$n-stacks-left-out"
 				else fail "$n-stacks-left-out" "$sz bytes, a thread stack is $stack_kb KiB"; fi

@@ -485,12 +485,36 @@ static int pick_regions(const struct exe *x, struct memsrc *src, unsigned flags,
 	return 0;
 }
 
+/* glibc's start files carry the NT_GNU_ABI_TAG note; musl's do not. */
+static bool has_abi_tag(const struct exe *x, const Elf64_Phdr *ph)
+{
+	uint64_t k;
+
+	if (!range_ok(ph->p_offset, ph->p_filesz, x->size))
+		return false;
+	for (k = 0; k + 12 <= ph->p_filesz;) {
+		uint32_t nsz, dsz, type;
+		uint64_t dpos;
+
+		memcpy(&nsz, x->d + ph->p_offset + k, 4);
+		memcpy(&dsz, x->d + ph->p_offset + k + 4, 4);
+		memcpy(&type, x->d + ph->p_offset + k + 8, 4);
+		dpos = 12 + align_up(nsz, 4);
+		if (dpos > ph->p_filesz - k || dsz > ph->p_filesz - k - dpos)
+			return false;
+		if (type == NT_GNU_ABI_TAG && nsz == 4 && !memcmp(x->d + ph->p_offset + k + 12, "GNU", 4))
+			return true;
+		k += dpos + align_up(dsz, 4);
+	}
+	return false;
+}
+
 /* A PIE is dumped as the fixed-address program it is in memory: its file
  * rebased to the load address that the entry point in memory gives. */
 static int place_pie(struct exe *x, const struct memsrc *src, unsigned char **rebased)
 {
 	Elf64_Ehdr eh;
-	bool interp = false;
+	bool interp = false, glibc = false;
 	uint64_t base;
 
 	x->orig = x->d;
@@ -506,11 +530,17 @@ static int place_pie(struct exe *x, const struct memsrc *src, unsigned char **re
 
 		memcpy(&ph, x->d + eh.e_phoff + i * sizeof(ph), sizeof(ph));
 		interp |= ph.p_type == PT_INTERP;
+		glibc |= ph.p_type == PT_NOTE && has_abi_tag(x, &ph);
 	}
-	if (!interp)
-		return pr_err(x->path, "is a static-pie: it relocates itself from the address it starts at and "
-			      "reads its program headers relative to it, so it has no fixed-address form "
-			      "(link it with -static -no-pie)");
+	/* A static-pie relocates itself. musl's takes its load address from
+	 * PT_DYNAMIC's place, which the rebased headers make 0; glibc's takes
+	 * it from __ehdr_start and adds it to PT_TLS, PT_GNU_RELRO and every
+	 * address dl_iterate_phdr reports, while the kernel needs those same
+	 * headers absolute to place an ET_EXEC. */
+	if (!interp && glibc)
+		return pr_err(x->path, "is a glibc static-pie: it adds the address it starts at to its own program "
+			      "headers, which a fixed-address program must give absolute, so it cannot be "
+			      "undumped (link it with -static -no-pie)");
 	if (!src->have_entry)
 		return pr_err(src->name, "does not say where the PIE %s was loaded (no auxiliary vector)", x->path);
 	base = src->entry - eh.e_entry;

@@ -75,13 +75,12 @@ static pid_t tracer_of(pid_t pid)
 
 /* Where a stopped thread (not the main one) is on its stack: the unused
  * stack below goes with the thread. */
-static int thread_rsp(struct tracee *t)
+static void thread_rsp(struct tracee *t)
 {
 	struct user_regs_struct regs;
 
 	if (!ptrace(PTRACE_GETREGS, t->tid, 0, &regs))
 		t->rsp = regs.rsp;
-	return 0;
 }
 
 static int stop_thread(struct proc *p, pid_t tid, bool leader)
@@ -120,11 +119,16 @@ static int stop_thread(struct proc *p, pid_t tid, bool leader)
 		}
 		if (!WIFSTOPPED(st))
 			continue;
-		if ((st >> 16) == PTRACE_EVENT_STOP)
-			return leader ? 0 : thread_rsp(&p->stopped.v[p->stopped.n - 1]);
+		if ((st >> 16) == PTRACE_EVENT_STOP) {
+			if (!leader)
+				thread_rsp(&p->stopped.v[p->stopped.n - 1]);
+			return 0;
+		}
 		/* A signal-delivery stop came first: keep the signal for the
 		 * detach, and wait for the interrupt. */
 		p->stopped.v[p->stopped.n - 1].sig = WSTOPSIG(st);
+		if (!leader)
+			thread_rsp(&p->stopped.v[p->stopped.n - 1]);
 		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) && errno != ESRCH)
 			return pr_err(p->name, "cannot stop thread %d: %s", (int)tid, strerror(errno));
 		return 0;
@@ -245,7 +249,6 @@ static int read_maps(struct proc *p, const char *exe)
 		/* The bss of a shared library: the library's own state, not ours. */
 		if (r.kind == REG_ANON && prev_end == r.start && prev_path[0] == '/' && strcmp(prev_path, exe))
 			goto next;
-
 		if (VEC_PUSH(&p->src.regions, r)) {
 			free(buf);
 			return -1;

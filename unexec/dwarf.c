@@ -293,7 +293,8 @@ static int attr_addr_loc(struct ctx *c, Dwarf_Die die, uint64_t *addr)
  * to, the abstract instance an out-of-line copy of an inlined function (or
  * an LTO unit's DIE) names with DW_AT_abstract_origin, in any mix. *proto:
  * the first DIE of that chain that is not a concrete instance, whose
- * parameters carry their types (a concrete instance's name only origins). */
+ * parameters carry their types (a concrete instance's parameters name
+ * only their abstract ones). */
 static int spec_info(struct ctx *c, Dwarf_Die die, const char **name, bool *external, Dwarf_Off *type,
 		     bool *has_type, Dwarf_Off *proto)
 {
@@ -726,9 +727,14 @@ static int read_object(struct ctx *c, Dwarf_Die die, Dwarf_Half tag)
 		return -1;
 	if (!o.name || !o.addr)
 		return 0;
-	if (o.func)
+	if (o.func) {
 		o.type = proto ? get_type(c, proto, 0) : unknown(c, 0, "a function known only by its inlined copies");
-	else {
+		/* A definition naming its declaration may leave the result type
+		 * to it: the function DIE's own type says void. */
+		if (o.type && o.type->kind == DT_FUNC && !o.type->target && has_type &&
+		    !(o.type->target = get_type(c, toff, 0)))
+			return -1;
+	} else {
 		o.type = has_type ? get_type(c, toff, 0) : unknown(c, 0, "a variable without a type");
 		if (o.type && !dtype_size(o.type, &o.size))
 			o.size = 0;

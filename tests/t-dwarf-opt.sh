@@ -137,3 +137,8 @@ check_eq missing-dwo-succeeds 0 "$(cat miss.rc)"
 check missing-dwo-named grep -q "split5-lib.dwo: warning: cannot open split debug info" miss.err
 check_eq missing-dwo-keeps-the-rest 1 "$(grep -c '^extern int weigh' miss.h)"
 check_eq missing-dwo-loses-its-own 0 "$(grep -c thrice miss.h)"
+# The debug info names the split objects: a FIFO there is not waited on.
+rm -f split5-app.dwo; mkfifo split5-app.dwo
+run_capture fifo timeout 20 "$SURGEON" headers split5 -o fifo.h
+check_eq fifo-dwo-succeeds 0 "$(cat fifo.rc)"
+check fifo-dwo-named grep -q "split5-app.dwo: warning: split debug info is not a regular file" fifo.err

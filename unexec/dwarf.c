@@ -1467,9 +1467,18 @@ static int open_dwo(struct ctx *c, const char *path, Dwarf_Debug main, struct dw
 {
 	char *why = NULL;
 
-	*w = (struct dwo){ .fd = open(path, O_RDONLY | O_CLOEXEC) };
+	struct stat st;
+
+	/* The name comes from the debug info: a FIFO or a device there must not
+	 * block or feed us for ever. */
+	*w = (struct dwo){ .fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) };
 	if (w->fd < 0) {
 		pr_warn(path, "cannot open split debug info: %s; its declarations are left out", strerror(errno));
+		return -1;
+	}
+	if (fstat(w->fd, &st) || !S_ISREG(st.st_mode)) {
+		pr_warn(path, "split debug info is not a regular file; its declarations are left out");
+		close(w->fd);
 		return -1;
 	}
 	w->elf = elf_begin(w->fd, ELF_C_READ_MMAP, NULL);

@@ -79,6 +79,13 @@ wait_state $pid T
 refuse pie-textrel "text relocations" "$SURGEON" unexec --pid $pid -o refused.o
 kill -CONT $pid; wait $pid; check_eq pie-textrel-finishes 0 $?
 
+# A FIFO given as the core or the program is refused, not waited on.
+mkfifo f.fifo
+refuse fifo-core "f.fifo: not a regular file" timeout 20 "$SURGEON" unexec --core f.fifo --exe tracer -o refused.o
+gcore -o t.core $$ >/dev/null 2>&1 && mv t.core.$$ t.core
+if [ -f t.core ]; then refuse fifo-exe "f.fifo: not a regular file" timeout 20 "$SURGEON" unexec --core t.core --exe f.fifo -o refused.o
+else echo "skip fifo-exe: gcore wrote no core"; fi
+
 # Usage errors.
 "$SURGEON" unexec --pid 1 --core x -o refused.o 2>/dev/null; check_eq pid-and-core-usage 2 $?
 "$SURGEON" unexec --core x -o refused.o 2>/dev/null; check_eq core-needs-exe 2 $?

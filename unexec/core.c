@@ -338,7 +338,7 @@ int undump_core(const char *core, const char *exe, unsigned flags, bytevec *out)
 
 	c.src.name = core;
 	c.src.read = core_read;
-	fd = open(core, O_RDONLY | O_CLOEXEC);
+	fd = open(core, O_RDONLY | O_CLOEXEC | O_NONBLOCK);	/* a FIFO is refused, not waited on */
 	if (fd < 0)
 		return pr_err(core, "%s", strerror(errno));
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {

@@ -61,7 +61,7 @@ int undump_read_file(const char *path, unsigned char **buf, size_t *size)
 	struct stat st;
 	unsigned char *b;
 	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);	/* a FIFO is refused, not waited on */
 
 	*buf = NULL;
 	if (fd < 0)

@@ -624,7 +624,8 @@ static int write_header(const struct image *img, FILE *f, const char *guard_from
 	struct hw w = { .img = img, .gen = 1 };
 	VEC(struct chosen) objs = { 0 };
 	char *types = NULL, *guard = NULL;
-	size_t tlen = 0, i;
+	size_t tlen = 0, i, j;
+	struct strmap *seen = strmap_new(64);	/* external names declared */
 	bool *used = zalloc(nstatics + 1);
 	FILE *tf = NULL;
 	int err = -1;
@@ -632,9 +633,13 @@ static int write_header(const struct image *img, FILE *f, const char *guard_from
 	w.canon = strmap_new(256);
 	w.conflict = strmap_new(16);
 	w.incseen = strmap_new(16);
-	if (!used || !w.canon || !w.conflict || !w.incseen)
+	if (!used || !w.canon || !w.conflict || !w.incseen || !seen)
 		goto out;
-	/* Global definitions the program exports by name, and the statics asked for. */
+	/* Global definitions the program exports by name, and the statics asked
+	 * for. An optimized program's DWARF may describe one function several
+	 * times (out-of-line copies of an inlined function, clones, LTO's units
+	 * naming the early ones): the copy at the symbol's address is the
+	 * function, declared once. */
 	for (i = 0; i < di->objs.n; i++) {
 		const struct dobject *o = &di->objs.v[i];
 		const struct symbol *s;
@@ -643,8 +648,10 @@ static int write_header(const struct image *img, FILE *f, const char *guard_from
 
 		if (o->external) {
 			s = image_symbol(img, o->name);
-			if (!s || s->addr != o->addr || unexec_reserved_name(o->name))
+			if (!s || s->addr != o->addr || unexec_reserved_name(o->name) || strmap_get(seen, o->name))
 				continue;
+			if (strmap_put(seen, o->name, (void *)1))
+				goto out;
 		} else if (!want) {
 			continue;
 		} else if (static_label(img, o, &c)) {
@@ -660,6 +667,25 @@ static int write_header(const struct image *img, FILE *f, const char *guard_from
 		}
 	if (objs.n)
 		qsort(objs.v, objs.n, sizeof(*objs.v), chosen_cmp);
+	/* A static described twice (a clone beside its own copy): the copy the
+	 * program's symbol names, once. */
+	for (i = j = 0; i < objs.n; i++) {
+		struct chosen *c = &objs.v[i];
+		struct chosen *prev = j ? &objs.v[j - 1] : NULL;
+
+		if (prev && !c->o->external && !prev->o->external && !strcmp(c->o->name, prev->o->name) &&
+		    !strcmp(c->o->file ? c->o->file : "", prev->o->file ? prev->o->file : "")) {
+			if (prev->why && !c->why) {
+				free(prev->label);
+				*prev = *c;
+			} else {
+				free(c->label);
+			}
+			continue;
+		}
+		objs.v[j++] = *c;
+	}
+	objs.n = j;
 	for (i = 0; i < objs.n; i++)
 		register_types(&w, objs.v[i].o->type, 0);
 	for (i = 0; i < objs.n; i++) {
@@ -744,6 +770,7 @@ out:
 	strmap_free(w.canon);
 	strmap_free(w.conflict);
 	strmap_free(w.incseen);
+	strmap_free(seen);
 	free(used);
 	return err;
 }

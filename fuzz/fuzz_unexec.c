@@ -1,6 +1,7 @@
 /* libFuzzer target: unexec in memory. An executable is read, written as a
  * thin and as a full frozen object, and the full one read back; an input
- * that is itself a relocatable object is read as a frozen object. */
+ * that is itself a relocatable object is read as a frozen object; a PIE is
+ * also rebased as an undump of it would be. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "unexec/dwarf.h"
+#include "unexec/undump.h"
 #include "unexec/unexec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -47,6 +49,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			read_frozen(frozen);
 		unlink(frozen);
 		return 0;
+	}
+	if (size >= 18 && data[16] == ET_DYN && data[17] == 0) {
+		unsigned char *rebased;
+
+		if (!undump_rebase("fuzz", data, size, 0x555555554000ull, &rebased))
+			free(rebased);
 	}
 	buf = malloc(size ? size : 1);
 	if (!buf)

@@ -17,6 +17,7 @@ int main(void) { printf("%d %d\n", counter, shared); return 0; }
 C
 gcc -no-pie -O1 -o dyn seed.c
 gcc -no-pie -O1 -s -o dyn-stripped seed.c
+gcc -pie -fPIE -O1 -o pie seed.c	# the undump of a PIE rebases it
 if command -v musl-gcc >/dev/null; then
 	musl-gcc -static -Os -o musl seed.c
 	musl-gcc -static -Os -s -o musl-stripped seed.c

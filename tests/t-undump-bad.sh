@@ -52,14 +52,39 @@ wait_state "$child" S; check_eq already-traced-left-running S "$(state "$child")
 echo x >&3; exec 3>&-
 wait $tpid; check_eq already-traced-finishes 0 $?
 
-# A PIE: its addresses change at every start, so it cannot be undumped.
-gcc -pie -fPIE -O1 -DNOBIG -o pie "$APP_SRC"
-./pie stop >/dev/null 2>&1 &
+# glibc's static-pie adds where it starts to its own program headers: no
+# fixed-address form. (musl's is undumped: t-undump-pid.)
+gcc -static-pie -O1 -DNOBIG -o spie "$APP_SRC"
+./spie stop >/dev/null 2>&1 &
 pid=$!
 wait_state $pid T
-refuse pie "position-independent" "$SURGEON" unexec --pid $pid -o refused.o
-wait_state $pid T; check_eq pie-left-stopped T "$(state $pid)"
-kill -CONT $pid; wait $pid; check_eq pie-finishes 0 $?
+refuse static-pie "is a glibc static-pie" "$SURGEON" unexec --pid $pid -o refused.o
+wait_state $pid T; check_eq static-pie-left-stopped T "$(state $pid)"
+kill -CONT $pid; wait $pid; check_eq static-pie-finishes 0 $?
+
+# A PIE with text relocations: its code in memory is not the file's.
+cat >textrel.c <<'C'
+#include <signal.h>
+#include <stdio.h>
+int x = 5;
+__asm__(".text\n.globl ptr_in_text\nptr_in_text: .quad x\n");
+extern int *const ptr_in_text;
+int main(void) { raise(SIGSTOP); printf("%d\n", *ptr_in_text); return 0; }
+C
+gcc -O1 -pie -fPIE -Wl,-z,notext -o textrel textrel.c
+check_eq textrel-built 1 "$(readelf -d textrel | grep -c '(TEXTREL)')"
+./textrel >/dev/null &
+pid=$!
+wait_state $pid T
+refuse pie-textrel "text relocations" "$SURGEON" unexec --pid $pid -o refused.o
+kill -CONT $pid; wait $pid; check_eq pie-textrel-finishes 0 $?
+
+# A FIFO given as the core or the program is refused, not waited on.
+mkfifo f.fifo
+refuse fifo-core "f.fifo: not a regular file" timeout 20 "$SURGEON" unexec --core f.fifo --exe tracer -o refused.o
+gcore -o t.core $$ >/dev/null 2>&1 && mv t.core.$$ t.core
+if [ -f t.core ]; then refuse fifo-exe "f.fifo: not a regular file" timeout 20 "$SURGEON" unexec --core t.core --exe f.fifo -o refused.o
+else echo "skip fifo-exe: gcore wrote no core"; fi
 
 # Usage errors.
 "$SURGEON" unexec --pid 1 --core x -o refused.o 2>/dev/null; check_eq pid-and-core-usage 2 $?

@@ -15,13 +15,21 @@ check_eq archive-exports-only-the-api "surgeon_dump_self " "$only"
 check build-sg build sg sg -DSELF -I"$TOP/include" "$B/libsurgeon.a"
 check build-sm build sm sm -DSELF -I"$TOP/include" "$B/libsurgeon.a"
 check build-dg build dg dg -DSELF $pc
-for v in sg sm dg; do
+check build-ms build ms ms -DSELF -I"$TOP/include" "$B/libsurgeon.a"
+# A program built the plainest way: gcc's default on Debian is a PIE.
+check build-dp gcc -O2 -DSELF -o dp "$APP_SRC" $pc
+check_eq dp-is-pie DYN "$(elf_type dp)"
+for v in sg sm dg dp ms; do
 	./$v self $v.dump >$v.out 2>$v.err; rc=$?
 	check_eq "$v-dump-self" 0 $rc
 	"./$v" full >$v.ref 2>/dev/null
 	if cmp -s $v.ref $v.out; then ok "$v-caller-goes-on"; else fail "$v-caller-goes-on" "output differs"; fi
 	check_dump "$v" ./$v ./$v.dump norand
 done
+# The dumped PIE is a fixed-address program where the caller ran: its table
+# and the list it points at are where the caller saw them.
+check_eq dp-dump-fixed EXEC "$(elf_type dp.dump)"
+check_eq dp-dump-addresses "$(sed -n 's/^at //p' dp.err)" "$(norand ./dp.dump addr 2>/dev/null | cut -d' ' -f1,2)"
 
 # Failure: -1, errno set, nothing left behind.
 ./sg self nodir/x.dump >/dev/null 2>fail.err; rc=$?

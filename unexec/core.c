@@ -15,6 +15,8 @@
 #define NT_FILE 0x46494c45
 #endif
 #define PRSTATUS_RSP (112 + 19 * 8)	/* pr_reg[RSP] in struct elf_prstatus */
+#define PRSTATUS_PID 32			/* pr_pid, the thread's id */
+#define PRPSINFO_PID 24			/* pr_pid in struct elf_prpsinfo */
 
 struct fmap {
 	uint64_t start, end;
@@ -29,8 +31,10 @@ struct core {
 	Elf64_Phdr *ph;
 	size_t phnum;
 	VEC(struct fmap) files;
-	bool have_files, have_auxv, have_rsp;
-	uint64_t entry, vdso, rsp;
+	bool have_files, have_auxv;
+	uint64_t entry, vdso;
+	VEC(uint64_t) tids, rsps;	/* every thread's id and stack pointer (one NT_PRSTATUS each) */
+	uint32_t pid;	/* NT_PRPSINFO's: the main thread's id */
 };
 
 static int core_read(struct memsrc *s, uint64_t addr, void *buf, size_t len)
@@ -68,9 +72,16 @@ static int parse_note(struct core *c, uint32_t type, const char *name, const uns
 {
 	uint64_t k;
 
-	if (type == NT_PRSTATUS && !c->have_rsp && sz >= PRSTATUS_RSP + 8) {
-		memcpy(&c->rsp, desc + PRSTATUS_RSP, 8);
-		c->have_rsp = true;
+	if (type == NT_PRSTATUS && sz >= PRSTATUS_RSP + 8) {
+		uint64_t rsp;
+		uint32_t tid;
+
+		memcpy(&rsp, desc + PRSTATUS_RSP, 8);
+		memcpy(&tid, desc + PRSTATUS_PID, 4);
+		if (VEC_PUSH(&c->rsps, rsp) || VEC_PUSH(&c->tids, tid))
+			return -1;
+	} else if (type == NT_PRPSINFO && sz >= PRPSINFO_PID + 4) {
+		memcpy(&c->pid, desc + PRPSINFO_PID, 4);
 	} else if (type == NT_AUXV) {
 		c->have_auxv = true;
 		for (k = 0; k + 16 <= sz; k += 16) {
@@ -216,19 +227,27 @@ static void hex(char *buf, size_t n, const unsigned char *b, size_t len)
 static int check_owner(struct core *c, const char *exe, const unsigned char *d, size_t size, const char **exe_name)
 {
 	Elf64_Ehdr eh;
-	uint64_t first = UINT64_MAX, bid, blen;
+	uint64_t first = UINT64_MAX, bid, blen, base = 0;
 	unsigned char mine[64], theirs[64];
 	size_t i;
 
 	memcpy(&eh, d, sizeof(eh));
-	if (eh.e_type != ET_EXEC || eh.e_phentsize != sizeof(Elf64_Phdr) ||
+	if ((eh.e_type != ET_EXEC && eh.e_type != ET_DYN) || eh.e_phentsize != sizeof(Elf64_Phdr) ||
 	    !range_ok(eh.e_phoff, eh.e_phnum * sizeof(Elf64_Phdr), size))
 		return 0;	/* undump_build says why */
-	if (c->have_auxv && c->entry != eh.e_entry)
+	/* A PIE's place is its entry point in memory minus its entry in the file. */
+	if (eh.e_type == ET_DYN && c->have_auxv) {
+		base = c->entry - eh.e_entry;
+		if (c->entry < eh.e_entry || base % 0x1000 || !base)
+			return pr_err(c->path, "not a core of %s: its program starts at 0x%llx, which no load address "
+				      "of %s (entry 0x%llx) gives", exe, (unsigned long long)c->entry, exe,
+				      (unsigned long long)eh.e_entry);
+	} else if (c->have_auxv && c->entry != eh.e_entry) {
 		return pr_err(c->path, "not a core of %s: its program starts at 0x%llx, %s at 0x%llx", exe,
 			      (unsigned long long)c->entry, exe, (unsigned long long)eh.e_entry);
+	}
 	if (build_id(d, size, &eh, &bid, &blen) && blen <= sizeof(mine) &&
-	    !core_read(&c->src, bid, theirs, blen)) {
+	    !core_read(&c->src, bid + base, theirs, blen)) {
 		char a[130] = "", b[130] = "";
 
 		for (i = 0; i < eh.e_phnum; i++) {
@@ -257,20 +276,30 @@ static int check_owner(struct core *c, const char *exe, const unsigned char *d, 
 	}
 	if (c->have_files) {
 		for (i = 0; i < c->files.n; i++)
-			if (c->files.v[i].start == first)
+			if (c->files.v[i].start == first + base)
 				break;
 		if (i == c->files.n)
 			return pr_err(c->path, "not a core of %s: no file is mapped at 0x%llx", exe,
-				      (unsigned long long)first);
+				      (unsigned long long)(first + base));
 		*exe_name = c->files.v[i].name;
 	}
 	return 0;
 }
 
-/* Anonymous memory the core holds: not mapped from a file, not the stack,
- * not the vDSO, not a shared library's bss. */
+/* Anonymous memory the core holds: not mapped from a file, not the main
+ * thread's stack, not the vDSO, not a shared library's bss. */
 static int core_regions(struct core *c, const char *exe_name)
 {
+	size_t main = 0;
+
+	/* The main thread's stack is left out whole; the others' unused parts
+	 * (undump_build). Without NT_PRPSINFO the first thread is the main one. */
+	for (size_t k = 0; k < c->tids.n; k++)
+		if (c->tids.v[k] == c->pid)
+			main = k;
+	for (size_t k = 0; k < c->rsps.n; k++)
+		if (k != main && VEC_PUSH(&c->src.stacks, c->rsps.v[k]))
+			return -1;
 	for (size_t i = 0; i < c->phnum; i++) {
 		const Elf64_Phdr *ph = &c->ph[i];
 		struct region r = { .start = ph->p_vaddr, .end = ph->p_vaddr + (ph->p_filesz & ~0xfffull),
@@ -279,7 +308,7 @@ static int core_regions(struct core *c, const char *exe_name)
 
 		if (ph->p_type != PT_LOAD || r.end <= r.start || r.start >= (1ull << 47) || (r.start & 0xfff))
 			continue;
-		if (c->have_rsp && c->rsp >= r.start && c->rsp < ph->p_vaddr + ph->p_memsz)
+		if (main < c->rsps.n && c->rsps.v[main] >= r.start && c->rsps.v[main] < ph->p_vaddr + ph->p_memsz)
 			continue;
 		if (c->vdso && r.start == c->vdso)
 			continue;
@@ -309,7 +338,7 @@ int undump_core(const char *core, const char *exe, unsigned flags, bytevec *out)
 
 	c.src.name = core;
 	c.src.read = core_read;
-	fd = open(core, O_RDONLY | O_CLOEXEC);
+	fd = open(core, O_RDONLY | O_CLOEXEC | O_NONBLOCK);	/* a FIFO is refused, not waited on */
 	if (fd < 0)
 		return pr_err(core, "%s", strerror(errno));
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
@@ -330,10 +359,15 @@ int undump_core(const char *core, const char *exe, unsigned flags, bytevec *out)
 		goto out;
 	if (check_owner(&c, exe, file, size, &exe_name) || core_regions(&c, exe_name))
 		goto out;
+	c.src.entry = c.entry;
+	c.src.have_entry = c.have_auxv;
 	err = undump_build(exe, file, size, &c.src, flags | UNDUMP_STRICT, out);
 out:
 	munmap(map, st.st_size);
 	VEC_FREE(&c.files);
+	VEC_FREE(&c.rsps);
+	VEC_FREE(&c.tids);
+	VEC_FREE(&c.src.stacks);
 	VEC_FREE(&c.src.regions);
 	free(c.ph);
 	free(file);

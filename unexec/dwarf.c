@@ -29,6 +29,14 @@ struct dline {
 	bool end;	/* end of a sequence: no code from here */
 };
 
+/* A split DWARF object (-gsplit-dwarf): its types and names stay valid as
+ * long as it is open. */
+struct dwo {
+	Dwarf_Debug dbg;
+	Elf *elf;
+	int fd;
+};
+
 struct dwpriv {
 	Dwarf_Debug dbg;
 	Elf *elf;	/* of a separate debug file, NULL when the program's own */
@@ -38,6 +46,16 @@ struct dwpriv {
 	VEC(char *) strs;	/* strings we own */
 	bool lines_loaded;
 	VEC(struct dline) lines;	/* sorted by address */
+	VEC(struct dwo) dwos;	/* split DWARF: one per skeleton unit, tied to dbg */
+};
+
+/* A skeleton unit: where its split object is, and the file names its
+ * declarations number (a split unit has no line table of its own). */
+struct dwo_ref {
+	uint64_t dwo_id;	/* pairs it with its unit in a .dwp package */
+	char *path;
+	char **srcfiles;	/* owned by the program's Dwarf_Debug */
+	Dwarf_Signed nsrc;
 };
 
 /* One pass over the DWARF of one file. */
@@ -52,6 +70,11 @@ struct ctx {
 	char **srcfiles;
 	Dwarf_Signed nsrc;
 	const char *cu_name;
+	unsigned file;		/* 0: the program's debug info, k: its k-th .dwo */
+	VEC(struct dwo_ref) dwo_refs;	/* skeleton units, in unit order */
+	const struct dwo_ref *skeleton;	/* the one whose split object is being read */
+	bool dwp;		/* reading a package: each unit finds its skeleton */
+	uint64_t dwo_id;	/* the unit header's (DWARF 5 split and skeleton units) */
 };
 
 bool dwarf_disabled, dwarf_required;
@@ -210,7 +233,10 @@ static int offdie(struct ctx *c, Dwarf_Off off, Dwarf_Die *die)
 	return 0;
 }
 
-/* A location that is a single DW_OP_addr: a static variable's address. */
+static bool uleb(const unsigned char *d, uint64_t size, uint64_t *off, uint64_t *v);
+
+/* A location that is a single DW_OP_addr (or, in split DWARF, an index of
+ * one): a static variable's address. */
 static int attr_addr_loc(struct ctx *c, Dwarf_Die die, uint64_t *addr)
 {
 	Dwarf_Attribute a;
@@ -242,6 +268,19 @@ static int attr_addr_loc(struct ctx *c, Dwarf_Die die, uint64_t *addr)
 	if (!r && b && len == 9 && b[0] == DW_OP_addr) {
 		memcpy(addr, b + 1, 8);
 		r = 1;
+	} else if (!r && b && len >= 2 && (b[0] == DW_OP_addrx || b[0] == DW_OP_GNU_addr_index)) {
+		/* Split DWARF: an index into the program's .debug_addr. */
+		uint64_t idx, pos = 1;
+		Dwarf_Addr a0;
+
+		if (uleb(b, len, &pos, &idx) && pos == len) {
+			if (dwarf_debug_addr_index_to_addr(die, idx, &a0, &c->err) == DW_DLV_OK) {
+				*addr = a0;
+				r = 1;
+			} else {
+				r = fail(c, "reading an indexed address");
+			}
+		}
 	}
 	if (blk)
 		dwarf_dealloc(c->dbg, blk, DW_DLA_BLOCK);
@@ -250,18 +289,24 @@ static int attr_addr_loc(struct ctx *c, Dwarf_Die die, uint64_t *addr)
 }
 
 /* The name, external flag and type of a definition, from the DIE itself or
- * the declaration its DW_AT_specification points to. */
+ * the DIEs it stands for: the declaration its DW_AT_specification points
+ * to, the abstract instance an out-of-line copy of an inlined function (or
+ * an LTO unit's DIE) names with DW_AT_abstract_origin, in any mix. *proto:
+ * the first DIE of that chain that is not a concrete instance, whose
+ * parameters carry their types (a concrete instance's parameters name
+ * only their abstract ones). */
 static int spec_info(struct ctx *c, Dwarf_Die die, const char **name, bool *external, Dwarf_Off *type,
-		     bool *has_type)
+		     bool *has_type, Dwarf_Off *proto)
 {
-	Dwarf_Off spec;
+	Dwarf_Off next;
 	Dwarf_Die s = NULL;
+	bool have_proto = false;
 	int r, depth;
 
 	*name = NULL;
 	*external = false;
 	*has_type = false;
-	for (depth = 0; die && depth < 4; depth++) {
+	for (depth = 0; die && depth < 8; depth++) {
 		bool ext = false;
 
 		if (!*name && die_name(c, die, name))
@@ -275,7 +320,18 @@ static int spec_info(struct ctx *c, Dwarf_Die die, const char **name, bool *exte
 				goto err;
 			*has_type = r;
 		}
-		r = attr_ref(c, die, DW_AT_specification, &spec);
+		r = attr_ref(c, die, DW_AT_abstract_origin, &next);
+		if (r < 0)
+			goto err;
+		if (!r && !have_proto) {
+			if (dwarf_dieoffset(die, proto, &c->err) != DW_DLV_OK) {
+				fail(c, "reading a DIE offset");
+				goto err;
+			}
+			have_proto = true;
+		}
+		if (!r)
+			r = attr_ref(c, die, DW_AT_specification, &next);
 		if (r < 0)
 			goto err;
 		if (s)
@@ -283,12 +339,14 @@ static int spec_info(struct ctx *c, Dwarf_Die die, const char **name, bool *exte
 		s = NULL;
 		if (!r)
 			break;
-		if (offdie(c, spec, &s))
+		if (offdie(c, next, &s))
 			goto err;
 		die = s;
 	}
 	if (s)
 		dwarf_dealloc_die(s);
+	if (!have_proto)
+		*proto = 0;
 	return 0;
 err:
 	if (s)
@@ -542,12 +600,12 @@ static int fill_type(struct ctx *c, Dwarf_Die die, Dwarf_Half tag, struct dtype 
 
 static struct dtype *get_type(struct ctx *c, Dwarf_Off off, int depth)
 {
-	char key[24];
+	char key[32];
 	struct dtype *t;
 	Dwarf_Die die;
 	Dwarf_Half tag = 0;
 
-	snprintf(key, sizeof(key), "%llx", (unsigned long long)off);
+	snprintf(key, sizeof(key), "%x:%llx", c->file, (unsigned long long)off);
 	t = strmap_get(c->p->types, key);
 	if (t)
 		return t;
@@ -629,7 +687,7 @@ const struct dtype *dtype_strip(const struct dtype *t)
 static int read_object(struct ctx *c, Dwarf_Die die, Dwarf_Half tag)
 {
 	struct dobject o = { .cu = c->cu_name, .func = tag == DW_TAG_subprogram };
-	Dwarf_Off toff = 0, origin;
+	Dwarf_Off toff = 0, proto = 0, origin = 0;
 	bool has_type, decl = false;
 	uint64_t v = 0;
 	int r;
@@ -638,12 +696,11 @@ static int read_object(struct ctx *c, Dwarf_Die die, Dwarf_Half tag)
 		return -1;
 	if (decl)
 		return 0;
-	/* Out-of-line instances of inlined functions, and clones (.constprop,
-	 * .isra) that may take other arguments, name their function only through
-	 * DW_AT_abstract_origin: not a safe entry point to offer. */
 	r = attr_ref(c, die, DW_AT_abstract_origin, &origin);
-	if (r)
-		return r < 0 ? -1 : 0;
+	if (r < 0)
+		return -1;
+	o.concrete = r;
+	o.origin = origin;
 	if (o.func) {
 		Dwarf_Addr lo = 0, hi = 0;
 		Dwarf_Half form = 0;
@@ -653,7 +710,7 @@ static int read_object(struct ctx *c, Dwarf_Die die, Dwarf_Half tag)
 		if (r == DW_DLV_ERROR)
 			return fail(c, "reading a function's address");
 		if (r == DW_DLV_NO_ENTRY || !lo)
-			return 0;
+			return 0;	/* an abstract instance, or code that was dropped */
 		r = dwarf_highpc_b(die, &hi, &form, &cls, &c->err);
 		if (r == DW_DLV_ERROR)
 			return fail(c, "reading a function's end");
@@ -666,16 +723,17 @@ static int read_object(struct ctx *c, Dwarf_Die die, Dwarf_Half tag)
 			return r;
 		o.addr = v;
 	}
-	if (spec_info(c, die, &o.name, &o.external, &toff, &has_type))
+	if (spec_info(c, die, &o.name, &o.external, &toff, &has_type, &proto))
 		return -1;
 	if (!o.name || !o.addr)
 		return 0;
 	if (o.func) {
-		Dwarf_Off off;
-
-		if (dwarf_dieoffset(die, &off, &c->err) != DW_DLV_OK)
-			return fail(c, "reading a function");
-		o.type = get_type(c, off, 0);
+		o.type = proto ? get_type(c, proto, 0) : unknown(c, 0, "a function known only by its inlined copies");
+		/* A definition naming its declaration may leave the result type
+		 * to it: the function DIE's own type says void. */
+		if (o.type && o.type->kind == DT_FUNC && !o.type->target && has_type &&
+		    !(o.type->target = get_type(c, toff, 0)))
+			return -1;
 	} else {
 		o.type = has_type ? get_type(c, toff, 0) : unknown(c, 0, "a variable without a type");
 		if (o.type && !dtype_size(o.type, &o.size))
@@ -691,17 +749,97 @@ static int read_object(struct ctx *c, Dwarf_Die die, Dwarf_Half tag)
 	return VEC_PUSH(&c->di->objs, o);
 }
 
+/* A skeleton unit of split DWARF: where its split object is (DW_AT_dwo_name,
+ * or GNU's for DWARF 4, relative to DW_AT_comp_dir). */
+static int note_dwo(struct ctx *c, Dwarf_Die cu, bool *skeleton)
+{
+	Dwarf_Attribute a;
+	char *name = NULL, *dir = NULL, *path;
+	Dwarf_Half tag = 0;
+	int r;
+
+	*skeleton = false;
+	if (dwarf_tag(cu, &tag, &c->err) != DW_DLV_OK)
+		return fail(c, "reading a compilation unit");
+	r = attr_get(c, cu, DW_AT_dwo_name, &a);
+	if (!r)
+		r = attr_get(c, cu, DW_AT_GNU_dwo_name, &a);
+	if (r < 0)
+		return -1;
+	if (!r)
+		return tag == DW_TAG_skeleton_unit ? fail(c, "a skeleton unit without DW_AT_dwo_name") : 0;
+	*skeleton = true;
+	if (dwarf_formstring(a, &name, &c->err) != DW_DLV_OK) {
+		dwarf_dealloc_attribute(a);
+		return fail(c, "reading DW_AT_dwo_name");
+	}
+	dwarf_dealloc_attribute(a);
+	r = attr_get(c, cu, DW_AT_comp_dir, &a);
+	if (r < 0)
+		return -1;
+	if (r) {
+		if (dwarf_formstring(a, &dir, &c->err) != DW_DLV_OK)
+			dir = NULL;
+		if (c->err) {
+			dwarf_dealloc(c->dbg, c->err, DW_DLA_ERROR);
+			c->err = NULL;
+		}
+		dwarf_dealloc_attribute(a);
+	}
+	path = name[0] == '/' || !dir ? xstrdup(name) : xasprintf("%s/%s", dir, name);
+	struct dwo_ref ref = { .path = path, .dwo_id = c->dwo_id };
+
+	if (!ref.dwo_id && attr_udata(c, cu, DW_AT_GNU_dwo_id, &ref.dwo_id) < 0) {
+		free(path);
+		return -1;
+	}
+
+	if (dwarf_srcfiles(cu, &ref.srcfiles, &ref.nsrc, &c->err) != DW_DLV_OK) {
+		if (c->err)
+			dwarf_dealloc(c->dbg, c->err, DW_DLA_ERROR);
+		c->err = NULL;
+		ref.srcfiles = NULL;
+		ref.nsrc = 0;
+	}
+	if (!path || VEC_PUSH(&c->dwo_refs, ref)) {
+		free(path);
+		return -1;
+	}
+	return 0;
+}
+
 static int read_cu(struct ctx *c, Dwarf_Die cu)
 {
 	Dwarf_Die ch = NULL, next;
+	bool skeleton;
 	int r;
 
+	if (note_dwo(c, cu, &skeleton))
+		return -1;
+	if (skeleton)
+		return 0;	/* its functions and types are in the split object */
+	if (c->dwp) {
+		uint64_t id = c->dwo_id;
+
+		if (!id && attr_udata(c, cu, DW_AT_GNU_dwo_id, &id) < 0)
+			return -1;
+		c->skeleton = NULL;
+		for (size_t i = 0; i < c->dwo_refs.n && !c->skeleton; i++)
+			if (c->dwo_refs.v[i].dwo_id == id)
+				c->skeleton = &c->dwo_refs.v[i];
+	}
 	if (die_name(c, cu, &c->cu_name))
 		return -1;
 	c->srcfiles = NULL;
 	c->nsrc = 0;
 	r = dwarf_srcfiles(cu, &c->srcfiles, &c->nsrc, &c->err);
-	if (r == DW_DLV_ERROR) {
+	if (r != DW_DLV_OK && c->skeleton) {
+		if (c->err)
+			dwarf_dealloc(c->dbg, c->err, DW_DLA_ERROR);
+		c->err = NULL;
+		c->srcfiles = c->skeleton->srcfiles;
+		c->nsrc = c->skeleton->nsrc;
+	} else if (r == DW_DLV_ERROR) {
 		/* Only types' declaring files are lost: system types get defined
 		 * rather than included. */
 		dw_warn(c->path, "compilation unit '%s': unreadable file names: %s", c->cu_name ? c->cu_name : "?",
@@ -741,7 +879,8 @@ static int read_all(struct ctx *c)
 		Dwarf_Unsigned next = 0;
 		Dwarf_Half ver = 0, cutype = 0;
 		Dwarf_Die cu = NULL;
-		int r = dwarf_next_cu_header_d(c->dbg, 1, NULL, &ver, NULL, NULL, NULL, NULL, NULL, NULL, &next,
+		Dwarf_Sig8 sig = { { 0 } };
+		int r = dwarf_next_cu_header_d(c->dbg, 1, NULL, &ver, NULL, NULL, NULL, NULL, &sig, NULL, &next,
 					       &cutype, &c->err);
 
 		if (r == DW_DLV_NO_ENTRY)
@@ -749,6 +888,7 @@ static int read_all(struct ctx *c)
 		if (r == DW_DLV_ERROR)
 			return fail(c, "reading a compilation unit header");
 		c->version = ver;
+		memcpy(&c->dwo_id, &sig, 8);
 		r = dwarf_siblingof_b(c->dbg, NULL, 1, &cu, &c->err);
 		if (r == DW_DLV_ERROR)
 			return fail(c, "reading a compilation unit");
@@ -956,6 +1096,14 @@ static bool debuglink(const struct image *img, const char **name, uint32_t *crc)
  * the file. A DWARF 5 list unit: length (4, or 12 for 64-bit), version 5,
  * address size 8, segment selector size 0, then offset_entry_count 4- or
  * 8-byte offsets. */
+/* The section, or its split DWARF twin (".debug_abbrev.dwo"). */
+static bool is_section(const char *name, const char *base)
+{
+	size_t n = strlen(base);
+
+	return !strncmp(name, base, n) && (!name[n] || !strcmp(name + n, ".dwo"));
+}
+
 static bool list_headers_sound(Elf *elf, char **why)
 {
 	size_t shstrndx;
@@ -972,7 +1120,7 @@ static bool list_headers_sound(Elf *elf, char **why)
 
 		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
 			continue;
-		if (strcmp(name, ".debug_rnglists") && strcmp(name, ".debug_loclists"))
+		if (!is_section(name, ".debug_rnglists") && !is_section(name, ".debug_loclists"))
 			continue;
 		if (sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_COMPRESSED))
 			continue;	/* nothing to read, or libdwarf decompresses and checks */
@@ -1046,7 +1194,7 @@ static bool abbrev_sound(Elf *elf, char **why)
 		uint64_t off = 0, code, tag, at, form, v;
 
 		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)) ||
-		    strcmp(name, ".debug_abbrev") || sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_COMPRESSED))
+		    !is_section(name, ".debug_abbrev") || sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_COMPRESSED))
 			continue;
 		data = elf_getdata(scn, NULL);
 		if (!data || !data->d_buf)
@@ -1090,7 +1238,9 @@ static bool abbrev_sound(Elf *elf, char **why)
 			off++;		/* DW_CHILDREN_yes/no */
 			for (;;) {
 				if (!uleb(d, data->d_size, &off, &at) || !uleb(d, data->d_size, &off, &form) ||
-				    ((at || form) && (form == DW_FORM_indirect || form > 0x2c || !form)) ||
+				    ((at || form) && (form == DW_FORM_indirect || !form ||
+						      (form > 0x2c && form != DW_FORM_GNU_addr_index &&
+						       form != DW_FORM_GNU_str_index))) ||
 				    (form == DW_FORM_implicit_const && !uleb(d, data->d_size, &off, &v))) {
 					strmap_free(seen);
 					goto bad;
@@ -1197,6 +1347,31 @@ static bool loaded(const struct image *img, uint64_t addr)
 	return false;
 }
 
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* How many times v is in the sorted array. */
+static size_t copies(const uint64_t *a, size_t n, uint64_t v)
+{
+	size_t lo = 0, hi = n, k;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (a[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (k = lo; k < n && a[k] == v; k++)
+		;
+	return k - lo;
+}
+
 /* Adds the names only DWARF knows. The symbol tables can hold hundreds of
  * thousands of names and DWARF usually adds few: the objects are indexed by
  * name (a small map), and the symbols are run through it once. */
@@ -1204,12 +1379,14 @@ static int merge_symbols(struct image *img, const struct dwarf_info *di)
 {
 	size_t nobj = di->objs.n, nold = img->syms.n, i, j;
 	struct strmap *byname = strmap_new(nobj);
+	uint64_t *origins = calloc(nobj + 1, sizeof(*origins));
+	size_t norigins = 0;
 	size_t *next = calloc(nobj + 1, sizeof(*next));	/* same name, earlier object, +1 */
 	size_t *old = calloc(nobj + 1, sizeof(*old));	/* old symbol at the same name@addr, +1 */
 	bool *added = calloc(nobj + 1, sizeof(*added));
 	int err = -1;
 
-	if (!byname || !next || !old || !added)
+	if (!byname || !origins || !next || !old || !added)
 		goto out;
 	for (i = 0; i < nobj; i++) {
 		const char *name = di->objs.v[i].name;
@@ -1222,6 +1399,12 @@ static int merge_symbols(struct image *img, const struct dwarf_info *di)
 		for (j = (uintptr_t)strmap_get(byname, img->syms.v[i].name); j; j = next[j - 1])
 			if (di->objs.v[j - 1].addr == img->syms.v[i].addr)
 				old[j - 1] = i + 1;
+	/* The abstract instances of the concrete ones, sorted: how many copies
+	 * each has decides whether a name may come from DWARF alone. */
+	for (i = 0; i < nobj; i++)
+		if (di->objs.v[i].concrete)
+			origins[norigins++] = di->objs.v[i].origin;
+	qsort(origins, norigins, sizeof(*origins), u64_cmp);
 	for (i = 0; i < nobj; i++) {
 		const struct dobject *o = &di->objs.v[i];
 		struct symbol sym = {
@@ -1232,6 +1415,10 @@ static int merge_symbols(struct image *img, const struct dwarf_info *di)
 		bool dup = false;
 
 		if (!loaded(img, o->addr) || (o->external && image_symbol(img, o->name)))
+			continue;
+		/* A static's only copy may be a clone; an external function has
+		 * its own copy, which is ambiguous beside clones. */
+		if (o->concrete && !old[i] && (!o->external || copies(origins, norigins, o->origin) != 1))
 			continue;
 		if (old[i]) {
 			struct symbol *s = &img->syms.v[old[i] - 1];
@@ -1258,10 +1445,121 @@ static int merge_symbols(struct image *img, const struct dwarf_info *di)
 	err = 0;
 out:
 	strmap_free(byname);
+	free(origins);
 	free(next);
 	free(old);
 	free(added);
 	return err;
+}
+
+/* ---- split DWARF ---- */
+
+static void free_paths(struct ctx *c)
+{
+	for (size_t i = 0; i < c->dwo_refs.n; i++)
+		free(c->dwo_refs.v[i].path);
+	VEC_FREE(&c->dwo_refs);
+}
+
+/* Opens a split object or package, tied to the program for addresses
+ * (.debug_addr is in the program). 0, or -1 with a warning given. */
+static int open_dwo(struct ctx *c, const char *path, Dwarf_Debug main, struct dwo *w)
+{
+	char *why = NULL;
+
+	struct stat st;
+
+	/* The name comes from the debug info: a FIFO or a device there must not
+	 * block or feed us for ever. */
+	*w = (struct dwo){ .fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) };
+	if (w->fd < 0) {
+		pr_warn(path, "cannot open split debug info: %s; its declarations are left out", strerror(errno));
+		return -1;
+	}
+	if (fstat(w->fd, &st) || !S_ISREG(st.st_mode)) {
+		pr_warn(path, "split debug info is not a regular file; its declarations are left out");
+		close(w->fd);
+		return -1;
+	}
+	w->elf = elf_begin(w->fd, ELF_C_READ_MMAP, NULL);
+	if (!w->elf || elf_kind(w->elf) != ELF_K_ELF || gelf_getclass(w->elf) != ELFCLASS64 ||
+	    !list_headers_sound(w->elf, &why) || !abbrev_sound(w->elf, &why) ||
+	    dwarf_elf_init_b(w->elf, DW_DLC_READ, DW_GROUPNUMBER_DWO, NULL, NULL, &w->dbg, &c->err) != DW_DLV_OK ||
+	    dwarf_set_tied_dbg(w->dbg, main, &c->err) != DW_DLV_OK) {
+		pr_warn(path, "unusable split debug info (%s); its declarations are left out",
+			why ? why : c->err ? dwarf_errmsg(c->err) : "not an x86-64 ELF object");
+		free(why);
+		if (c->err)
+			dwarf_dealloc(main, c->err, DW_DLA_ERROR);
+		c->err = NULL;
+		if (w->dbg) {
+			Dwarf_Error e = NULL;
+
+			dwarf_finish(w->dbg, &e);
+		}
+		if (w->elf)
+			elf_end(w->elf);
+		close(w->fd);
+		return -1;
+	}
+	return 0;
+}
+
+/* Each skeleton unit's split object (FILE.dwo), read like the program's own
+ * units; or, when they are gone, the package dwp made of them, beside the
+ * debug info as PROGRAM.dwp (where gdb looks). One that is missing or
+ * unusable is a warning: the others still declare what they hold. */
+static int read_dwos(struct ctx *c)
+{
+	Dwarf_Debug main = c->dbg;
+	bool missing = false;
+	char *dwp;
+	struct stat st;
+	int r = 0;
+
+	for (size_t i = 0; i < c->dwo_refs.n; i++)
+		if (stat(c->dwo_refs.v[i].path, &st))
+			missing = true;
+	dwp = missing ? xasprintf("%s.dwp", c->path) : NULL;
+	if (dwp && !stat(dwp, &st)) {
+		struct dwo w;
+
+		if (VEC_GROW(&c->p->dwos)) {
+			free(dwp);
+			return -1;
+		}
+		if (!open_dwo(c, dwp, main, &w)) {
+			c->p->dwos.v[c->p->dwos.n++] = w;
+			c->dbg = w.dbg;
+			c->file = c->p->dwos.n;
+			c->dwp = true;
+			r = read_all(c);
+			c->dwp = false;
+			c->skeleton = NULL;
+			c->dbg = main;
+		}
+		free(dwp);
+		return r;
+	}
+	free(dwp);
+	for (size_t i = 0; i < c->dwo_refs.n; i++) {
+		struct dwo w;
+
+		if (VEC_GROW(&c->p->dwos))
+			return -1;
+		if (open_dwo(c, c->dwo_refs.v[i].path, main, &w))
+			continue;
+		c->p->dwos.v[c->p->dwos.n++] = w;
+		c->dbg = w.dbg;
+		c->file = c->p->dwos.n;
+		c->skeleton = &c->dwo_refs.v[i];
+		r = read_all(c);
+		c->skeleton = NULL;
+		c->dbg = main;
+		if (r)
+			return -1;
+	}
+	return 0;
 }
 
 /* ---- the whole ---- */
@@ -1272,6 +1570,17 @@ static void priv_free(struct dwpriv *p)
 
 	if (!p)
 		return;
+	for (i = 0; i < p->dwos.n; i++) {
+		Dwarf_Error e = NULL;
+
+		if (p->dwos.v[i].dbg)
+			dwarf_finish(p->dwos.v[i].dbg, &e);
+		if (p->dwos.v[i].elf)
+			elf_end(p->dwos.v[i].elf);
+		if (p->dwos.v[i].fd >= 0)
+			close(p->dwos.v[i].fd);
+	}
+	VEC_FREE(&p->dwos);
 	if (p->dbg) {
 		Dwarf_Error e = NULL;
 
@@ -1358,14 +1667,16 @@ int image_load_dwarf(struct image *img)
 	dwarf_current = di->path;
 	if (dwarf_watchdog)
 		dwarf_watchdog(10 + (unsigned)(img->size >> 20));
-	r = read_all(&c);
+	r = read_all(&c) ?: read_dwos(&c);
 	if (dwarf_watchdog)
 		dwarf_watchdog(0);
 	if (r)
 		goto bad;
 	if (merge_symbols(img, di))
 		goto oom;
-	pr_info("%s: debug info from %s: %zu functions and variables", img->path, di->path, di->objs.n);
+	pr_info("%s: debug info from %s%s: %zu functions and variables", img->path, di->path,
+		p->dwos.n ? " and its split objects" : "", di->objs.n);
+	free_paths(&c);
 	dbgfile_close(&f);
 	img->dwarf = di;
 	return 0;
@@ -1373,11 +1684,13 @@ bad:
 	if (c.msg)
 		dw_warn(di->path, "unusable debug info (%s); carrying on without it", c.msg);
 none:
+	free_paths(&c);
 	free(c.msg);
 	dbgfile_close(&f);
 	dwarf_info_free(di);
 	return 0;
 oom:
+	free_paths(&c);
 	free(c.msg);
 	dbgfile_close(&f);
 	dwarf_info_free(di);

@@ -75,6 +75,12 @@ struct dobject {
 	const char *file;	/* its last path component: what STT_FILE says */
 	uint64_t addr, size;
 	bool func, external;
+	/* A concrete instance of an abstract one (DW_AT_abstract_origin): an
+	 * out-of-line copy of an inlined function, or a clone (.constprop,
+	 * .isra) that may take other arguments at another address. Only a
+	 * symbol of the name at that address tells the two apart. */
+	bool concrete;
+	uint64_t origin;	/* the abstract instance's DIE offset */
 	struct dtype *type;	/* a DT_FUNC for functions */
 };
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 struct tracee {
 	pid_t tid;
 	int sig;	/* a signal the stop took from the thread, given back at detach */
+	uint64_t rsp;	/* its stack pointer while stopped; 0 when unknown */
 };
 
 struct proc {
@@ -71,6 +73,16 @@ static pid_t tracer_of(pid_t pid)
 	return (pid_t)t;
 }
 
+/* Where a stopped thread (not the main one) is on its stack: the unused
+ * stack below goes with the thread. */
+static void thread_rsp(struct tracee *t)
+{
+	struct user_regs_struct regs;
+
+	if (!ptrace(PTRACE_GETREGS, t->tid, 0, &regs))
+		t->rsp = regs.rsp;
+}
+
 static int stop_thread(struct proc *p, pid_t tid, bool leader)
 {
 	struct tracee t = { .tid = tid };
@@ -107,11 +119,16 @@ static int stop_thread(struct proc *p, pid_t tid, bool leader)
 		}
 		if (!WIFSTOPPED(st))
 			continue;
-		if ((st >> 16) == PTRACE_EVENT_STOP)
+		if ((st >> 16) == PTRACE_EVENT_STOP) {
+			if (!leader)
+				thread_rsp(&p->stopped.v[p->stopped.n - 1]);
 			return 0;
+		}
 		/* A signal-delivery stop came first: keep the signal for the
 		 * detach, and wait for the interrupt. */
 		p->stopped.v[p->stopped.n - 1].sig = WSTOPSIG(st);
+		if (!leader)
+			thread_rsp(&p->stopped.v[p->stopped.n - 1]);
 		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) && errno != ESRCH)
 			return pr_err(p->name, "cannot stop thread %d: %s", (int)tid, strerror(errno));
 		return 0;
@@ -244,6 +261,25 @@ next:
 	return 0;
 }
 
+/* AT_ENTRY: where the kernel started the program, which places a PIE. */
+static void read_entry(struct proc *p)
+{
+	char path[64];
+	uint64_t a[2];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)p->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (off_t off = 0; pread(fd, a, sizeof(a), off) == sizeof(a) && a[0] != AT_NULL; off += sizeof(a))
+		if (a[0] == AT_ENTRY) {
+			p->src.entry = a[1];
+			p->src.have_entry = true;
+		}
+	close(fd);
+}
+
 int undump_pid(pid_t pid, unsigned flags, bool attach, char **exe_path, bytevec *out)
 {
 	struct proc p = { .pid = pid, .memfd = -1 };
@@ -282,12 +318,17 @@ int undump_pid(pid_t pid, unsigned flags, bool attach, char **exe_path, bytevec 
 	}
 	if (read_maps(&p, exe))
 		goto out;
+	read_entry(&p);
+	for (size_t i = 0; i < p.stopped.n; i++)
+		if (p.stopped.v[i].rsp && VEC_PUSH(&p.src.stacks, p.stopped.v[i].rsp))
+			goto out;
 	err = undump_build(exe, file, size, &p.src, flags, out);
 out:
 	resume_all(&p);
 	if (p.memfd >= 0)
 		close(p.memfd);
 	VEC_FREE(&p.src.regions);
+	VEC_FREE(&p.src.stacks);
 	free(file);
 	if (err) {
 		free(*exe_path);

@@ -22,7 +22,8 @@
 
 struct exe {
 	const char *path;
-	const unsigned char *d;
+	const unsigned char *d;		/* what the dump starts from (a PIE rebased) */
+	const unsigned char *orig;	/* the file as the process mapped it */
 	size_t size;
 	Elf64_Ehdr eh;
 	Elf64_Phdr *ph;
@@ -48,6 +49,10 @@ static const struct {
 	{ NULL, "_dl_load_adds", "glibc: link map count" },
 	{ NULL, "_dl_sysinfo_map", "glibc: the vDSO's link map" },
 	{ "dl-find_object", NULL, "glibc: _dl_find_object's tables, sized for the old segments" },
+	{ NULL, "__nptl_nthreads", "glibc: the thread count (the other threads are not dumped)" },
+	{ NULL, "__libc_single_threaded", "glibc: single-threaded until a thread is created" },
+	{ NULL, "_dl_stack_cache_actsize", "glibc: the size of the thread stack cache, emptied at start" },
+	{ NULL, "_dl_in_flight_stack", "glibc: a thread stack being created or freed" },
 	{ "__init_tls", "builtin_tls", "musl: the main thread's TLS starts afresh" },
 };
 
@@ -56,7 +61,7 @@ int undump_read_file(const char *path, unsigned char **buf, size_t *size)
 	struct stat st;
 	unsigned char *b;
 	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);	/* a FIFO is refused, not waited on */
 
 	*buf = NULL;
 	if (fd < 0)
@@ -99,9 +104,6 @@ static int parse_exe(struct exe *x)
 	memcpy(&x->eh, d, sizeof(x->eh));
 	if (d[EI_CLASS] != ELFCLASS64 || d[EI_DATA] != ELFDATA2LSB || x->eh.e_machine != EM_X86_64)
 		return pr_err(p, "not an x86-64 ELF file");
-	if (x->eh.e_type == ET_DYN)
-		return pr_err(p, "is position-independent (PIE); surgeon undumps only fixed-address executables "
-			      "(link with -no-pie)");
 	if (x->eh.e_type != ET_EXEC)
 		return pr_err(p, "not an executable");
 	x->phnum = x->eh.e_phnum;
@@ -379,7 +381,7 @@ static int check_text(const struct exe *x, struct memsrc *src, const Elf64_Phdr 
 		if (n > ph->p_vaddr + ph->p_filesz - a)
 			n = ph->p_vaddr + ph->p_filesz - a;
 		if (!src->read(src, a, buf, n)) {
-			const unsigned char *f = x->d + ph->p_offset + (a - ph->p_vaddr);
+			const unsigned char *f = x->orig + ph->p_offset + (a - ph->p_vaddr);
 
 			for (uint64_t k = 0; k < n; k++)
 				if (buf[k] != f[k] && !ndiff++)
@@ -411,7 +413,7 @@ static int cmp_seg(const void *a, const void *b)
 static int pick_regions(const struct exe *x, struct memsrc *src, unsigned flags, seg_vec *segs)
 {
 	bool heap_found = false;
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < src->regions.n; i++) {
 		struct region *r = &src->regions.v[i];
@@ -446,6 +448,19 @@ static int pick_regions(const struct exe *x, struct memsrc *src, unsigned flags,
 			else
 				r.start = x->hi;
 		}
+		/* Another thread's stack: it is not dumped, nor is the stack it had
+		 * not used (below its stack pointer and red zone). The region is
+		 * trimmed rather than left out: the kernel merges neighbouring
+		 * anonymous mappings, and a malloc'd block may share it. */
+		for (j = 0; j < src->stacks.n && r.kind == REG_ANON; j++) {
+			uint64_t sp = src->stacks.v[j], cut = (sp - 128) & ~(PG - 1);
+
+			if (sp >= r.start && sp < r.end && cut > r.start) {
+				pr_info("%s: a thread's unused stack at 0x%llx-0x%llx is left out", src->name,
+					(unsigned long long)r.start, (unsigned long long)cut);
+				r.start = cut;
+			}
+		}
 		if (r.start >= r.end || r.start % PG || r.end % PG)
 			continue;
 		if (read_mem(src, r.start, r.end - r.start, &s.mem)) {
@@ -467,6 +482,76 @@ static int pick_regions(const struct exe *x, struct memsrc *src, unsigned flags,
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/* glibc's start files carry the NT_GNU_ABI_TAG note; musl's do not. */
+static bool has_abi_tag(const struct exe *x, const Elf64_Phdr *ph)
+{
+	uint64_t k;
+
+	if (!range_ok(ph->p_offset, ph->p_filesz, x->size))
+		return false;
+	for (k = 0; k + 12 <= ph->p_filesz;) {
+		uint32_t nsz, dsz, type;
+		uint64_t dpos;
+
+		memcpy(&nsz, x->d + ph->p_offset + k, 4);
+		memcpy(&dsz, x->d + ph->p_offset + k + 4, 4);
+		memcpy(&type, x->d + ph->p_offset + k + 8, 4);
+		dpos = 12 + align_up(nsz, 4);
+		if (dpos > ph->p_filesz - k || dsz > ph->p_filesz - k - dpos)
+			return false;
+		if (type == NT_GNU_ABI_TAG && nsz == 4 && !memcmp(x->d + ph->p_offset + k + 12, "GNU", 4))
+			return true;
+		k += dpos + align_up(dsz, 4);
+	}
+	return false;
+}
+
+/* A PIE is dumped as the fixed-address program it is in memory: its file
+ * rebased to the load address that the entry point in memory gives. */
+static int place_pie(struct exe *x, const struct memsrc *src, unsigned char **rebased)
+{
+	Elf64_Ehdr eh;
+	bool interp = false, glibc = false;
+	uint64_t base;
+
+	x->orig = x->d;
+	if (x->size < sizeof(eh) || memcmp(x->d, ELFMAG, SELFMAG))
+		return 0;	/* parse_exe says why */
+	memcpy(&eh, x->d, sizeof(eh));
+	if (eh.e_type != ET_DYN)
+		return 0;
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) || !range_ok(eh.e_phoff, eh.e_phnum * sizeof(Elf64_Phdr), x->size))
+		return pr_err(x->path, "bad program header table");
+	for (size_t i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		memcpy(&ph, x->d + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+		interp |= ph.p_type == PT_INTERP;
+		glibc |= ph.p_type == PT_NOTE && has_abi_tag(x, &ph);
+	}
+	/* A static-pie relocates itself. musl's takes its load address from
+	 * PT_DYNAMIC's place, which the rebased headers make 0; glibc's takes
+	 * it from __ehdr_start and adds it to PT_TLS, PT_GNU_RELRO and every
+	 * address dl_iterate_phdr reports, while the kernel needs those same
+	 * headers absolute to place an ET_EXEC. */
+	if (!interp && glibc)
+		return pr_err(x->path, "is a glibc static-pie: it adds the address it starts at to its own program "
+			      "headers, which a fixed-address program must give absolute, so it cannot be "
+			      "undumped (link it with -static -no-pie)");
+	if (!src->have_entry)
+		return pr_err(src->name, "does not say where the PIE %s was loaded (no auxiliary vector)", x->path);
+	base = src->entry - eh.e_entry;
+	if (src->entry < eh.e_entry || base % PG || !base)
+		return pr_err(src->name, "its entry point 0x%llx does not fit %s (entry 0x%llx): not this program",
+			      (unsigned long long)src->entry, x->path, (unsigned long long)eh.e_entry);
+	if (undump_rebase(x->path, x->d, x->size, base, rebased))
+		return -1;
+	x->d = *rebased;
+	pr_info("%s: a PIE loaded at 0x%llx: dumped as a fixed-address program there", x->path,
+		(unsigned long long)base);
 	return 0;
 }
 
@@ -503,13 +588,13 @@ int undump_build(const char *exe_path, const unsigned char *exe, size_t exe_size
 	seg_vec segs = { 0 };
 	range_vec keep = { 0 };
 	struct insert ins[64];
-	unsigned char *patched = NULL;
+	unsigned char *patched = NULL, *rebased = NULL;
 	size_t i, j, nins = 0, nph, tail_ins = 0;
 	uint64_t lowest, tsize, vt, tail_at = 0, total;
 	int err = -1;
 
 	out->n = 0;
-	if (parse_exe(&x))
+	if (place_pie(&x, src, &rebased) || parse_exe(&x))
 		goto out;
 	if (dynamic_keeps(&x, &keep) || (!x.interp && static_keeps(&x, &keep)))
 		goto out;
@@ -734,6 +819,7 @@ out:
 	VEC_FREE(&segs);
 	VEC_FREE(&keep);
 	free(patched);
+	free(rebased);
 	free(x.ph);
 	free(x.sh);
 	return err;

@@ -35,6 +35,9 @@ struct memsrc {
 	/* Copies [addr, addr+len); -1 when a byte is not available (no message). */
 	int (*read)(struct memsrc *src, uint64_t addr, void *buf, size_t len);
 	VEC(struct region) regions;	/* anonymous memory, by address */
+	uint64_t entry;		/* the program's entry point in memory (AT_ENTRY), */
+	bool have_entry;	/* which places a PIE */
+	VEC(uint64_t) stacks;	/* stack pointers of the threads other than the main one */
 };
 
 /* Reads a whole regular file (an executable) into memory. */
@@ -45,6 +48,11 @@ int undump_read_file(const char *path, unsigned char **buf, size_t *size);
  * turned into file-backed segments at their addresses. */
 int undump_build(const char *exe_path, const unsigned char *exe, size_t exe_size, struct memsrc *src,
 		 unsigned flags, bytevec *out);
+
+/* unexec/rebase.c: the file of a PIE made the fixed-address executable
+ * it is in memory at `base` (the address of its first byte): a new copy in
+ * *out, the same size, every byte at the same offset. */
+int undump_rebase(const char *path, const unsigned char *d, size_t size, uint64_t base, unsigned char **out);
 
 /* unexec/process.c: a live process, stopped with ptrace while it is read
  * (attach=false: the caller's own stopped child, read without ptrace). */

@@ -2,6 +2,7 @@
  * result around the old bytes, prove the old bytes are intact, rename. */
 #include "relink/relink.h"
 #include "relink/patch.h"	/* patching: --replace, --wrap */
+#include "unexec/dwarf.h"
 #include "unexec/unexec.h"
 
 #include <errno.h>
@@ -100,6 +101,10 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 			goto out;
 	}
 	if (tls_plan(&l, img))
+		goto out;
+	/* The old variables' offsets in the debug info move too: it is read
+	 * now if it was not (a damaged one only costs gdb those variables). */
+	if (l.tls.shift && !img->dwarf && image_load_dwarf(img))
 		goto out;
 	if (libs_check_duplicates(o->libs, img, &l, o->refs))
 		goto out;

@@ -52,6 +52,7 @@ struct writer {
 	size_t out_symtab, out_strtab, out_shstrtab, out_note;
 	bytevec note;
 	bytevec dframe;		/* .debug_frame with the new code's CFI, when frame_ok */
+	bytevec dinfo;		/* .debug_info with moved TLS offsets (tls_debug_info) */
 	bool frame_ok;
 	uint64_t shoff, phoff, end;
 };
@@ -361,6 +362,43 @@ static void use_strapp(struct outsec *s, const struct strapp *t)
 	s->sh.sh_size = strapp_size(t);
 }
 
+/* .debug_info with the old thread-local variables' block offsets moved
+ * by the new variables in front of them (relink/tls.c): gdb finds them
+ * there. The old units come first in the linker's merged section too, so
+ * the offsets DWARF reading found are the same in both. */
+static const void *tls_debug_info(struct writer *w, const void *old, uint64_t size)
+{
+	dwarf_tls_ops ops = { 0 };
+	size_t moved = 0;
+
+	if (dwarf_tls_operands(w->img, &ops))
+		return NULL;
+	w->dinfo.v = zalloc(size ? size : 1);
+	if (!w->dinfo.v) {
+		VEC_FREE(&ops);
+		return NULL;
+	}
+	memcpy(w->dinfo.v, old, size);
+	w->dinfo.n = size;
+	for (size_t i = 0; i < ops.n; i++) {
+		const struct dwarf_tls_op *op = &ops.v[i];
+		uint64_t v = 0;
+
+		if (!range_ok(op->off, op->width + 1, size))
+			continue;
+		memcpy(&v, w->dinfo.v + op->off, op->width);
+		if (v > w->l->tls.memsz)
+			continue;
+		v += w->l->tls.shift;
+		memcpy(w->dinfo.v + op->off, &v, op->width);
+		moved++;
+	}
+	pr_info("debug info: %zu thread-local variables' offsets moved by %llu", moved,
+		(unsigned long long)w->l->tls.shift);
+	VEC_FREE(&ops);
+	return w->dinfo.v;
+}
+
 static int build_sections(struct writer *w)
 {
 	const struct image *img = w->img;
@@ -462,6 +500,11 @@ static int build_sections(struct writer *w)
 					if (rename_old(w, &sh, s->name))
 						goto err;
 				}
+			}
+			if (w->l->tls.shift && !strcmp(s->name, ".debug_info") && buf && !(sh.sh_flags & SHF_COMPRESSED)) {
+				buf = tls_debug_info(w, buf, sh.sh_size);
+				if (!buf)
+					goto err;
 			}
 			if (w->frame_ok && !(sh.sh_flags & SHF_ALLOC) && !strcmp(s->name, ".debug_frame")) {
 				use_dframe(w, &sh, &buf);
@@ -1008,6 +1051,7 @@ out:
 	VEC_FREE(&w.news);
 	VEC_FREE(&w.note);
 	VEC_FREE(&w.dframe);
+	VEC_FREE(&w.dinfo);
 	free(w.symtab);
 	VEC_FREE(&w.secs);
 	VEC_FREE(&w.groups);

@@ -3,7 +3,7 @@
 # from the main thread and from threads it creates, added to every kind of
 # program and compared with the program and plugin linked from source. The
 # program's own code keeps reaching its variables (the block grows in front
-# of them).
+# of them). gdb reads an old and a new variable in a second thread.
 . "$TOP/tests/lib.sh"
 R=$TOP/tests/tls
 
@@ -44,6 +44,18 @@ app: counter 16 zcount 1 label plugged" "$("./$n.new" | grep -E '^(thread 5|app:
 		check "$kind-tls-grew" test $((new)) -gt $((old))
 	fi
 done
+
+# gdb, through the debug info (the old variables' offsets in it moved with
+# them): in the plugin's second thread, after it ran, the new variable and
+# the program's two (its template "main", then "t5" written over it).
+if command -v gdb >/dev/null && [ -x pie-bfd.new ]; then
+	gdb -batch -ex 'break plugin_in_thread' -ex run -ex finish -ex 'print newv' -ex 'print counter' \
+		-ex 'print label' ./pie-bfd.new >gdb.out 2>&1
+	check_eq gdb-tls "\$1 = 82|\$2 = 1005|\$3 = \"t5\\000n\", '\\000' <repeats 11 times>" \
+		"$(grep -E '^\$[0-9]+ = ' gdb.out | head -3 | tr '\n' '|' | sed 's/|$//')"
+else
+	echo "skip gdb-tls: gdb is not installed"
+fi
 
 # A linker that puts a static program's new IFUNC relocations where the
 # constructor thunk cannot apply them (gold) is refused with the reason.

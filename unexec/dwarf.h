@@ -101,6 +101,16 @@ void dwarf_info_free(struct dwarf_info *di);
  * For `surgeon disasm --lines`. */
 bool image_line_for_addr(const struct image *img, uint64_t addr, const char **file, unsigned *line);
 
+/* Where the program's own .debug_info holds thread-local variables' block
+ * offsets (the operand of DW_OP_const8u/const4u before
+ * DW_OP_form_tls_address): relink moves them when the block grows in front. */
+struct dwarf_tls_op {
+	uint64_t off;		/* in .debug_info */
+	unsigned width;		/* 8 or 4 */
+};
+typedef VEC(struct dwarf_tls_op) dwarf_tls_ops;
+int dwarf_tls_operands(const struct image *img, dwarf_tls_ops *out);
+
 /* Size of a type in bytes, following typedefs, qualifiers and arrays;
  * false when DWARF does not say. */
 bool dtype_size(const struct dtype *t, uint64_t *size);

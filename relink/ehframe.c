@@ -109,23 +109,40 @@ static int finish(bytevec *o, size_t start)
 	return 0;
 }
 
+/* One CIE, as an FDE needs it. */
 struct cie {
 	size_t eh_off;
 	uint64_t df_off;	/* in the output .debug_frame */
 	unsigned fde_enc;
 	bool z, ok;
+	/* for .debug_frame: the fields after the augmentation string */
+	uint64_t calign, ralign;
+	const unsigned char *ds, *de, *insns, *end;
 };
 
-int eh_to_debug_frame(const unsigned char *eh, size_t size, uint64_t eh_addr, bytevec *out)
+/* What a walk over .eh_frame calls: a CIE (parsed; ok when surgeon can
+ * read its FDEs) and an FDE of a readable CIE, with its range and its
+ * instructions [insns, end). */
+struct eh_walker {
+	bool skipped;	/* some FDE's CIE was unreadable: that FDE was left out */
+	int (*cie)(struct eh_walker *w, struct cie *c);
+	int (*fde)(struct eh_walker *w, const struct cie *c, uint64_t fde_addr, uint64_t pc, uint64_t range,
+		   const unsigned char *insns, const unsigned char *end);
+};
+
+/* Walks the entries of an .eh_frame loaded at eh_addr. 0 when it could be
+ * read to its end, 1 when some entry is malformed, -1 out of memory or
+ * when a callback says so. */
+static int eh_walk(const unsigned char *eh, size_t size, uint64_t eh_addr, struct eh_walker *w)
 {
 	VEC(struct cie) cies = { 0 };
-	size_t off = 0, nfde = 0;
+	size_t off = 0;
 	int err = -1;
 
 	while (off + 4 <= size) {
 		struct rd r = { eh + off, eh + size, false };
 		uint32_t len = rd_n(&r, 4), id;
-		size_t start = out->n, body = off + 4;
+		size_t body = off + 4;
 		const unsigned char *end;
 
 		if (!len)
@@ -136,21 +153,19 @@ int eh_to_debug_frame(const unsigned char *eh, size_t size, uint64_t eh_addr, by
 		r.end = end;
 		id = rd_n(&r, 4);
 		if (!id) {
-			struct cie c = { .eh_off = off, .df_off = out->n, .fde_enc = 0 };
+			struct cie c = { .eh_off = off, .end = end };
 			unsigned version = rd_n(&r, 1);
 			const char *aug = (const char *)r.p;
-			uint64_t calign, ralign;
-			const unsigned char *ds, *de;
 
 			if (!memchr(r.p, 0, end - r.p))
 				goto bad;
 			r.p += strlen(aug) + 1;
-			calign = rd_uleb(&r);
-			ds = r.p;	/* the data alignment factor, a sleb128 copied as it is */
+			c.calign = rd_uleb(&r);
+			c.ds = r.p;	/* the data alignment factor, a sleb128 copied as it is */
 			while (r.p < end && (*r.p++ & 0x80))
 				;
-			de = r.p;
-			ralign = version == 1 ? rd_n(&r, 1) : rd_uleb(&r);
+			c.de = r.p;
+			c.ralign = version == 1 ? rd_n(&r, 1) : rd_uleb(&r);
 			c.ok = !r.bad && (version == 1 || version == 3);
 			if (aug[0] == 'z') {
 				uint64_t alen = rd_uleb(&r);
@@ -180,14 +195,8 @@ int eh_to_debug_frame(const unsigned char *eh, size_t size, uint64_t eh_addr, by
 			} else if (aug[0]) {
 				c.ok = false;
 			}
-			if (VEC_PUSH(&cies, c))
-				goto out;
-			if (!c.ok)
-				goto next;
-			/* length, CIE id, version 3, no augmentation */
-			if (put(out, "\0\0\0\0\xff\xff\xff\xff\x03", 10) || put_uleb(out, calign) ||
-			    put(out, ds, de - ds) || put_uleb(out, ralign) || put(out, r.p, end - r.p) ||
-			    finish(out, start))
+			c.insns = r.p;
+			if ((w->cie && w->cie(w, &c)) || VEC_PUSH(&cies, c))
 				goto out;
 		} else {
 			size_t cie_off = body - id, i;
@@ -201,8 +210,10 @@ int eh_to_debug_frame(const unsigned char *eh, size_t size, uint64_t eh_addr, by
 					c = &cies.v[i];
 			if (!c)
 				goto bad;
-			if (!c->ok)
+			if (!c->ok) {
+				w->skipped = true;
 				goto next;
+			}
 			pc = rd_enc(&r, c->fde_enc, eh_addr + (r.p - eh), false);
 			range = rd_enc(&r, c->fde_enc, 0, true);
 			if (c->z) {
@@ -214,23 +225,261 @@ int eh_to_debug_frame(const unsigned char *eh, size_t size, uint64_t eh_addr, by
 			}
 			if (r.bad)
 				goto bad;
-			{
-				uint32_t cp = c->df_off;
-
-				if (put(out, "\0\0\0\0", 4) || put(out, &cp, 4) || put(out, &pc, 8) ||
-				    put(out, &range, 8) || put(out, r.p, end - r.p) || finish(out, start))
-					goto out;
-			}
-			nfde++;
+			if (w->fde && w->fde(w, c, eh_addr + off, pc, range, r.p, end))
+				goto out;
 		}
 next:
 		off = body + len;
 	}
-	err = nfde ? 0 : 1;
+	err = 0;
 	goto out;
 bad:
 	err = 1;
 out:
 	VEC_FREE(&cies);
+	return err;
+}
+
+/* ---- .debug_frame for debuggers ---- */
+
+struct to_df {
+	struct eh_walker w;
+	bytevec *out;
+	size_t nfde;
+};
+
+static int df_cie(struct eh_walker *w, struct cie *c)
+{
+	bytevec *out = ((struct to_df *)w)->out;
+	size_t start = out->n;
+
+	c->df_off = out->n;
+	if (!c->ok)
+		return 0;
+	/* length, CIE id, version 3, no augmentation */
+	return put(out, "\0\0\0\0\xff\xff\xff\xff\x03", 10) || put_uleb(out, c->calign) ||
+	       put(out, c->ds, c->de - c->ds) || put_uleb(out, c->ralign) || put(out, c->insns, c->end - c->insns) ||
+	       finish(out, start);
+}
+
+static int df_fde(struct eh_walker *w, const struct cie *c, uint64_t fde_addr, uint64_t pc, uint64_t range,
+		  const unsigned char *insns, const unsigned char *end)
+{
+	struct to_df *t = (struct to_df *)w;
+	size_t start = t->out->n;
+	uint32_t cp = c->df_off;
+
+	(void)fde_addr;
+	t->nfde++;
+	return put(t->out, "\0\0\0\0", 4) || put(t->out, &cp, 4) || put(t->out, &pc, 8) || put(t->out, &range, 8) ||
+	       put(t->out, insns, end - insns) || finish(t->out, start);
+}
+
+int eh_to_debug_frame(const unsigned char *eh, size_t size, uint64_t eh_addr, bytevec *out)
+{
+	struct to_df t = { { false, df_cie, df_fde }, out, 0 };
+	int r = eh_walk(eh, size, eh_addr, &t.w);
+
+	return r < 0 ? -1 : r || !t.nfde ? 1 : 0;
+}
+
+/* ---- the FDEs, for .eh_frame_hdr ---- */
+
+struct to_list {
+	struct eh_walker w;
+	eh_fde_vec *out;
+};
+
+static int list_fde(struct eh_walker *w, const struct cie *c, uint64_t fde_addr, uint64_t pc, uint64_t range,
+		    const unsigned char *insns, const unsigned char *end)
+{
+	struct eh_fde f = { pc, fde_addr };
+
+	(void)c, (void)range, (void)insns, (void)end;
+	return VEC_PUSH(((struct to_list *)w)->out, f);
+}
+
+int eh_list_fdes(const unsigned char *eh, size_t size, uint64_t eh_addr, eh_fde_vec *out)
+{
+	struct to_list t = { { false, NULL, list_fde }, out };
+	int r = eh_walk(eh, size, eh_addr, &t.w);
+
+	return r ? r : t.w.skipped;
+}
+
+/* ---- the output's .eh_frame_hdr ---- */
+
+/* The unwinder (libgcc's _Unwind_Find_FDE, through dl_iterate_phdr) finds an
+ * FDE by a binary search in the table PT_GNU_EH_FRAME points at, whose
+ * entries are 32-bit offsets from the table: the FDEs themselves may be
+ * anywhere within 2 GiB. So the output gets a new table, after the new
+ * code, that lists the program's FDEs where they are and the new code's;
+ * its eh_frame_ptr (read only by a linear fallback) stays the old
+ * .eh_frame. The old table and .eh_frame keep their bytes. A static
+ * program has no table (crtbeginT registers its .eh_frame with
+ * __register_frame_info, which the unwinder searches first): it gets one,
+ * and a PT_GNU_EH_FRAME. gdb reads the new FDEs from .debug_frame
+ * (eh_to_debug_frame). */
+
+static int cmp_fde(const void *a, const void *b)
+{
+	const struct eh_fde *x = a, *y = b;
+
+	if (x->pc != y->pc)
+		return x->pc < y->pc ? -1 : 1;
+	return x->fde < y->fde ? -1 : x->fde > y->fde;
+}
+
+/* The program's FDEs, from its own table when it has the usual one, or
+ * by reading its .eh_frame (found through the table, or by name in a
+ * program without one: a static one, whose crtbeginT registers it). */
+static int old_fdes(const struct image *img, const GElf_Phdr *ph, uint64_t *eh_frame, eh_fde_vec *out)
+{
+	uint64_t off, n, ehsize = 0;
+	const unsigned char *h;
+	struct rd r;
+	unsigned fptr_enc, count_enc, table_enc;
+	int r2;
+
+	if (!ph) {
+		for (size_t i = 1; i < img->shnum; i++)
+			if (!strcmp(img->secs[i].name, ".eh_frame") && img->secs[i].sh.sh_type == SHT_PROGBITS &&
+			    (img->secs[i].sh.sh_flags & SHF_ALLOC))
+				*eh_frame = img->secs[i].sh.sh_addr, ehsize = img->secs[i].sh.sh_size;
+		if (!ehsize)
+			return 0;
+		goto walk;
+	}
+	if (ph->p_filesz < 12 || !image_vaddr_to_off(img, ph->p_vaddr, ph->p_filesz, &off))
+		return pr_err(img->path, "its PT_GNU_EH_FRAME lies outside the file");
+	h = img->data + off;
+	r = (struct rd){ h + 4, h + ph->p_filesz, false };
+	fptr_enc = h[1], count_enc = h[2], table_enc = h[3];
+	if (h[0] != 1)
+		return pr_err(img->path, "its .eh_frame_hdr has version %u, not 1", h[0]);
+	*eh_frame = rd_enc(&r, fptr_enc, ph->p_vaddr + 4, false);
+	if (r.bad)
+		return pr_err(img->path, "its .eh_frame_hdr has an unreadable eh_frame_ptr (encoding 0x%x)", fptr_enc);
+	if (count_enc == 0x03 && table_enc == 0x3b) {
+		n = rd_n(&r, 4);
+		if (r.bad || n > (uint64_t)(r.end - r.p) / 8)
+			return pr_err(img->path, "its .eh_frame_hdr table has %llu entries, more than fit",
+				      (unsigned long long)n);
+		if (VEC_RESERVE(out, n + 64))
+			return -1;
+		for (uint64_t i = 0; i < n; i++) {
+			struct eh_fde f;
+
+			f.pc = ph->p_vaddr + (int64_t)(int32_t)rd_n(&r, 4);
+			f.fde = ph->p_vaddr + (int64_t)(int32_t)rd_n(&r, 4);
+			if (VEC_PUSH(out, f))
+				return -1;
+		}
+		return 0;
+	}
+	/* No table: the .eh_frame section, up to its end or its segment's. */
+	for (size_t i = 1; i < img->shnum; i++)
+		if (img->secs[i].sh.sh_addr == *eh_frame && img->secs[i].sh.sh_type == SHT_PROGBITS)
+			ehsize = img->secs[i].sh.sh_size;
+	for (size_t i = 0; !ehsize && i < img->phnum; i++) {
+		const GElf_Phdr *p = &img->phdrs[i];
+
+		if (p->p_type == PT_LOAD && *eh_frame >= p->p_vaddr && *eh_frame < p->p_vaddr + p->p_filesz)
+			ehsize = p->p_vaddr + p->p_filesz - *eh_frame;
+	}
+walk:
+	if (!ehsize || !image_vaddr_to_off(img, *eh_frame, ehsize, &off))
+		return pr_err(img->path, "its .eh_frame at 0x%llx lies outside the file", (unsigned long long)*eh_frame);
+	r2 = eh_list_fdes(img->data + off, ehsize, *eh_frame, out);
+	if (r2)
+		return r2 < 0 ? -1 : pr_err(img->path, "its .eh_frame cannot be read whole: the new unwind table "
+					    "would miss some of its functions");
+	return 0;
+}
+
+static const GElf_Phdr *eh_frame_phdr(const struct image *img)
+{
+	for (size_t i = 0; i < img->phnum; i++)
+		if (img->phdrs[i].p_type == PT_GNU_EH_FRAME)
+			return &img->phdrs[i];
+	return NULL;
+}
+
+int eh_hdr_plan(struct linked *l, const struct image *img)
+{
+	const GElf_Phdr *ph = eh_frame_phdr(img);
+	const struct newsec *neweh = NULL;
+	eh_fde_vec fdes = { 0 };
+	uint64_t eh_frame = 0, hdr = 0, end = 0;
+	size_t nold, i;
+	unsigned char *b;
+	int r, err = -1;
+
+	for (i = 0; i < l->secs.n; i++) {
+		if (!strcmp(l->secs.v[i].name, ".eh_frame") && l->secs.v[i].bytes)
+			neweh = &l->secs.v[i];
+		if (l->secs.v[i].sh.sh_addr + l->secs.v[i].sh.sh_size > end)
+			end = l->secs.v[i].sh.sh_addr + l->secs.v[i].sh.sh_size;
+	}
+	if (!neweh)
+		return 0;
+	if (old_fdes(img, ph, &eh_frame, &fdes))
+		goto out;
+	if (!eh_frame)
+		eh_frame = neweh->sh.sh_addr;
+	nold = fdes.n;
+	r = eh_list_fdes(neweh->bytes, neweh->sh.sh_size, neweh->sh.sh_addr, &fdes);
+	if (r < 0)
+		goto out;
+	if (r) {
+		pr_warn(img->path, "the new code's .eh_frame cannot be read whole: exceptions and backtraces do not "
+			"pass through it");
+		err = 0;
+		goto out;
+	}
+	qsort(fdes.v, fdes.n, sizeof(*fdes.v), cmp_fde);
+	hdr = align_up(end, PAGE_SIZE_X86);
+	for (i = 0; i < fdes.n; i++)
+		if (fdes.v[i].pc - hdr + 0x80000000ull > 0xffffffffull || fdes.v[i].fde - hdr + 0x80000000ull > 0xffffffffull) {
+			pr_warn(img->path, "a function at 0x%llx lies more than 2 GiB from the new unwind table: exceptions "
+				"and backtraces do not pass through the new code", (unsigned long long)fdes.v[i].pc);
+			err = 0;
+			goto out;
+		}
+	l->ehhdr.size = 12 + fdes.n * 8;
+	l->ehhdr.bytes = b = zalloc(l->ehhdr.size);
+	if (!b)
+		goto out;
+	b[0] = 1;
+	b[1] = 0x1b;	/* eh_frame_ptr: pcrel sdata4 */
+	b[2] = 0x03;	/* fde_count: udata4 */
+	b[3] = 0x3b;	/* table: datarel sdata4 */
+	{
+		int32_t fp = (int32_t)(eh_frame - (hdr + 4));
+		uint32_t cnt = fdes.n;
+
+		memcpy(b + 4, &fp, 4);
+		memcpy(b + 8, &cnt, 4);
+	}
+	for (i = 0; i < fdes.n; i++) {
+		int32_t pc = (int32_t)(fdes.v[i].pc - hdr), fde = (int32_t)(fdes.v[i].fde - hdr);
+
+		memcpy(b + 12 + 8 * i, &pc, 4);
+		memcpy(b + 16 + 8 * i, &fde, 4);
+	}
+	l->ehhdr.addr = hdr;
+	l->ehhdr.old_addr = ph ? ph->p_vaddr : 0;
+	{
+		struct newsec s = { .name = ".eh_frame_hdr", .bytes = b };
+
+		s.sh = (GElf_Shdr){ .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC, .sh_addr = hdr,
+				    .sh_size = l->ehhdr.size, .sh_addralign = 4 };
+		if (VEC_PUSH(&l->secs, s))
+			goto out;
+	}
+	pr_info("unwind table: %zu of the program's functions and %zu new ones", nold, fdes.n - nold);
+	err = 0;
+out:
+	VEC_FREE(&fdes);
 	return err;
 }

@@ -42,7 +42,7 @@ static bool is_meta(const char *name)
  * linker makes no other). */
 static int refuse(const struct linked *l, const struct image *img, const struct newsec *s)
 {
-	if (!img->dyn.present && s->sh.sh_type == SHT_RELA && s->bytes && s->sh.sh_size &&
+	if (!img->dyn.present && s->sh.sh_type == SHT_RELA && strcmp(s->name, ".rela.iplt") && s->bytes && s->sh.sh_size &&
 	    s->sh.sh_size % sizeof(Elf64_Rela) == 0) {
 		const Elf64_Rela *r = (const Elf64_Rela *)s->bytes;
 		size_t n = s->sh.sh_size / sizeof(Elf64_Rela), i;
@@ -187,6 +187,7 @@ void linked_close(struct linked *l)
 	VEC_FREE(&l->meta);
 	VEC_FREE(&l->debug);
 	free(l->tls.template);
+	free(l->ehhdr.bytes);
 	free(l->ld_to_new);
 	free(l->path);
 	memset(l, 0, sizeof(*l));

@@ -100,7 +100,7 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 		if (ld_run(&lo, img, obj, hook, script, linked_path) || linked_open(&l, img, linked_path))
 			goto out;
 	}
-	if (tls_plan(&l, img))
+	if (tls_plan(&l, img) || eh_hdr_plan(&l, img))
 		goto out;
 	/* The old variables' offsets in the debug info move too: it is read
 	 * now if it was not (a damaged one only costs gdb those variables). */

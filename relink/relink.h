@@ -95,6 +95,10 @@ struct linked {
 	bool relro;			/* new data to make read-only after relocation */
 	uint64_t init_thunk, fini_thunk, init_first_thunk, fini_first_thunk, entry_thunk;
 	struct tls_layout tls;
+	struct {
+		uint64_t addr, size, old_addr;	/* the new .eh_frame_hdr, after the linker's sections */
+		unsigned char *bytes;
+	} ehhdr;
 };
 
 /* A slot of the old arrays pointed at a thunk. */
@@ -239,5 +243,15 @@ int verify_fd(const struct image *orig, int fd, const char *path, const edit_vec
  * the .debug_frame in `out`. Returns 1 when an entry cannot be converted
  * or there is none (out is then partial), -1 when out of memory. */
 int eh_to_debug_frame(const unsigned char *eh, size_t size, uint64_t eh_addr, bytevec *out);
+/* Every FDE of an .eh_frame loaded at eh_addr: the code address it starts
+ * covering and its own address. 0, 1 (some entry unreadable), -1. */
+struct eh_fde {
+	uint64_t pc, fde;
+};
+typedef VEC(struct eh_fde) eh_fde_vec;
+int eh_list_fdes(const unsigned char *eh, size_t size, uint64_t eh_addr, eh_fde_vec *out);
+/* A new .eh_frame_hdr listing the program's FDEs and the new code's, as a
+ * section after the linker's (l->ehhdr): for programs with PT_GNU_EH_FRAME. */
+int eh_hdr_plan(struct linked *l, const struct image *img);
 
 #endif

@@ -477,6 +477,7 @@ static int build_sections(struct writer *w)
 			    sh.sh_info)
 				sh.sh_info = remap(w, sh.sh_info);
 			if ((w->dyn.active && superseded(img, s)) ||
+			    (w->l->ehhdr.old_addr && s->sh.sh_addr == w->l->ehhdr.old_addr && !strcmp(s->name, ".eh_frame_hdr")) ||
 			    (w->dyn.rela_moved && s->sh.sh_type == SHT_RELA && s->sh.sh_addr &&
 			     s->sh.sh_addr == img->dyn.val[DT_RELA])) {
 				/* The new tables replace these; keep the bytes, not the role. */
@@ -628,6 +629,16 @@ static GElf_Phdr tls_phdr(const struct writer *w)
 			    .p_align = t->align };
 }
 
+/* The new unwind table (relink/ehframe.c). */
+static GElf_Phdr eh_phdr(const struct writer *w)
+{
+	uint64_t a = w->l->ehhdr.addr;
+
+	return (GElf_Phdr){ .p_type = PT_GNU_EH_FRAME, .p_flags = PF_R, .p_offset = w->xnew + (a - w->vnew),
+			    .p_vaddr = a, .p_paddr = a, .p_filesz = w->l->ehhdr.size, .p_memsz = w->l->ehhdr.size,
+			    .p_align = 4 };
+}
+
 static int layout(struct writer *w)
 {
 	const struct image *img = w->img;
@@ -635,13 +646,16 @@ static int layout(struct writer *w)
 	uint64_t cursor = w->xnew + (last->fileend - w->vnew);
 	uint64_t top = last->memend > img->vaddr_end ? last->memend : img->vaddr_end;
 	const struct tls_layout *tls = &w->l->tls;
-	bool had_tls = false;
+	bool had_tls = false, had_eh = false, add_eh;
 	size_t i, nph, last_load = 0;
 	GElf_Phdr ph;
 
-	for (i = 0; i < img->phnum; i++)
+	for (i = 0; i < img->phnum; i++) {
 		had_tls |= img->phdrs[i].p_type == PT_TLS;
-	nph = img->phnum + w->groups.n + 1 + (tls->active && !had_tls);
+		had_eh |= img->phdrs[i].p_type == PT_GNU_EH_FRAME;
+	}
+	add_eh = w->l->ehhdr.addr && !had_eh;
+	nph = img->phnum + w->groups.n + 1 + (tls->active && !had_tls) + add_eh;
 
 	for (i = 1; i < w->secs.n; i++) {
 		GElf_Shdr *sh = &w->secs.v[i].sh;
@@ -674,6 +688,8 @@ static int layout(struct writer *w)
 		}
 		if (ph.p_type == PT_TLS && tls->active)
 			ph = tls_phdr(w);
+		if (ph.p_type == PT_GNU_EH_FRAME && w->l->ehhdr.addr)
+			ph = eh_phdr(w);
 		if (ph.p_type == PT_PHDR) {
 			ph.p_offset = w->phoff;
 			ph.p_vaddr = ph.p_paddr = img->delta_first + w->phoff;
@@ -695,6 +711,8 @@ static int layout(struct writer *w)
 				return -1;
 		}
 		if (tls->active && !had_tls && VEC_PUSH(&w->phdrs, tls_phdr(w)))
+			return -1;
+		if (add_eh && VEC_PUSH(&w->phdrs, eh_phdr(w)))
 			return -1;
 		ph = (GElf_Phdr){
 			.p_type = PT_LOAD, .p_flags = PF_R, .p_offset = w->phoff,

@@ -9,6 +9,7 @@
  * by section offset, and addresses are absolute: the FDEs are re-encoded
  * with 8-byte addresses and CIEs without augmentation. */
 #include "relink/relink.h"
+#include "relink/patch.h"	/* patching: --wrap's trampolines */
 
 #include <string.h>
 
@@ -330,6 +331,22 @@ static int cmp_fde(const void *a, const void *b)
 	return x->fde < y->fde ? -1 : x->fde > y->fde;
 }
 
+/* How far the .eh_frame at addr goes: its section, or the rest of its
+ * segment's file bytes (the walk stops at the terminator). */
+static uint64_t old_eh_size(const struct image *img, uint64_t addr)
+{
+	for (size_t i = 1; i < img->shnum; i++)
+		if (img->secs[i].sh.sh_addr == addr && img->secs[i].sh.sh_type == SHT_PROGBITS)
+			return img->secs[i].sh.sh_size;
+	for (size_t i = 0; i < img->phnum; i++) {
+		const GElf_Phdr *p = &img->phdrs[i];
+
+		if (p->p_type == PT_LOAD && addr >= p->p_vaddr && addr < p->p_vaddr + p->p_filesz)
+			return p->p_vaddr + p->p_filesz - addr;
+	}
+	return 0;
+}
+
 /* The program's FDEs, from its own table when it has the usual one, or
  * by reading its .eh_frame (found through the table, or by name in a
  * program without one: a static one, whose crtbeginT registers it). */
@@ -378,15 +395,7 @@ static int old_fdes(const struct image *img, const GElf_Phdr *ph, uint64_t *eh_f
 		return 0;
 	}
 	/* No table: the .eh_frame section, up to its end or its segment's. */
-	for (size_t i = 1; i < img->shnum; i++)
-		if (img->secs[i].sh.sh_addr == *eh_frame && img->secs[i].sh.sh_type == SHT_PROGBITS)
-			ehsize = img->secs[i].sh.sh_size;
-	for (size_t i = 0; !ehsize && i < img->phnum; i++) {
-		const GElf_Phdr *p = &img->phdrs[i];
-
-		if (p->p_type == PT_LOAD && *eh_frame >= p->p_vaddr && *eh_frame < p->p_vaddr + p->p_filesz)
-			ehsize = p->p_vaddr + p->p_filesz - *eh_frame;
-	}
+	ehsize = old_eh_size(img, *eh_frame);
 walk:
 	if (!ehsize || !image_vaddr_to_off(img, *eh_frame, ehsize, &off))
 		return pr_err(img->path, "its .eh_frame at 0x%llx lies outside the file", (unsigned long long)*eh_frame);
@@ -394,6 +403,73 @@ walk:
 	if (r2)
 		return r2 < 0 ? -1 : pr_err(img->path, "its .eh_frame cannot be read whole: the new unwind table "
 					    "would miss some of its functions");
+	return 0;
+}
+
+/* ---- CFI for --wrap's __real_SYM ---- */
+
+/* The trampoline runs the function's first instructions, moved with their
+ * lengths kept, then jumps back: the function's own CFI describes it, from
+ * an offset 4 bytes later when the function had no endbr64 (the trampoline
+ * always starts with one). Its FDE goes after the new table, in the same
+ * section (the table may point anywhere), with a CIE of the same rules but
+ * no personality: a handler of the function's cannot run in the copy. */
+struct find_cfi {
+	struct eh_walker w;
+	uint64_t pc;
+	struct cie cie;
+	const unsigned char *insns, *end;
+	bool found;
+};
+
+static int find_cfi_fde(struct eh_walker *w, const struct cie *c, uint64_t fde_addr, uint64_t pc, uint64_t range,
+			const unsigned char *insns, const unsigned char *end)
+{
+	struct find_cfi *f = (struct find_cfi *)w;
+
+	(void)fde_addr;
+	if (!f->found && f->pc >= pc && f->pc - pc < range) {
+		f->cie = *c;
+		f->insns = insns;
+		f->end = end;
+		f->found = true;
+	}
+	return 0;
+}
+
+static int put32(bytevec *o, uint32_t v)
+{
+	return put(o, &v, 4);
+}
+
+/* Pads an entry started at `start` to 8 bytes with DW_CFA_nop and writes
+ * its .eh_frame length. */
+static int finish_eh(bytevec *o, size_t start)
+{
+	return finish(o, start);
+}
+
+/* The CIE and FDE of one trampoline at blob offset blob->n, whose own
+ * address will be base + blob->n. */
+static int trampoline_cfi(const struct find_cfi *f, bool endbr, uint64_t base, uint64_t tramp, uint64_t size,
+			  bytevec *blob, uint64_t *fde_addr)
+{
+	size_t cie = blob->n, fde;
+	int32_t pcrel;
+
+	if (put32(blob, 0) || put32(blob, 0) || put(blob, "\x01zR", 4) || put_uleb(blob, f->cie.calign) ||
+	    put(blob, f->cie.ds, f->cie.de - f->cie.ds) || put_uleb(blob, f->cie.ralign) || put_uleb(blob, 1) ||
+	    put(blob, "\x1b", 1) || put(blob, f->cie.insns, f->cie.end - f->cie.insns) || finish_eh(blob, cie))
+		return -1;
+	if (f->cie.ralign > 0x7f)	/* version 1 keeps it in one byte: write it as version 3 */
+		blob->v[cie + 8] = 3;
+	fde = blob->n;
+	*fde_addr = base + fde;
+	pcrel = (int32_t)(tramp - (base + fde + 8));
+	if (put32(blob, 0) || put32(blob, fde + 4 - cie) || put(blob, &pcrel, 4) || put32(blob, size) ||
+	    put_uleb(blob, 0) || (!endbr && put(blob, "\x44", 1)) ||	/* DW_CFA_advance_loc 4 */
+	    put(blob, f->insns, f->end - f->insns) || finish_eh(blob, fde))
+		return -1;
 	return 0;
 }
 
@@ -405,13 +481,43 @@ static const GElf_Phdr *eh_frame_phdr(const struct image *img)
 	return NULL;
 }
 
-int eh_hdr_plan(struct linked *l, const struct image *img)
+typedef VEC(struct find_cfi) cfi_vec;
+typedef VEC(const struct patch_site *) site_vec;
+
+/* The old CFI of each --wrap'd function, for its trampoline. */
+static int wrap_cfis(const struct image *img, const struct patch_plan *plan, uint64_t eh_frame, cfi_vec *out,
+		     site_vec *sites)
+{
+	uint64_t size = eh_frame ? old_eh_size(img, eh_frame) : 0, off;
+
+	for (size_t i = 0; plan && i < plan->sites.n; i++) {
+		const struct patch_site *ps = &plan->sites.v[i];
+		struct find_cfi f = { .w = { false, NULL, find_cfi_fde }, .pc = ps->sym };
+
+		if (!ps->wrap || !ps->real_addr)
+			continue;
+		if (ps->same_lengths && size && image_vaddr_to_off(img, eh_frame, size, &off) &&
+		    eh_walk(img->data + off, size, eh_frame, &f.w) >= 0 && f.found) {
+			if (VEC_PUSH(out, f) || VEC_PUSH(sites, ps))
+				return -1;
+			continue;
+		}
+		pr_warn(img->path, "%s: no call frame information for __real_%s: exceptions and backtraces do not "
+			"pass through it", ps->what, ps->old);
+	}
+	return 0;
+}
+
+int eh_hdr_plan(struct linked *l, const struct image *img, const struct patch_plan *plan)
 {
 	const GElf_Phdr *ph = eh_frame_phdr(img);
 	const struct newsec *neweh = NULL;
 	eh_fde_vec fdes = { 0 };
-	uint64_t eh_frame = 0, hdr = 0, end = 0;
-	size_t nold, i;
+	cfi_vec cfis = { 0 };
+	site_vec sites = { 0 };
+	bytevec blob = { 0 };
+	uint64_t eh_frame = 0, hdr = 0, end = 0, base;
+	size_t nold, nnew, i;
 	unsigned char *b;
 	int r, err = -1;
 
@@ -425,9 +531,9 @@ int eh_hdr_plan(struct linked *l, const struct image *img)
 		return 0;
 	if (old_fdes(img, ph, &eh_frame, &fdes))
 		goto out;
+	nold = fdes.n;
 	if (!eh_frame)
 		eh_frame = neweh->sh.sh_addr;
-	nold = fdes.n;
 	r = eh_list_fdes(neweh->bytes, neweh->sh.sh_size, neweh->sh.sh_addr, &fdes);
 	if (r < 0)
 		goto out;
@@ -437,8 +543,19 @@ int eh_hdr_plan(struct linked *l, const struct image *img)
 		err = 0;
 		goto out;
 	}
-	qsort(fdes.v, fdes.n, sizeof(*fdes.v), cmp_fde);
+	nnew = fdes.n - nold;
+	if (wrap_cfis(img, plan, nold ? eh_frame : 0, &cfis, &sites))
+		goto out;
 	hdr = align_up(end, PAGE_SIZE_X86);
+	base = hdr + 12 + (fdes.n + cfis.n) * 8;
+	for (i = 0; i < cfis.n; i++) {
+		struct eh_fde f = { .pc = sites.v[i]->real_addr };
+
+		if (trampoline_cfi(&cfis.v[i], sites.v[i]->entry != sites.v[i]->sym, base, sites.v[i]->real_addr,
+				   sites.v[i]->real_size, &blob, &f.fde) || VEC_PUSH(&fdes, f))
+			goto out;
+	}
+	qsort(fdes.v, fdes.n, sizeof(*fdes.v), cmp_fde);
 	for (i = 0; i < fdes.n; i++)
 		if (fdes.v[i].pc - hdr + 0x80000000ull > 0xffffffffull || fdes.v[i].fde - hdr + 0x80000000ull > 0xffffffffull) {
 			pr_warn(img->path, "a function at 0x%llx lies more than 2 GiB from the new unwind table: exceptions "
@@ -446,7 +563,7 @@ int eh_hdr_plan(struct linked *l, const struct image *img)
 			err = 0;
 			goto out;
 		}
-	l->ehhdr.size = 12 + fdes.n * 8;
+	l->ehhdr.size = 12 + fdes.n * 8 + blob.n;
 	l->ehhdr.bytes = b = zalloc(l->ehhdr.size);
 	if (!b)
 		goto out;
@@ -467,8 +584,12 @@ int eh_hdr_plan(struct linked *l, const struct image *img)
 		memcpy(b + 12 + 8 * i, &pc, 4);
 		memcpy(b + 16 + 8 * i, &fde, 4);
 	}
+	if (blob.n)
+		memcpy(b + 12 + fdes.n * 8, blob.v, blob.n);
 	l->ehhdr.addr = hdr;
 	l->ehhdr.old_addr = ph ? ph->p_vaddr : 0;
+	l->ehhdr.blob_addr = base;
+	l->ehhdr.blob_size = blob.n;
 	{
 		struct newsec s = { .name = ".eh_frame_hdr", .bytes = b };
 
@@ -477,9 +598,12 @@ int eh_hdr_plan(struct linked *l, const struct image *img)
 		if (VEC_PUSH(&l->secs, s))
 			goto out;
 	}
-	pr_info("unwind table: %zu of the program's functions and %zu new ones", nold, fdes.n - nold);
+	pr_info("unwind table: %zu of the program's functions, %zu new ones, %zu trampolines", nold, nnew, cfis.n);
 	err = 0;
 out:
 	VEC_FREE(&fdes);
+	VEC_FREE(&cfis);
+	VEC_FREE(&sites);
+	VEC_FREE(&blob);
 	return err;
 }

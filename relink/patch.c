@@ -243,6 +243,8 @@ static int write_object(const struct image *img, struct disasm *d, struct patch_
 			if (VEC_PUSH(&rela, x))
 				goto out;
 		}
+		/* The relocated copy and its jump back, lengths unchanged. */
+		s->same_lengths = r.len == s->len + 5;
 		real = xasprintf("__real_%s", s->old);
 		if (!real || VEC_PUSH(&names, real)) {
 			free(real);
@@ -362,6 +364,15 @@ int patch_resolve(struct patch_plan *p, const struct image *img, const struct li
 		}
 		if (!found)
 			return pr_err(img->path, "%s: the added code does not define '%s'", s->what, s->target);
+		for (size_t k = 1; s->wrap && k < l->nsyms; k++) {
+			const char *name = linked_str(l, l->sym_strndx, l->syms[k].st_name);
+
+			if (name && !strncmp(name, "__real_", 7) && !strcmp(name + 7, s->old) &&
+			    l->syms[k].st_shndx != SHN_UNDEF) {
+				s->real_addr = l->syms[k].st_value;
+				s->real_size = l->syms[k].st_size;
+			}
+		}
 		if (s->has_entry && s->jlen == 5 &&
 		    (int64_t)(s->target_addr - (s->entry + 5)) != (int32_t)(s->target_addr - (s->entry + 5)))
 			return pr_err(img->path, "%s: '%s' at 0x%llx is out of reach of a 32-bit jump", s->what,

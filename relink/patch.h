@@ -18,6 +18,11 @@ struct patch_site {
 	uint64_t sym, entry;	/* the symbol, and where the jump starts (after endbr64) */
 	size_t len, jlen;	/* whole instructions displaced; bytes of the jump */
 	uint64_t target_addr;	/* after the link */
+	/* --wrap: __real_SYM, after the link, and whether its displaced
+	 * instructions kept their lengths (then the function's CFI describes
+	 * them too: relink/ehframe.c copies it for the unwinder) */
+	uint64_t real_addr, real_size;
+	bool same_lengths;
 };
 
 struct patch_plan {

@@ -100,15 +100,17 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 		if (ld_run(&lo, img, obj, hook, script, linked_path) || linked_open(&l, img, linked_path))
 			goto out;
 	}
-	if (tls_plan(&l, img) || eh_hdr_plan(&l, img))
+	if (tls_plan(&l, img))
+		goto out;
+	if (plan && patch_resolve(plan, img, &l))
+		goto out;
+	if (eh_hdr_plan(&l, img, plan))
 		goto out;
 	/* The old variables' offsets in the debug info move too: it is read
 	 * now if it was not (a damaged one only costs gdb those variables). */
 	if (l.tls.shift && !img->dwarf && image_load_dwarf(img))
 		goto out;
 	if (libs_check_duplicates(o->libs, img, &l, o->refs))
-		goto out;
-	if (plan && patch_resolve(plan, img, &l))
 		goto out;
 	o = &po;
 	if ((errno = bg_wait(&ro->copy))) {

@@ -97,6 +97,7 @@ struct linked {
 	struct tls_layout tls;
 	struct {
 		uint64_t addr, size, old_addr;	/* the new .eh_frame_hdr, after the linker's sections */
+		uint64_t blob_addr, blob_size;	/* .eh_frame entries of --wrap's trampolines, after the table */
 		unsigned char *bytes;
 	} ehhdr;
 };
@@ -252,6 +253,6 @@ typedef VEC(struct eh_fde) eh_fde_vec;
 int eh_list_fdes(const unsigned char *eh, size_t size, uint64_t eh_addr, eh_fde_vec *out);
 /* A new .eh_frame_hdr listing the program's FDEs and the new code's, as a
  * section after the linker's (l->ehhdr): for programs with PT_GNU_EH_FRAME. */
-int eh_hdr_plan(struct linked *l, const struct image *img);
+int eh_hdr_plan(struct linked *l, const struct image *img, const struct patch_plan *plan);
 
 #endif

@@ -318,6 +318,10 @@ static int plan_frames(struct writer *w, bool dbg)
 		memcpy(w->dframe.v, base, nbase);
 	w->dframe.n = nbase;
 	r = eh_to_debug_frame(eh->bytes, eh->sh.sh_size, eh->sh.sh_addr, &w->dframe);
+	/* --wrap's trampolines: their entries sit after the new unwind table. */
+	if (!r && w->l->ehhdr.blob_size)
+		r = eh_to_debug_frame(w->l->ehhdr.bytes + (w->l->ehhdr.blob_addr - w->l->ehhdr.addr),
+				      w->l->ehhdr.blob_size, w->l->ehhdr.blob_addr, &w->dframe);
 	if (r < 0)
 		return -1;
 	if (r) {

@@ -45,6 +45,48 @@ app: counter 16 zcount 1 label plugged" "$("./$n.new" | grep -E '^(thread 5|app:
 	fi
 done
 
+# Every TLS model ld may see for the program's variables and the new ones:
+# general dynamic (-fPIC; relaxed in an executable), initial exec, local
+# exec; against the same plugin linked by gcc.
+for k in pie static; do
+	[ -x "app-$k" ] || continue
+	flags=$([ $k = static ] && echo -static)
+	for m in "gd|-fPIC" "ie|-ftls-model=initial-exec" "le|-ftls-model=local-exec"; do
+		IFS='|' read -r model cf <<<"$m"
+		n=$k-model-$model
+		# shellcheck disable=SC2086
+		if ! gcc -O1 $cf -c -o "$n.o" "$R/plug.c" || ! gcc -O1 $flags -pthread -o "$n.ref" "$R/app.c" "$n.o"; then
+			fail "$n-build" "gcc failed"
+			continue
+		fi
+		check "$n-add-lib" "$SURGEON" add-lib "app-$k" "$n.o" -pthread -o "$n.new"
+		[ -x "$n.new" ] && same_run "$n-oracle" "./$n.ref" "./$n.new"
+	done
+done
+
+# errno of a static glibc program, from new code, directly and through
+# __errno_location: the same as when gcc links the plugin in.
+if [ -x app-static ]; then
+	gcc -O1 -c -o errno.o "$R/errno.c" && gcc -O1 -static -pthread -o errno.ref "$R/app.c" errno.o
+	check errno-add-lib "$SURGEON" add-lib app-static errno.o -o errno.new
+	[ -x errno.new ] && same_run errno-oracle ./errno.ref ./errno.new
+	check errno-values grep -qx 'errno: set directly, read through __errno_location: 33' "$T/.b.out"
+fi
+
+# A damaged TLS header: one line that names the program, no output.
+if [ -x app-static ]; then
+	cp app-static bad-tls
+	# p_align of PT_TLS (the 8 bytes at +48 of its entry) set to 3.
+	off=$(readelf -lW bad-tls | awk '/^  [A-Z]/ && $1 != "Type" { n++ } $1 == "TLS" { print n - 1 }')
+	phoff=$(od -An -j32 -N8 -tu8 bad-tls | tr -d ' ')
+	printf '\003\000\000\000\000\000\000\000' | dd of=bad-tls bs=1 seek=$((phoff + off * 56 + 48)) conv=notrunc status=none
+	run_capture badtls "$SURGEON" add-lib bad-tls plug-static.o -pthread -o bad-tls.new
+	check_eq bad-tls-status 1 "$(cat badtls.rc)"
+	check_eq bad-tls-one-line 1 "$(wc -l <badtls.err)"
+	check bad-tls-names-it grep -q '^surgeon: bad-tls: ' badtls.err
+	check bad-tls-no-output test ! -e bad-tls.new
+fi
+
 # gdb, through the debug info (the old variables' offsets in it moved with
 # them): in the plugin's second thread, after it ran, the new variable and
 # the program's two (its template "main", then "t5" written over it).

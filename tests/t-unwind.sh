@@ -62,3 +62,19 @@ if command -v eu-stack >/dev/null && [ -x cframe-pie ]; then
 	check eu-stack-added-frame grep -qE ' (run|added_wait)$' eu.out
 	check eu-stack-main grep -qE ' main$' eu.out
 fi
+
+# A damaged unwind table (its version byte) or FDE count: one line that
+# names the program, no output.
+if [ -x app-pie ]; then
+	eh=$(( $(readelf -lW app-pie | awk '$1 == "GNU_EH_FRAME" { print $2 }') ))
+	for d in "version|0|\002" "count|8|\377\377\377\177"; do
+		IFS='|' read -r what at bytes <<<"$d"
+		cp app-pie "bad-eh-$what"
+		printf "$bytes" | dd of="bad-eh-$what" bs=1 seek=$((eh + at)) conv=notrunc status=none
+		run_capture "badeh-$what" "$SURGEON" add-lib "bad-eh-$what" cframe.o -pthread -o "bad-eh-$what.new"
+		check_eq "bad-eh-$what-status" 1 "$(cat "badeh-$what.rc")"
+		check_eq "bad-eh-$what-one-line" 1 "$(wc -l <"badeh-$what.err")"
+		check "bad-eh-$what-names-it" grep -q "^surgeon: bad-eh-$what: " "badeh-$what.err"
+		check "bad-eh-$what-no-output" test ! -e "bad-eh-$what.new"
+	done
+fi

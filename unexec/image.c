@@ -95,6 +95,11 @@ static int read_phdrs(struct image *img)
 		if (add_overflows(ph->p_vaddr, ph->p_memsz, &end) || end > (1ull << 47))
 			return pr_err(p, "program header %zu: addresses 0x%llx+0x%llx do not fit in user space",
 				      i, (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_memsz);
+		/* The thread pointer's distance to the block is roundup(memsz,
+		 * align): an alignment that is not a power of two has no meaning. */
+		if (ph->p_type == PT_TLS && ph->p_align > 1 && (ph->p_align & (ph->p_align - 1)))
+			return pr_err(p, "program header %zu: TLS alignment 0x%llx is not a power of two", i,
+				      (unsigned long long)ph->p_align);
 		if (ph->p_type != PT_LOAD)
 			continue;
 		if (ph->p_align > 1 && ((ph->p_align & (ph->p_align - 1)) ||

@@ -48,7 +48,7 @@ int relink_run(struct image *img, const char *obj, const char *script, const str
 	size_t i;
 	/* patching: the plan rides on a copy of the options; the linker also
 	 * gets the trampolines' object, the note records only the user's inputs. */
-	struct relink_opts po = *o, lo;
+	struct relink_opts po = *o, lo = *o;
 	struct patch_plan *plan = NULL;
 
 	if (!dir)

@@ -114,8 +114,13 @@ static const char *system_header(const struct dtype *t)
 	if (!f || (strncmp(f, "/usr/include/", 13) && !(strstr(f, "/lib/gcc/") && strstr(f, "/include/"))))
 		return NULL;
 	inc = strstr(f, "/include/") + 9;
-	if (!strncmp(inc, "x86_64-linux-gnu/", 17))
-		inc += 17;
+	/* Debian's multiarch directory (x86_64-linux-gnu/bits/...). */
+	{
+		const char *slash = strchr(inc, '/');
+
+		if (slash && slash - inc > 10 && !strncmp(slash - 10, "-linux-gnu", 10))
+			inc = slash + 1;
+	}
 	if (strncmp(inc, "bits/", 5) && strncmp(inc, "sys/", 4) && strchr(inc, '/') && strncmp(inc, "linux/", 6) &&
 	    strncmp(inc, "asm/", 4) && strncmp(inc, "netinet/", 8) && strncmp(inc, "arpa/", 5))
 		return NULL;

@@ -360,7 +360,7 @@ int cmd_relink(int argc, char **argv)
 	err = err ?: relink_begin(&rout, img, &c.ro);
 	/* The libraries gcc would add, as add-lib adds them. */
 	if (!err && c.ro.inputs.n) {
-		err = inputs_referenced(&c.ro, img->dynamic, &refs) ||
+		err = inputs_referenced(&c.ro, img->arch, img->dynamic, &refs) ||
 		      (!names_all_known(img, &refs) && libs_plan(&libs, img, &c.ro, &refs));
 		c.ro.libs = &libs;
 		c.ro.refs = &refs;
@@ -450,7 +450,7 @@ int cmd_add_lib(int argc, char **argv)
 		goto done;
 	/* Only the program's names the inputs use (and --replace/--wrap name)
 	 * are loaded and offered to the linker: node has 184K symbols. */
-	if (inputs_referenced(&c.ro, img->dynamic, &refs))
+	if (inputs_referenced(&c.ro, img->arch, img->dynamic, &refs))
 		goto done;
 	for (size_t i = 0; refs.set && i < c.ro.patch_reqs.n; i++)	/* patching */
 		if (strmap_put(refs.set, c.ro.patch_reqs.v[i].old, (void *)c.ro.patch_reqs.v[i].old))

@@ -65,6 +65,7 @@ struct oldgnu {
 
 struct builder {
 	const struct image *img;
+	const struct arch *arch;
 	const struct linked *l;
 	const struct relink_opts *o;
 	const char *path;
@@ -303,7 +304,7 @@ static long map_ld_sym(struct builder *b, uint64_t i, struct strmap *done)
 	return b->syms.n - 1;
 }
 
-/* The linker's copies of shared libraries' variables (R_X86_64_COPY: new
+/* The linker's copies of shared libraries' variables (COPY relocations: new
  * code built as PIE reaches stdout, environ or optarg directly), and every
  * alias it defines at the same address (environ and __environ): the new
  * .dynsym defines them in the new data, as a normal executable does, so
@@ -329,7 +330,7 @@ static int add_copies(struct builder *b, size_t ins, struct strmap *done)
 		    !(pos = l->ld_to_new[ls->st_shndx]) || strmap_get(done, name))
 			continue;
 		for (k = 0; k < nr && !copied; k++)
-			copied = ELF64_R_TYPE(r[k].r_info) == R_X86_64_COPY && r[k].r_offset == ls->st_value;
+			copied = b->arch->rel_class(ELF64_R_TYPE(r[k].r_info)) == REL_COPY && r[k].r_offset == ls->st_value;
 		if (!copied)
 			continue;
 		s = *ls;
@@ -351,21 +352,21 @@ static int add_relocs(struct builder *b, const struct ldtab *t, struct strmap *d
 		unsigned type = ELF64_R_TYPE(x.r_info);
 		long sym;
 
-		switch (type) {
-		case R_X86_64_NONE:	/* what ld leaves of a relaxed TLS access */
+		switch (b->arch->rel_class(type)) {
+		case REL_NONE:	/* what ld leaves of a relaxed TLS access */
 			continue;
-		case R_X86_64_RELATIVE:
-		case R_X86_64_IRELATIVE:
+		case REL_RELATIVE:
+		case REL_IRELATIVE:
 			break;
-		case R_X86_64_JUMP_SLOT:
-			type = R_X86_64_GLOB_DAT;
+		case REL_JUMP_SLOT:
+			type = b->arch->rel_type(REL_GLOB_DAT);
 			/* fall through */
-		case R_X86_64_GLOB_DAT:
-		case R_X86_64_64:
-		case R_X86_64_COPY:
-		case R_X86_64_DTPMOD64:
-		case R_X86_64_DTPOFF64:
-		case R_X86_64_TPOFF64:
+		case REL_GLOB_DAT:
+		case REL_ABS64:
+		case REL_COPY:
+		case REL_DTPMOD64:
+		case REL_DTPOFF64:
+		case REL_TPOFF64:
 			sym = map_ld_sym(b, ELF64_R_SYM(x.r_info), done);
 			if (sym < 0)
 				return -1;
@@ -883,7 +884,7 @@ static bytevec bytes_of(const void *p, size_t n)
 /* Addresses for the new tables, after the linker's sections: the tables in
  * one read-only group, .dynamic in a writable one (ld.so writes DT_DEBUG
  * and, in a PIE, adjusts pointers in place). */
-static void place(const struct linked *l, struct dynout *o)
+static void place(const struct linked *l, struct dynout *o, uint64_t page)
 {
 	uint64_t a = 0;
 	size_t i;
@@ -891,12 +892,12 @@ static void place(const struct linked *l, struct dynout *o)
 	for (i = 0; i < l->secs.n; i++)
 		if (l->secs.v[i].sh.sh_addr + l->secs.v[i].sh.sh_size > a)
 			a = l->secs.v[i].sh.sh_addr + l->secs.v[i].sh.sh_size;
-	a = align_up(a, PAGE_SIZE_X86);
+	a = align_up(a, page);
 	for (i = 0; i < o->secs.n; i++) {
 		GElf_Shdr *sh = &o->secs.v[i].sh;
 
 		if (sh->sh_type == SHT_DYNAMIC)
-			a = align_up(a, PAGE_SIZE_X86);
+			a = align_up(a, page);
 		a = align_up(a, sh->sh_addralign);
 		sh->sh_addr = a;
 		a += sh->sh_size;
@@ -1108,7 +1109,8 @@ static int tls_relocs(struct builder *b)
 		Elf64_Rela *r = &b->rela.v[i];
 		unsigned type = ELF64_R_TYPE(r->r_info);
 
-		if (!ELF64_R_SYM(r->r_info) && (type == R_X86_64_TPOFF64 || type == R_X86_64_DTPOFF64))
+		if (!ELF64_R_SYM(r->r_info) &&
+		    (b->arch->rel_class(type) == REL_TPOFF64 || b->arch->rel_class(type) == REL_DTPOFF64))
 			r->r_addend += t->shift;
 		if (r->r_offset >= t->old_vaddr && r->r_offset < t->old_vaddr + t->old_filesz) {
 			Elf64_Rela c = *r;
@@ -1119,7 +1121,7 @@ static int tls_relocs(struct builder *b)
 		}
 	}
 	for (a = t->old_vaddr; d->nrelr && a + 8 <= t->old_vaddr + t->old_filesz; a += 8) {
-		Elf64_Rela c = { .r_offset = a + delta, .r_info = ELF64_R_INFO(0, R_X86_64_RELATIVE) };
+		Elf64_Rela c = { .r_offset = a + delta, .r_info = ELF64_R_INFO(0, b->arch->rel_type(REL_RELATIVE)) };
 		size_t idx;
 
 		if (image_relative_at(b->img, a, &idx) != 'r' || !image_vaddr_to_off(b->img, a, 8, &off))
@@ -1156,7 +1158,7 @@ int dyn_copy_aliases(const struct image *img, const struct linked *l, struct str
 	for (size_t k = 0; k < nr; k++) {
 		const Elf64_Sym *have = NULL;
 
-		if (ELF64_R_TYPE(r[k].r_info) != R_X86_64_COPY)
+		if (img->arch->rel_class(ELF64_R_TYPE(r[k].r_info)) != REL_COPY)
 			continue;
 		for (size_t i = 1; i < ns && !have; i++) {
 			const char *n = ld_str(&b, ls[i].st_name);
@@ -1186,7 +1188,7 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	      struct dynout *o, edit_vec *edits)
 {
 	const struct dyninfo *d = &img->dyn;
-	struct builder b = { .img = img, .l = l, .o = opts, .path = opts->output, .next_ver = 2 };
+	struct builder b = { .img = img, .arch = img->arch, .l = l, .o = opts, .path = opts->output, .next_ver = 2 };
 	struct strmap *done = NULL;
 	size_t nnew_total, base_pos, i, idx;
 	bool static_pie = img->pie && !img->interp;
@@ -1273,7 +1275,7 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 
 		if (!rv.v || push_out(o, ".rela.dyn", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &rv))
 			goto out;
-		place(l, o);
+		place(l, o, img->arch->page_size);
 		for (i = 0; i + 1 < d->ndyn; i++) {
 			uint64_t v, at = d->addr + i * sizeof(Elf64_Dyn) + 8;
 
@@ -1366,12 +1368,12 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 			if (!tmp.v || push_out(o, ".dynamic", SHT_DYNAMIC, SHF_ALLOC | SHF_WRITE, 8, sizeof(Elf64_Dyn), &tmp))
 				goto out;
 		}
-		place(l, o);
+		place(l, o, img->arch->page_size);
 		o->secs.n--;	/* rebuild .dynamic now that addresses are known */
 		free(o->bufs.v[--o->bufs.n]);
 		if (build_dynamic(&b, o, gnu, sysv))
 			goto out;
-		place(l, o);
+		place(l, o, img->arch->page_size);
 		if (o->secs.n != nnew_total - l->secs.n) {
 			pr_err(b.path, "internal error: %zu dynamic tables, %zu expected", o->secs.n,
 			       nnew_total - l->secs.n);

@@ -410,8 +410,8 @@ walk:
 
 /* The trampoline runs the function's first instructions, moved with their
  * lengths kept, then jumps back: the function's own CFI describes it, from
- * an offset 4 bytes later when the function had no endbr64 (the trampoline
- * always starts with one). Its FDE goes after the new table, in the same
+ * an offset later by the entry marker's length when the function had none
+ * (the trampoline always starts with one: endbr64 on x86-64). Its FDE goes after the new table, in the same
  * section (the table may point anywhere), with a CIE of the same rules but
  * no personality: a handler of the function's cannot run in the copy. */
 struct find_cfi {
@@ -451,10 +451,13 @@ static int finish_eh(bytevec *o, size_t start)
 
 /* The CIE and FDE of one trampoline at blob offset blob->n, whose own
  * address will be base + blob->n. */
-static int trampoline_cfi(const struct find_cfi *f, bool endbr, uint64_t base, uint64_t tramp, uint64_t size,
-			  bytevec *blob, uint64_t *fde_addr)
+static int trampoline_cfi(const struct find_cfi *f, bool endbr, size_t marker, uint64_t base, uint64_t tramp,
+			  uint64_t size, bytevec *blob, uint64_t *fde_addr)
 {
 	size_t cie = blob->n, fde;
+	/* DW_CFA_advance_loc by the entry marker's length, in code alignment
+	 * units (1 on x86-64), which fits the op's 6 bits. */
+	unsigned char advance = 0x40 | (marker / (f->cie.calign ? f->cie.calign : 1));
 	int32_t pcrel;
 
 	if (put32(blob, 0) || put32(blob, 0) || put(blob, "\x01zR", 4) || put_uleb(blob, f->cie.calign) ||
@@ -467,7 +470,7 @@ static int trampoline_cfi(const struct find_cfi *f, bool endbr, uint64_t base, u
 	*fde_addr = base + fde;
 	pcrel = (int32_t)(tramp - (base + fde + 8));
 	if (put32(blob, 0) || put32(blob, fde + 4 - cie) || put(blob, &pcrel, 4) || put32(blob, size) ||
-	    put_uleb(blob, 0) || (!endbr && put(blob, "\x44", 1)) ||	/* DW_CFA_advance_loc 4 */
+	    put_uleb(blob, 0) || (!endbr && put(blob, &advance, 1)) ||
 	    put(blob, f->insns, f->end - f->insns) || finish_eh(blob, fde))
 		return -1;
 	return 0;
@@ -546,12 +549,13 @@ int eh_hdr_plan(struct linked *l, const struct image *img, const struct patch_pl
 	nnew = fdes.n - nold;
 	if (wrap_cfis(img, plan, nold ? eh_frame : 0, &cfis, &sites))
 		goto out;
-	hdr = align_up(end, PAGE_SIZE_X86);
+	hdr = align_up(end, img->arch->page_size);
 	base = hdr + 12 + (fdes.n + cfis.n) * 8;
 	for (i = 0; i < cfis.n; i++) {
 		struct eh_fde f = { .pc = sites.v[i]->real_addr };
 
-		if (trampoline_cfi(&cfis.v[i], sites.v[i]->entry != sites.v[i]->sym, base, sites.v[i]->real_addr,
+		if (trampoline_cfi(&cfis.v[i], sites.v[i]->entry != sites.v[i]->sym, img->arch->entry_marker_len, base,
+				   sites.v[i]->real_addr,
 				   sites.v[i]->real_size, &blob, &f.fde) || VEC_PUSH(&fdes, f))
 			goto out;
 	}

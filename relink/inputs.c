@@ -13,6 +13,7 @@
 
 struct refs {
 	const struct relink_opts *opts;	/* for -l in a linker script */
+	const struct arch *arch;
 	bool dynamic;
 	struct strmap *set;
 	VEC(char *) names;
@@ -85,7 +86,7 @@ static int scan_object(struct refs *r, Elf *e)
 }
 
 static int scan_file(struct refs *r, const char *path, int depth);
-static char *find_lib(const struct relink_opts *o, const char *name, bool dynamic);
+static char *find_lib(const struct refs *r, const char *name);
 
 /* A linker script that only names other files, as libm.a and libc.so are
  * on Debian: GROUP, INPUT and AS_NEEDED lists of paths and -l names are
@@ -129,7 +130,7 @@ static int scan_script(struct refs *r, const char *path, int depth)
 		if (keyword)
 			continue;
 		if (!strncmp(tok, "-l", 2)) {
-			file = find_lib(r->opts, tok + 2, r->dynamic);
+			file = find_lib(r, tok + 2);
 		} else if (tok[0] == '/') {
 			file = xstrdup(tok);
 		} else {
@@ -213,29 +214,28 @@ static char *lib_in_dir(const char *dir, const char *name, bool dynamic)
 
 /* -l NAME as ld finds it: -L directories in order, then the system's, then
  * gcc's (libstdc++ is there). */
-static char *find_lib(const struct relink_opts *o, const char *name, bool dynamic)
+static char *find_lib(const struct refs *r, const char *name)
 {
-	static const char *const sys[] = { "/usr/local/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
-					   "/usr/lib/x86_64-linux-gnu", "/usr/local/lib64", "/lib64", "/usr/lib64",
-					   "/usr/local/lib", "/lib", "/usr/lib" };
-	const struct strvec *gcc;
+	const struct relink_opts *o = r->opts;
+	const struct strvec *gcc, *sys = libs_system_dirs(r->arch);
+	bool dynamic = r->dynamic;
 	char *p = NULL;
 	size_t i;
 
 	for (i = 0; o && i < o->inputs.n && !p; i++)
 		if (o->inputs.v[i].kind == IN_LIBDIR)
 			p = lib_in_dir(o->inputs.v[i].arg, name, dynamic);
-	for (i = 0; i < sizeof(sys) / sizeof(*sys) && !p; i++)
-		p = lib_in_dir(sys[i], name, dynamic);
+	for (i = 0; sys && i < sys->n && !p; i++)
+		p = lib_in_dir(sys->v[i], name, dynamic);
 	gcc = p ? NULL : libs_gcc_dirs();
 	for (i = 0; gcc && i < gcc->n && !p; i++)
 		p = lib_in_dir(gcc->v[i], name, dynamic);
 	return p;
 }
 
-int inputs_referenced(const struct relink_opts *o, bool dynamic, struct input_refs *out)
+int inputs_referenced(const struct relink_opts *o, const struct arch *arch, bool dynamic, struct input_refs *out)
 {
-	struct refs r = { .opts = o, .dynamic = dynamic, .set = strmap_new(256), .defined = strmap_new(256) };
+	struct refs r = { .opts = o, .arch = arch, .dynamic = dynamic, .set = strmap_new(256), .defined = strmap_new(256) };
 	size_t i;
 	int err = 0;
 
@@ -254,7 +254,7 @@ int inputs_referenced(const struct relink_opts *o, bool dynamic, struct input_re
 		if (in->kind == IN_FILE) {
 			err = scan_file(&r, in->arg, 0);
 		} else if (in->kind == IN_LIB) {
-			p = find_lib(o, in->arg, dynamic);
+			p = find_lib(&r, in->arg);
 			if (p)
 				err = scan_file(&r, p, 0);
 			else

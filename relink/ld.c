@@ -129,7 +129,7 @@ static int explain(const char *ldname, char *msgs, const char *hint, const char 
 				free(sym);
 				goto out;
 			}
-			lib = libs_who_defines(sym, img && img->interp);
+			lib = img ? libs_who_defines(img->arch, sym, img->interp) : NULL;
 			if (lib)
 				pr_err(who ? who : ldname, "undefined symbol '%s': neither the program nor the added "
 				       "inputs define it; it is in lib%s: add -l%s", sym, lib, lib);
@@ -181,13 +181,6 @@ out:
 	return err;
 }
 
-/* Where ld would look without our script (its default script's SEARCH_DIRs
- * on Debian's x86-64), for -l NAME and the program's own libraries. */
-static const char *const search_dirs[] = {
-	"/usr/local/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
-	"/usr/local/lib64", "/lib64", "/usr/lib64", "/usr/local/lib", "/lib", "/usr/lib",
-};
-
 int ld_run(const struct relink_opts *o, const struct image *img, const char *obj, const char *hook,
 	   const char *script, const char *out)
 {
@@ -195,6 +188,7 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	bool gold = strstr(ld, "gold") != NULL;
 	VEC(const char *) argv = { 0 };
 	VEC(char *) owned = { 0 };
+	const struct strvec *sys;
 	posix_spawn_file_actions_t fa;
 	char *msgs = NULL, *errpath;
 	int status = 0, fd = -1, err = -1;
@@ -332,9 +326,10 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 			ARG(o->libs->args.v[i]);
 	}
 	/* musl-gcc searches musl's directory and gcc's, not the system's. */
-	for (i = 0; (!o->libs || o->libs->libc != LIBC_MUSL) && i < sizeof(search_dirs) / sizeof(*search_dirs); i++) {
+	sys = libs_system_dirs(img->arch);
+	for (i = 0; (!o->libs || o->libs->libc != LIBC_MUSL) && sys && i < sys->n; i++) {
 		ARG("-L");
-		ARG(search_dirs[i]);
+		ARG(sys->v[i]);
 	}
 	ARG(NULL);
 #undef ARG

@@ -25,7 +25,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MUSL_LIBDIR "/usr/lib/x86_64-linux-musl"
 #define CC_DRIVER "gcc"
 
 static int cmp_str(const void *a, const void *b)
@@ -113,6 +112,34 @@ const struct strvec *libs_gcc_dirs(void)
 	if (!gcc_dir_cache.n)
 		pr_err(CC_DRIVER, "printed no library directories");
 	return gcc_dir_cache.n ? &gcc_dir_cache : NULL;
+}
+
+/* Where ld looks without a script of ours (its default script's
+ * SEARCH_DIRs on Debian), for -l NAME and the program's own libraries. */
+const struct strvec *libs_system_dirs(const struct arch *a)
+{
+	static struct strvec dirs;
+	static const struct arch *made_for;
+	static const char *const prefix[] = { "/usr/local/lib/", "/lib/", "/usr/lib/" };
+	static const char *const plain[] = { "/usr/local/lib64", "/lib64", "/usr/lib64", "/usr/local/lib", "/lib",
+					     "/usr/lib" };
+
+	if (!a)
+		a = arch_native();
+	if (made_for == a)
+		return &dirs;
+	for (size_t i = 0; i < dirs.n; i++)
+		free(dirs.v[i]);
+	dirs.n = 0;
+	made_for = NULL;
+	for (size_t i = 0; i < sizeof(prefix) / sizeof(*prefix); i++)
+		if (push_owned(&dirs, xasprintf("%s%s", prefix[i], a->multiarch)))
+			return NULL;
+	for (size_t i = 0; i < sizeof(plain) / sizeof(*plain); i++)
+		if (push_owned(&dirs, xstrdup(plain[i])))
+			return NULL;
+	made_for = a;
+	return &dirs;
 }
 
 static int gcc_dirs(struct libs *lb)
@@ -416,7 +443,7 @@ static int match_libc(struct libs *lb, const struct image *img, const struct rel
 
 	lb->libc = program_libc(img);
 	archive = o->libc_file ? xstrdup(o->libc_file) :
-		  lb->libc == LIBC_MUSL ? xstrdup(MUSL_LIBDIR "/libc.a") : libs_find(lb, "libc.a");
+		  lb->libc == LIBC_MUSL ? xasprintf("%s/libc.a", img->arch->musl_libdir) : libs_find(lb, "libc.a");
 	if (!archive)
 		return 0;
 	if (!is_file(archive)) {
@@ -541,7 +568,7 @@ int libs_plan(struct libs *lb, const struct image *img, const struct relink_opts
 		 * libgcc_s only when unwinding is needed, libc.so's script for
 		 * libc_nonshared.a. A musl program's libc is musl's. */
 		if (musl_dyn) {
-			char *d = xstrdup(MUSL_LIBDIR);
+			char *d = xstrdup(img->arch->musl_libdir);
 
 			if (!d || VEC_PUSH(&lb->dirs, NULL)) {
 				free(d);
@@ -759,13 +786,11 @@ static bool ar_defines(const char *path, const char *sym)
 
 /* A library in the usual places that defines sym, as -l would name it
  * ("m" for libm): the ones people forget first, then every other one. */
-char *libs_who_defines(const char *sym, bool shared)
+char *libs_who_defines(const struct arch *a, const char *sym, bool shared)
 {
 	static const char *const usual[] = { "m", "stdc++", "pthread", "dl", "rt", "atomic", "z", "crypto", "ssl",
 					     "gmp", "quadmath", "gomp", "crypt", "resolv", "util" };
-	static const char *const sys[] = { "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/local/lib",
-					   "/usr/lib" };
-	const struct strvec *gcc = libs_gcc_dirs();
+	const struct strvec *gcc = libs_gcc_dirs(), *sys = libs_system_dirs(a);
 	const char *ext = shared ? ".so" : ".a";
 	VEC(const char *) dirs = { 0 };
 	char *found = NULL;
@@ -773,8 +798,8 @@ char *libs_who_defines(const char *sym, bool shared)
 	for (size_t i = 0; gcc && i < gcc->n; i++)
 		if (VEC_PUSH(&dirs, gcc->v[i]))
 			goto out;
-	for (size_t i = 0; i < sizeof(sys) / sizeof(*sys); i++)
-		if (VEC_PUSH(&dirs, sys[i]))
+	for (size_t i = 0; sys && i < sys->n; i++)
+		if (VEC_PUSH(&dirs, sys->v[i]))
 			goto out;
 	for (size_t u = 0; u < sizeof(usual) / sizeof(*usual) && !found; u++)
 		for (size_t i = 0; i < dirs.n && !found; i++) {

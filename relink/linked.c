@@ -47,7 +47,7 @@ static int refuse(const struct linked *l, const struct image *img, const struct 
 		const Elf64_Rela *r = (const Elf64_Rela *)s->bytes;
 		size_t n = s->sh.sh_size / sizeof(Elf64_Rela), i;
 
-		for (i = 0; i < n && ELF64_R_TYPE(r[i].r_info) == R_X86_64_IRELATIVE; i++)
+		for (i = 0; i < n && img->arch->rel_class(ELF64_R_TYPE(r[i].r_info)) == REL_IRELATIVE; i++)
 			;
 		if (i == n)
 			return pr_err(img->path, "the linker put the new IFUNCs' relocations in its own '%s', where "

@@ -1,14 +1,15 @@
-/* --replace OLD=NEW and --wrap SYM: a jump at OLD's entry (after endbr64),
- * so that every path into OLD (direct and tail calls, function pointers,
- * the PLT, dlsym) reaches the new code. The jump is 5 bytes (jmp rel32), or
- * 14 (jmp *0(%rip); .quad NEW) in a non-PIE whose new code is out of reach.
+/* --replace OLD=NEW and --wrap SYM: a jump at OLD's entry (after its entry
+ * marker, endbr64), so that every path into OLD (direct and tail calls,
+ * function pointers, the PLT, dlsym) reaches the new code. The jump is the
+ * arch's near one (x86-64: jmp rel32, 5 bytes), or its far one (jmp
+ * *0(%rip); .quad NEW, 14) in a non-PIE whose new code is out of reach.
  * Before anything is written the displaced bytes must be whole instructions
  * of OLD (or alignment padding after it that no symbol starts in), and no
  * direct branch anywhere in the program may land inside them.
  *
  * --wrap: __real_SYM is a trampoline in new code: the displaced instructions
  * moved (disasm/relocate.c), their RIP-relative fields and branch targets
- * covered by R_X86_64_PC32 relocations against __surgeon_entry (a symbol of
+ * covered by PC32 relocations against __surgeon_entry (a symbol of
  * the frozen object, so the addends stay right in a PIE), then a jump back to
  * OLD + displaced length. The linker fills every field; surgeon only writes
  * the entry jumps.
@@ -27,8 +28,6 @@
 
 #include "disasm/relocate.h"
 #include "unexec/unexec.h"
-
-static const uint8_t endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
 
 void patch_plan_free(struct patch_plan *p)
 {
@@ -81,11 +80,11 @@ static bool is_dyn_import(const struct image *img, const char *name)
 	return false;
 }
 
-static bool is_pad(struct disasm *d, const unsigned char *p, size_t n, uint64_t a, size_t *len)
+static bool is_pad(struct disasm *d, const unsigned char *p, size_t n, uint64_t a, size_t *len, uint8_t trap)
 {
 	struct insn in;
 
-	if (disasm_one(d, p, n, a, &in) || (in.kind != INSN_NOP && !(in.kind == INSN_TRAP && in.bytes[0] == 0xcc)))
+	if (disasm_one(d, p, n, a, &in) || (in.kind != INSN_NOP && !(in.kind == INSN_TRAP && in.bytes[0] == trap)))
 		return false;
 	*len = in.len;
 	return true;
@@ -94,6 +93,7 @@ static bool is_pad(struct disasm *d, const unsigned char *p, size_t n, uint64_t 
 /* Where the jump goes and how many bytes it takes; refusals say why and what to do instead. */
 static int plan_site(const struct image *img, struct disasm *d, const struct symindex *ix, struct patch_site *s)
 {
+	const struct arch *a = img->arch;
 	const struct symbol *sym;
 	uint64_t off, end, next, base;
 	bool amb;
@@ -126,27 +126,27 @@ static int plan_site(const struct image *img, struct disasm *d, const struct sym
 	if (end == UINT64_MAX || !image_vaddr_to_off(img, sym->addr, end > sym->addr ? end - sym->addr : 1, &off))
 		return pr_err(img->path, "%s: the bytes of '%s' at 0x%llx are not in the file", opt, s->old,
 			      (unsigned long long)sym->addr);
-	if (end - sym->addr >= 4 && !memcmp(img->data + off, endbr64, 4))
-		s->entry += 4;
+	if (end - sym->addr >= a->entry_marker_len && !memcmp(img->data + off, a->entry_marker, a->entry_marker_len))
+		s->entry += a->entry_marker_len;
 	/* Alignment padding after the function, up to where anything else starts. */
 	for (;;) {
 		uint64_t o2;
 		size_t pl;
 
 		if (end >= next || !image_vaddr_to_off(img, end, 1, &o2) ||
-		    !is_pad(d, img->data + o2, next - end < 16 ? next - end : 16, end, &pl) || end + pl > next)
+		    !is_pad(d, img->data + o2, next - end < 16 ? next - end : 16, end, &pl, a->trap) || end + pl > next)
 			break;
 		if (end - s->entry >= 14)
 			break;
 		end += pl;
 	}
 	base = unexec_new_base(img);
-	s->jlen = 5;
-	if (base + (1ull << 30) - (s->entry + 5) > (uint64_t)INT32_MAX) {
+	s->jlen = a->near_jump_len;
+	if (base + (1ull << 30) - (s->entry + s->jlen) > (uint64_t)INT32_MAX) {
 		if (img->pie)
 			return pr_err(img->path, "%s: the new code is too far from '%s' for a 32-bit jump", opt,
 				      s->old);
-		s->jlen = 14;
+		s->jlen = a->far_jump_len;
 	}
 	if (end <= s->entry || disasm_cover(d, img->data + off + (s->entry - sym->addr), end - s->entry, s->entry,
 					    s->jlen, &s->len, why, sizeof(why)) || s->entry + s->len > end) {
@@ -170,7 +170,7 @@ static int plan_site(const struct image *img, struct disasm *d, const struct sym
 		if (disasm_stub_slot(d, img->data + off + (s->entry - sym->addr), s->len, s->entry, &slot))
 			for (size_t k = 0; k < img->dyn.nrela; k++)
 				if (img->dyn.rela[k].r_offset == slot &&
-				    ELF64_R_TYPE(img->dyn.rela[k].r_info) != R_X86_64_JUMP_SLOT)
+				    a->rel_class(ELF64_R_TYPE(img->dyn.rela[k].r_info)) != REL_JUMP_SLOT)
 					return pr_err(img->path, "%s: the stub of '%s' jumps through a GOT slot that --wrap "
 						      "points at __wrap_%s, so __real_%s would loop; use --replace",
 						      opt, s->old, s->old, s->old);
@@ -192,6 +192,7 @@ static int plan_site(const struct image *img, struct disasm *d, const struct sym
  * that the linker pulls them from archives given with -u/--only too. */
 static int write_object(const struct image *img, struct disasm *d, struct patch_plan *p, const char *path)
 {
+	const struct arch *a = img->arch;
 	bytevec text = { 0 };
 	VEC(Elf64_Rela) rela = { 0 };
 	VEC(Elf64_Sym) syms = { 0 };
@@ -227,24 +228,24 @@ static int write_object(const struct image *img, struct disasm *d, struct patch_
 			goto out;
 		}
 		while (text.n % 16)
-			if (VEC_PUSH(&text, 0xcc))
+			if (VEC_PUSH(&text, a->trap))
 				goto out;
 		start = text.n;
-		for (size_t k = 0; k < 4 + r.len; k++)
-			if (VEC_PUSH(&text, k < 4 ? endbr64[k] : r.code[k - 4]))
+		for (size_t k = 0; k < a->entry_marker_len + r.len; k++)
+			if (VEC_PUSH(&text, k < a->entry_marker_len ? a->entry_marker[k] : r.code[k - a->entry_marker_len]))
 				goto out;
 		for (size_t k = 0; k < r.nfix; k++) {
 			Elf64_Rela x = {
-				.r_offset = start + 4 + r.fix[k].off,
-				.r_info = ELF64_R_INFO(anchor, R_X86_64_PC32),
+				.r_offset = start + a->entry_marker_len + r.fix[k].off,
+				.r_info = ELF64_R_INFO(anchor, a->rel_type(REL_PC32)),
 				.r_addend = (int64_t)(r.fix[k].target - img->eh.e_entry) + r.fix[k].bias,
 			};
 
 			if (VEC_PUSH(&rela, x))
 				goto out;
 		}
-		/* The relocated copy and its jump back, lengths unchanged. */
-		s->same_lengths = r.len == s->len + 5;
+		/* The relocated copy and its jump back (near), lengths unchanged. */
+		s->same_lengths = r.len == s->len + a->near_jump_len;
 		real = xasprintf("__real_%s", s->old);
 		if (!real || VEC_PUSH(&names, real)) {
 			free(real);
@@ -255,7 +256,7 @@ static int write_object(const struct image *img, struct disasm *d, struct patch_
 		if (VEC_PUSH(&syms, u))
 			goto out;
 	}
-	err = relobj_write(path, ".text.surgeon_patch", text.v, text.n, rela.v, rela.n, syms.v, syms.n, str,
+	err = relobj_write(path, img->arch, ".text.surgeon_patch", text.v, text.n, rela.v, rela.n, syms.v, syms.n, str,
 			   NULL, NULL, 0);
 out:
 	for (i = 0; i < names.n; i++)
@@ -373,8 +374,8 @@ int patch_resolve(struct patch_plan *p, const struct image *img, const struct li
 				s->real_size = l->syms[k].st_size;
 			}
 		}
-		if (s->has_entry && s->jlen == 5 &&
-		    (int64_t)(s->target_addr - (s->entry + 5)) != (int32_t)(s->target_addr - (s->entry + 5)))
+		if (s->has_entry && s->jlen == img->arch->near_jump_len &&
+		    (int64_t)(s->target_addr - (s->entry + s->jlen)) != (int32_t)(s->target_addr - (s->entry + s->jlen)))
 			return pr_err(img->path, "%s: '%s' at 0x%llx is out of reach of a 32-bit jump", s->what,
 				      s->target, (unsigned long long)s->target_addr);
 		if (s->has_entry)
@@ -401,20 +402,12 @@ int patch_write(const struct patch_plan *p, const struct image *img, int fd, con
 {
 	for (size_t i = 0; p && i < p->sites.n; i++) {
 		const struct patch_site *s = &p->sites.v[i];
-		uint8_t j[14];
+		uint8_t j[32];
 		uint64_t off;
 
 		if (!s->has_entry)
 			continue;
-		if (s->jlen == 5) {
-			int32_t rel = (int32_t)(s->target_addr - (s->entry + 5));
-
-			j[0] = 0xe9;
-			memcpy(j + 1, &rel, 4);
-		} else {
-			memcpy(j, "\xff\x25\0\0\0\0", 6);
-			memcpy(j + 6, &s->target_addr, 8);
-		}
+		img->arch->encode_jump(j, s->entry, s->target_addr, s->jlen != img->arch->near_jump_len);
 		if (!image_vaddr_to_off(img, s->entry, s->jlen, &off) || write_all(fd, j, s->jlen, off))
 			return pr_err(path, "cannot write the %s jump at 0x%llx", s->what, (unsigned long long)s->entry);
 	}
@@ -424,6 +417,7 @@ int patch_write(const struct patch_plan *p, const struct image *img, int fd, con
 int patch_dyn_relocs(struct patch_plan *p, const struct image *img, Elf64_Rela *r, size_t n)
 {
 	const struct dyninfo *d = &img->dyn;
+	const struct arch *a = img->arch;
 
 	for (size_t i = 0; p && i < p->sites.n; i++) {
 		const struct patch_site *s = &p->sites.v[i];
@@ -431,14 +425,15 @@ int patch_dyn_relocs(struct patch_plan *p, const struct image *img, Elf64_Rela *
 		if (!s->import)
 			continue;
 		for (size_t k = 0; k < n; k++) {
-			uint32_t type = ELF64_R_TYPE(r[k].r_info), si = ELF64_R_SYM(r[k].r_info);
+			enum rel_class c = a->rel_class(ELF64_R_TYPE(r[k].r_info));
+			uint32_t si = ELF64_R_SYM(r[k].r_info);
 
-			if ((type != R_X86_64_GLOB_DAT && type != R_X86_64_64 && type != R_X86_64_JUMP_SLOT) || !si ||
+			if ((c != REL_GLOB_DAT && c != REL_ABS64 && c != REL_JUMP_SLOT) || !si ||
 			    si >= d->nsyms || d->syms[si].st_name >= d->strsz ||
 			    strcmp(d->str + d->syms[si].st_name, s->old))
 				continue;
-			r[k].r_addend = s->target_addr + (type == R_X86_64_64 ? r[k].r_addend : 0);
-			r[k].r_info = ELF64_R_INFO(0, R_X86_64_RELATIVE);
+			r[k].r_addend = s->target_addr + (c == REL_ABS64 ? r[k].r_addend : 0);
+			r[k].r_info = ELF64_R_INFO(0, a->rel_type(REL_RELATIVE));
 			p->nrelocs++;
 			pr_info("%s: the relocation of 0x%llx against %s (new table) now holds %s",
 				s->what, (unsigned long long)r[k].r_offset, s->old, s->target);

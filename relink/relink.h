@@ -152,7 +152,7 @@ struct input_refs {
 	size_t nnames;
 	bool debug;		/* some input carries debug info */
 };
-int inputs_referenced(const struct relink_opts *o, bool dynamic, struct input_refs *out);
+int inputs_referenced(const struct relink_opts *o, const struct arch *arch, bool dynamic, struct input_refs *out);
 /* Adds what one more file uses and defines (an archive gcc adds itself). */
 int input_refs_add_file(struct input_refs *r, const char *path);
 void input_refs_free(struct input_refs *in);
@@ -175,7 +175,9 @@ int libs_plan(struct libs *lb, const struct image *img, const struct relink_opts
 int libs_archive_names(struct input_refs *refs);
 char *libs_find(const struct libs *lb, const char *file);
 /* The -l name of a library in the usual places that defines sym, or NULL. */
-char *libs_who_defines(const char *sym, bool shared);
+char *libs_who_defines(const struct arch *a, const char *sym, bool shared);
+/* ld's default directories for the arch (its script's SEARCH_DIRs on Debian). */
+const struct strvec *libs_system_dirs(const struct arch *a);
 /* gcc's library directories, asked once; NULL (reported) when gcc cannot say. */
 const struct strvec *libs_gcc_dirs(void);
 struct linked;
@@ -207,7 +209,7 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 int hook_write_object(const struct image *img, const char *path);
 /* relink/relobj.c: a code section, its relocations and symbols (st_shndx 1
  * is the code), and optionally a writable data section named data_name. */
-int relobj_write(const char *path, const char *text_name, const void *text, size_t ntext,
+int relobj_write(const char *path, const struct arch *arch, const char *text_name, const void *text, size_t ntext,
 		 const Elf64_Rela *rela, size_t nrela, const Elf64_Sym *syms, size_t nsyms,
 		 struct strset *str, const char *data_name, const void *data, size_t ndata);
 int hooks_needed(const struct image *img, const struct linked *l, struct hookuse *out, size_t *n, bool *entry);

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-int relobj_write(const char *path, const char *text_name, const void *text, size_t ntext,
+int relobj_write(const char *path, const struct arch *arch, const char *text_name, const void *text, size_t ntext,
 		 const Elf64_Rela *rela, size_t nrela, const Elf64_Sym *syms, size_t nsyms,
 		 struct strset *str, const char *data_name, const void *data, size_t ndata)
 {
@@ -81,7 +81,7 @@ int relobj_write(const char *path, const char *text_name, const void *text, size
 	eh.e_ident[EI_DATA] = ELFDATA2LSB;
 	eh.e_ident[EI_VERSION] = EV_CURRENT;
 	eh.e_type = ET_REL;
-	eh.e_machine = EM_X86_64;
+	eh.e_machine = arch->machine;
 	eh.e_version = EV_CURRENT;
 	eh.e_shstrndx = n;
 	if (!gelf_update_ehdr(e, &eh) || elf_update(e, ELF_C_WRITE) < 0) {

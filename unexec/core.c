@@ -2,6 +2,7 @@
  * program: its PT_LOADs are the memory, NT_FILE says which of it is mapped
  * from files, NT_AUXV and the build-id note say whose core it is. */
 #include "unexec/undump.h"
+#include "arch/arch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -130,8 +131,8 @@ static int parse_core(struct core *c)
 	if (c->size < sizeof(eh) || memcmp(c->d, ELFMAG, SELFMAG))
 		return pr_err(c->path, "not an ELF file");
 	memcpy(&eh, c->d, sizeof(eh));
-	if (c->d[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64)
-		return pr_err(c->path, "not an x86-64 core file");
+	if (c->d[EI_CLASS] != ELFCLASS64 || eh.e_machine != arch_native()->machine)
+		return pr_err(c->path, "not an %s core file", arch_native()->name);
 	if (eh.e_type != ET_CORE)
 		return pr_err(c->path, "not a core file (ELF type %u)", eh.e_type);
 	c->phnum = eh.e_phnum;

@@ -1021,8 +1021,8 @@ static bool try_debug_file(const struct image *img, const char *path, const uint
 	}
 	out->elf = elf_begin(out->fd, ELF_C_READ_MMAP, NULL);
 	if (!out->elf || elf_kind(out->elf) != ELF_K_ELF || !gelf_getehdr(out->elf, &eh) ||
-	    gelf_getclass(out->elf) != ELFCLASS64 || eh.e_machine != EM_X86_64) {
-		dw_warn(path, "debug file is not a 64-bit x86-64 ELF file; ignored");
+	    gelf_getclass(out->elf) != ELFCLASS64 || eh.e_machine != img->eh.e_machine) {
+		dw_warn(path, "debug file is not a 64-bit ELF file of the program's machine; ignored");
 		goto no;
 	}
 	if (want_crc) {

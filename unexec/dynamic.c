@@ -195,7 +195,7 @@ int image_relative_at(const struct image *img, uint64_t addr, size_t *index)
 	size_t i;
 
 	for (i = 0; i < d->nrela; i++) {
-		if (d->rela[i].r_offset == addr && ELF64_R_TYPE(d->rela[i].r_info) == R_X86_64_RELATIVE) {
+		if (d->rela[i].r_offset == addr && img->arch->rel_class(ELF64_R_TYPE(d->rela[i].r_info)) == REL_RELATIVE) {
 			*index = i;
 			return 'a';
 		}

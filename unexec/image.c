@@ -42,8 +42,9 @@ static int check_ehdr(struct image *img)
 	const GElf_Ehdr *eh = &img->eh;
 	const char *p = img->path;
 
-	if (eh->e_machine != EM_X86_64)
-		return pr_err(p, "not an x86-64 program (machine %u)", eh->e_machine);
+	img->arch = arch_for(eh->e_machine);
+	if (!img->arch)
+		return pr_err(p, "not a program of a machine surgeon knows (e_machine %u)", eh->e_machine);
 	if (eh->e_type != ET_EXEC && eh->e_type != ET_DYN)
 		return pr_err(p, "is %s, not an executable", elf_type_name(eh->e_type));
 	if (eh->e_ehsize != sizeof(Elf64_Ehdr))

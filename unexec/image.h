@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/arch.h"
 #include "util/util.h"
 
-#define PAGE_SIZE_X86 0x1000ull
 /* Prefix of the pinned sections in the object unexec writes. */
 #define OLD_PREFIX ".old"
 #define FROZEN_SECTION ".surgeon.image"
@@ -94,6 +94,7 @@ struct image {
 	void *owned;		/* buffer we allocated for `data`, if any */
 
 	GElf_Ehdr eh;
+	const struct arch *arch;	/* of eh.e_machine: never NULL once the header is checked */
 	GElf_Phdr *phdrs;
 	size_t phnum;
 	struct section *secs;	/* indexed like the file's section headers */

@@ -32,7 +32,7 @@ bool unexec_reserved_name(const char *name)
 
 uint64_t unexec_new_base(const struct image *img)
 {
-	return align_up(img->vaddr_end, PAGE_SIZE_X86);
+	return align_up(img->vaddr_end, img->arch->page_size);
 }
 
 const GElf_Phdr *unexec_tls_segment(const struct image *img)
@@ -490,7 +490,7 @@ int unexec_write_object(const struct image *img, const char *path, bool thin)
 	eh.e_ident[EI_VERSION] = EV_CURRENT;
 	eh.e_ident[EI_OSABI] = img->eh.e_ident[EI_OSABI];
 	eh.e_type = ET_REL;
-	eh.e_machine = EM_X86_64;
+	eh.e_machine = img->arch->machine;
 	eh.e_version = EV_CURRENT;
 	w.nsec = 1;
 

@@ -10,6 +10,7 @@
  * JUMP_SLOT, TPOFF64...) stay: shared libraries load elsewhere in the new
  * process, so what they bound must be bound again. */
 #include "unexec/undump.h"
+#include "arch/arch.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -134,8 +135,8 @@ struct reltab {
 };
 
 /* One relocation table: offsets moved, RELATIVE dropped (made
- * R_X86_64_NONE), IRELATIVE resolvers and lazy JUMP_SLOT targets moved.
- * *lead: how many entries at its head are now R_X86_64_NONE. */
+ * NONE relocations), IRELATIVE resolvers and lazy JUMP_SLOT targets moved.
+ * *lead: how many entries at its head are now NONE. */
 static void rebase_relocs(struct rb *r, const struct reltab *t, uint64_t skip_lo, uint64_t skip_hi, uint64_t *lead)
 {
 	bool leading = true;
@@ -144,24 +145,24 @@ static void rebase_relocs(struct rb *r, const struct reltab *t, uint64_t skip_lo
 	*lead = 0;
 	for (k = 0; k + sizeof(Elf64_Rela) <= t->size; k += sizeof(Elf64_Rela)) {
 		Elf64_Rela rel;
-		unsigned type;
+		enum rel_class type;
 
 		if (t->addr + k >= skip_lo && t->addr + k < skip_hi) {
 			leading = false;
 			continue;	/* the other table's entries, done there */
 		}
 		memcpy(&rel, r->d + t->off + k, sizeof(rel));
-		type = ELF64_R_TYPE(rel.r_info);
-		if (type == R_X86_64_RELATIVE || (type == R_X86_64_64 && !ELF64_R_SYM(rel.r_info)))
+		type = arch_native()->rel_class(ELF64_R_TYPE(rel.r_info));
+		if (type == REL_RELATIVE || (type == REL_ABS64 && !ELF64_R_SYM(rel.r_info)))
 			memset(&rel, 0, sizeof(rel));
-		if (type == R_X86_64_NONE || !rel.r_info) {
+		if (type == REL_NONE || !rel.r_info) {
 			*lead += leading;
 		} else {
 			leading = false;
-			if (type == R_X86_64_JUMP_SLOT && file_at(r, rel.r_offset, 8, &off) && get64(r, off))
+			if (type == REL_JUMP_SLOT && file_at(r, rel.r_offset, 8, &off) && get64(r, off))
 				put64(r, off, get64(r, off) + r->base);	/* the lazy stub: ld.so adds nothing */
 			rel.r_offset += r->base;
-			if (type == R_X86_64_IRELATIVE)
+			if (type == REL_IRELATIVE)
 				rel.r_addend += r->base;
 		}
 		memcpy(r->d + t->off + k, &rel, sizeof(rel));
@@ -236,7 +237,7 @@ static int rebase_dynamic(struct rb *r)
 		return pr_err(r->path, "misaligned relocation table");
 	rebase_relocs(r, &rela, 0, 0, &lead);
 	/* The loader skips what was dropped at the head of the table (ld sorts
-	 * RELATIVE first); dropped entries elsewhere it reads as R_X86_64_NONE. */
+	 * RELATIVE first); dropped entries elsewhere it reads as NONE. */
 	if (lead && rela_at && relasz_at) {
 		put64(r, rela_at + 8, rela.addr + r->base + lead * sizeof(Elf64_Rela));
 		put64(r, relasz_at + 8, rela.size - lead * sizeof(Elf64_Rela));

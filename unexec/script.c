@@ -163,7 +163,8 @@ int unexec_write_script_tls(const struct image *img, const char *path, uint64_t 
 		   " * The old program's loaded bytes stay at their addresses (.old*);\n"
 		   " * new code and data are placed after the highest old address. */\n",
 		img->frozen_from ? img->frozen_from : img->path);
-	fprintf(f, "OUTPUT_FORMAT(\"elf64-x86-64\")\nOUTPUT_ARCH(i386:x86-64)\nENTRY(__surgeon_entry)\n");
+	fprintf(f, "OUTPUT_FORMAT(\"%s\")\nOUTPUT_ARCH(%s)\nENTRY(__surgeon_entry)\n", img->arch->ld_format,
+		img->arch->ld_arch);
 	fprintf(f, "SECTIONS\n{\n");
 	for (i = 0; i < img->pieces.n; i++) {
 		const struct piece *pc = &img->pieces.v[i];

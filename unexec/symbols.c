@@ -205,13 +205,13 @@ static int collect_slots(struct image *img, slot_vec *slots)
 		r = (const Elf64_Rela *)(img->data + s->sh.sh_offset);
 		n = s->sh.sh_size / sizeof(Elf64_Rela);
 		for (j = 0; j < n; j++) {
-			unsigned type = ELF64_R_TYPE(r[j].r_info);
+			enum rel_class c = img->arch->rel_class(ELF64_R_TYPE(r[j].r_info));
 			uint64_t symi = ELF64_R_SYM(r[j].r_info);
 			struct slot_name sn = { .slot = r[j].r_offset };
 
-			if (type == R_X86_64_IRELATIVE) {
+			if (c == REL_IRELATIVE) {
 				sn.resolver = r[j].r_addend;
-			} else if (type == R_X86_64_JUMP_SLOT || type == R_X86_64_GLOB_DAT) {
+			} else if (c == REL_JUMP_SLOT || c == REL_GLOB_DAT) {
 				const Elf64_Sym *st;
 
 				if (symsec->sh.sh_type != SHT_DYNSYM || symsec->sh.sh_entsize != sizeof(Elf64_Sym) ||

@@ -7,6 +7,7 @@
  * p_vaddr - p_offset equal for it and for the kernel's idea of the load
  * address, so AT_PHDR is right for kernels before and after 5.18. */
 #include "unexec/undump.h"
+#include "arch/arch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -102,8 +103,8 @@ static int parse_exe(struct exe *x)
 	if (x->size < sizeof(Elf64_Ehdr) || memcmp(d, ELFMAG, SELFMAG))
 		return pr_err(p, "not an ELF file");
 	memcpy(&x->eh, d, sizeof(x->eh));
-	if (d[EI_CLASS] != ELFCLASS64 || d[EI_DATA] != ELFDATA2LSB || x->eh.e_machine != EM_X86_64)
-		return pr_err(p, "not an x86-64 ELF file");
+	if (d[EI_CLASS] != ELFCLASS64 || d[EI_DATA] != ELFDATA2LSB || x->eh.e_machine != arch_native()->machine)
+		return pr_err(p, "not a 64-bit little-endian %s ELF file", arch_native()->name);
 	if (x->eh.e_type != ET_EXEC)
 		return pr_err(p, "not an executable");
 	x->phnum = x->eh.e_phnum;
@@ -307,8 +308,8 @@ static int dynamic_keeps(const struct exe *x, range_vec *keep)
 			unsigned t;
 
 			memcpy(&r, x->d + off + k, sizeof(r));
-			t = ELF64_R_TYPE(r.r_info);
-			if (t != R_X86_64_NONE && t != R_X86_64_COPY && VEC_PUSH(keep, ((struct range){ r.r_offset, 8 })))
+			t = arch_native()->rel_class(ELF64_R_TYPE(r.r_info));
+			if (t != REL_NONE && t != REL_COPY && VEC_PUSH(keep, ((struct range){ r.r_offset, 8 })))
 				return -1;
 		}
 	}

@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 
+#include "unexec/image.h"
 #include "util/util.h"
 
 /* One line "surgeon: ..." plus a hint to try --help; returns EXIT_USAGE. */
@@ -23,6 +24,9 @@ enum {
 	{ "help", no_argument, NULL, 'h' }, \
 	{ "keep-temps", no_argument, NULL, OPT_KEEP }, \
 	{ "version", no_argument, NULL, OPT_VERSION }
+
+/* How verbs read programs, as the environment says (SURGEON_NO_DWARF). */
+struct image_opts cli_image_opts(void);
 
 int cmd_add_lib(int argc, char **argv);
 int cmd_unexec(int argc, char **argv);

@@ -337,6 +337,7 @@ static void symbol_range(const struct symindex *ix, const struct symbol *s, uint
 
 int cmd_disasm(int argc, char **argv)
 {
+	struct image_opts io = cli_image_opts();
 	struct dis ds = { 0 };
 	struct image *img = NULL;
 	span_vec spans = { 0 };
@@ -368,7 +369,7 @@ int cmd_disasm(int argc, char **argv)
 	if (what && xsym)
 		return usage_error("--xrefs searches the whole program; give no SYMBOL or range with it");
 
-	if (image_open(&img, argv[optind]) || symindex_new(&ds.ix, img) || disasm_new(&ds.d, flags))
+	if (image_open(&img, argv[optind], &io) || symindex_new(&ds.ix, img) || disasm_new(&ds.d, flags))
 		goto out;
 	ds.img = img;
 	if (xsym) {

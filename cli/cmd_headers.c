@@ -55,13 +55,13 @@ struct hw {
 
 static bool named_kind(const struct dtype *t)
 {
-	return t && t->name && (t->kind == DT_STRUCT || t->kind == DT_UNION || t->kind == DT_ENUM ||
-				t->kind == DT_TYPEDEF);
+	return t && t->name && (t->kind == DK_STRUCT || t->kind == DK_UNION || t->kind == DK_ENUM ||
+				t->kind == DK_TYPEDEF);
 }
 
 static char *type_key(const struct dtype *t)
 {
-	static const char tag[] = { [DT_STRUCT] = 's', [DT_UNION] = 'u', [DT_ENUM] = 'e', [DT_TYPEDEF] = 't' };
+	static const char tag[] = { [DK_STRUCT] = 's', [DK_UNION] = 'u', [DK_ENUM] = 'e', [DK_TYPEDEF] = 't' };
 
 	return xasprintf("%c %s", tag[t->kind], t->name);
 }
@@ -181,9 +181,9 @@ static bool expressible(struct hw *w, const struct dtype *t, const char **why, i
 	if ((t->mark >> M_GEN_SHIFT) == w->gen)
 		return true;	/* being checked, or checked in this walk */
 	((struct dtype *)t)->mark = (t->mark & ((1 << M_GEN_SHIFT) - 1)) | (w->gen << M_GEN_SHIFT);
-	if (t->kind == DT_UNKNOWN)
+	if (t->kind == DK_UNKNOWN)
 		return *why = t->why ? t->why : "an unknown type", false;
-	if (t->kind == DT_BASE && !strcmp(t->name, "__unknown__"))
+	if (t->kind == DK_BASE && !strcmp(t->name, "__unknown__"))
 		return *why = "an unknown base type", false;
 	if (!expressible(w, t->target, why, depth + 1))
 		return false;
@@ -225,7 +225,7 @@ static char *body(struct hw *w, const struct dtype *t, int indent, int depth)
 	if (!f)
 		return NULL;
 	fputs("{\n", f);
-	if (t->kind == DT_ENUM) {
+	if (t->kind == DK_ENUM) {
 		for (i = 0; i < t->enumerators.n; i++) {
 			const struct denumerator *e = &t->enumerators.v[i];
 
@@ -236,7 +236,7 @@ static char *body(struct hw *w, const struct dtype *t, int indent, int depth)
 				fprintf(f, "%s = %lld,\n", e->name, (long long)e->value);
 		}
 	}
-	for (i = 0; t->kind != DT_ENUM && i < t->members.n; i++) {
+	for (i = 0; t->kind != DK_ENUM && i < t->members.n; i++) {
 		const struct dmember *m = &t->members.v[i];
 		char *d = decl(w, m->type, m->name ? m->name : "", indent + 1, depth + 1);
 
@@ -259,7 +259,7 @@ static char *body(struct hw *w, const struct dtype *t, int indent, int depth)
 
 static const char *kind_word(enum dtype_kind k)
 {
-	return k == DT_STRUCT ? "struct" : k == DT_UNION ? "union" : "enum";
+	return k == DK_STRUCT ? "struct" : k == DK_UNION ? "union" : "enum";
 }
 
 static char *params(struct hw *w, const struct dtype *t, int indent, int depth)
@@ -297,19 +297,19 @@ static char *decl(struct hw *w, const struct dtype *t, const char *inner, int in
 	if (depth > MAX_DEPTH)
 		return NULL;
 	t = canon(w, t);
-	if (!t || t->kind == DT_VOID)
+	if (!t || t->kind == DK_VOID)
 		return join("void", inner);
 	switch (t->kind) {
-	case DT_BASE:
+	case DK_BASE:
 		spec = base_name(t);
 		s = spec ? join(spec, inner) : NULL;
 		free(spec);
 		return s;
-	case DT_TYPEDEF:
+	case DK_TYPEDEF:
 		return join(t->name, inner);
-	case DT_STRUCT:
-	case DT_UNION:
-	case DT_ENUM:
+	case DK_STRUCT:
+	case DK_UNION:
+	case DK_ENUM:
 		if (t->name) {
 			spec = xasprintf("%s %s", kind_word(t->kind), t->name);
 		} else {
@@ -321,30 +321,30 @@ static char *decl(struct hw *w, const struct dtype *t, const char *inner, int in
 		s = spec ? join(spec, inner) : NULL;
 		free(spec);
 		return s;
-	case DT_POINTER: {
+	case DK_POINTER: {
 		const struct dtype *to = canon(w, t->target);
 
-		in = to && (to->kind == DT_ARRAY || to->kind == DT_FUNC) ? xasprintf("(*%s)", inner) :
+		in = to && (to->kind == DK_ARRAY || to->kind == DK_FUNC) ? xasprintf("(*%s)", inner) :
 		     xasprintf("*%s", inner);
 		s = in ? decl(w, t->target, in, indent, depth + 1) : NULL;
 		free(in);
 		return s;
 	}
-	case DT_CONST:
-	case DT_VOLATILE:
-	case DT_RESTRICT:
-	case DT_ATOMIC: {
-		const char *q = t->kind == DT_CONST ? "const" : t->kind == DT_VOLATILE ? "volatile" :
-				t->kind == DT_RESTRICT ? "restrict" : "_Atomic";
+	case DK_CONST:
+	case DK_VOLATILE:
+	case DK_RESTRICT:
+	case DK_ATOMIC: {
+		const char *q = t->kind == DK_CONST ? "const" : t->kind == DK_VOLATILE ? "volatile" :
+				t->kind == DK_RESTRICT ? "restrict" : "_Atomic";
 		const struct dtype *to = canon(w, t->target);
 
-		if (to && to->kind == DT_POINTER) {
+		if (to && to->kind == DK_POINTER) {
 			in = xasprintf("%s%s%s", q, *inner ? " " : "", inner);
 			s = in ? decl(w, to, in, indent, depth + 1) : NULL;
 			free(in);
 			return s;
 		}
-		if (to && to->kind == DT_ARRAY) {
+		if (to && to->kind == DK_ARRAY) {
 			/* A qualified array is an array of qualified elements. */
 			struct dtype arr = *to, elem = { .kind = t->kind, .target = to->target };
 			const struct dtype *e = canon(w, to->target);
@@ -357,13 +357,13 @@ static char *decl(struct hw *w, const struct dtype *t, const char *inner, int in
 		free(spec);
 		return s;
 	}
-	case DT_ARRAY:
+	case DK_ARRAY:
 		in = t->has_count ? xasprintf("%s[%llu]", inner, (unsigned long long)t->count) :
 		     xasprintf("%s[]", inner);
 		s = in ? decl(w, t->target, in, indent, depth + 1) : NULL;
 		free(in);
 		return s;
-	case DT_FUNC:
+	case DK_FUNC:
 		spec = params(w, t, indent, depth);
 		in = spec ? xasprintf("%s(%s)", inner, spec) : NULL;
 		free(spec);
@@ -402,11 +402,11 @@ static void dep_complete(struct hw *w, const struct dtype *t, int depth)
 		return;
 	}
 	switch (t->kind) {
-	case DT_TYPEDEF:
+	case DK_TYPEDEF:
 		emit_def(w, (struct dtype *)t, depth + 1);
 		dep_complete(w, t->target, depth + 1);
 		return;
-	case DT_STRUCT: case DT_UNION: case DT_ENUM:
+	case DK_STRUCT: case DK_UNION: case DK_ENUM:
 		if (t->name) {
 			emit_def(w, (struct dtype *)t, depth + 1);
 			return;
@@ -414,10 +414,10 @@ static void dep_complete(struct hw *w, const struct dtype *t, int depth)
 		for (i = 0; i < t->members.n; i++)
 			dep_complete(w, t->members.v[i].type, depth + 1);
 		return;
-	case DT_POINTER: case DT_FUNC:
+	case DK_POINTER: case DK_FUNC:
 		dep_decl(w, t, depth + 1);
 		return;
-	case DT_CONST: case DT_VOLATILE: case DT_RESTRICT: case DT_ATOMIC: case DT_ARRAY:
+	case DK_CONST: case DK_VOLATILE: case DK_RESTRICT: case DK_ATOMIC: case DK_ARRAY:
 		dep_complete(w, t->target, depth + 1);
 		return;
 	default:
@@ -439,7 +439,7 @@ static void dep_decl(struct hw *w, const struct dtype *t, int depth)
 		return;
 	}
 	switch (t->kind) {
-	case DT_STRUCT: case DT_UNION:
+	case DK_STRUCT: case DK_UNION:
 		if (!t->name) {
 			dep_complete(w, t, depth + 1);
 		} else if (!(t->mark & M_WANT)) {
@@ -448,16 +448,16 @@ static void dep_decl(struct hw *w, const struct dtype *t, int depth)
 				w->failed = 1;
 		}
 		return;
-	case DT_ENUM: case DT_TYPEDEF:
+	case DK_ENUM: case DK_TYPEDEF:
 		emit_def(w, (struct dtype *)t, depth + 1);
 		return;
-	case DT_POINTER: case DT_CONST: case DT_VOLATILE: case DT_RESTRICT: case DT_ATOMIC:
+	case DK_POINTER: case DK_CONST: case DK_VOLATILE: case DK_RESTRICT: case DK_ATOMIC:
 		dep_decl(w, t->target, depth + 1);
 		return;
-	case DT_ARRAY:
+	case DK_ARRAY:
 		dep_complete(w, t->target, depth + 1);
 		return;
-	case DT_FUNC:
+	case DK_FUNC:
 		dep_decl(w, t->target, depth + 1);
 		for (i = 0; i < t->members.n; i++)
 			dep_decl(w, t->members.v[i].type, depth + 1);
@@ -475,7 +475,7 @@ static void static_asserts(struct hw *w, const struct dtype *t, const char *name
 		return;
 	fprintf(w->f, "_Static_assert(sizeof(%s) == %llu, \"%s: size in the program\");\n", name,
 		(unsigned long long)t->size, name);
-	if (t->kind == DT_ENUM)
+	if (t->kind == DK_ENUM)
 		return;
 	for (i = 0; i < t->members.n; i++) {
 		const struct dmember *m = &t->members.v[i];
@@ -498,7 +498,7 @@ static void emit_def(struct hw *w, struct dtype *t, int depth)
 	if (!t || (t->mark & (M_DONE | M_BUSY)) || depth > MAX_DEPTH || system_header(t))
 		return;
 	t->mark |= M_BUSY;
-	if (t->kind == DT_TYPEDEF) {
+	if (t->kind == DK_TYPEDEF) {
 		target = canon(w, t->target);
 		dep_decl(w, t->target, depth + 1);
 		d = decl(w, t->target, t->name, 0, 0);
@@ -509,7 +509,7 @@ static void emit_def(struct hw *w, struct dtype *t, int depth)
 		free(d);
 		/* typedef struct { ... } name: its layout is checked under the typedef name. */
 		target = dtype_strip(target);
-		if (target && !target->name && (target->kind == DT_STRUCT || target->kind == DT_UNION))
+		if (target && !target->name && (target->kind == DK_STRUCT || target->kind == DK_UNION))
 			static_asserts(w, target, t->name);
 		fputc('\n', w->f);
 	} else if (t->declaration) {
@@ -751,7 +751,7 @@ static int write_header(const struct image *img, FILE *f, const char *guard_from
 		free(d);
 		st = canon(&w, dtype_strip(c->o->type));
 		if (!c->o->func && dtype_size(c->o->type, &size) && size && st &&
-		    !((st->kind == DT_STRUCT || st->kind == DT_UNION) && st->declaration))
+		    !((st->kind == DK_STRUCT || st->kind == DK_UNION) && st->declaration))
 			fprintf(f, "_Static_assert(sizeof(%s) == %llu, \"%s: size in the program\");\n", c->o->name,
 				(unsigned long long)size, c->o->name);
 	}
@@ -785,12 +785,13 @@ int cmd_headers(int argc, char **argv)
 	VEC(char *) statics = { 0 };
 	const char *app = NULL, *output = NULL;
 	struct image *img = NULL;
-	char *buf = NULL;
+	char *buf = NULL, *failure = NULL;
+	struct image_opts io = cli_image_opts();
 	size_t len = 0;
 	FILE *mem;
 	int opt, rc = EXIT_FAIL;
 
-	dwarf_required = true;
+	io.dwarf_failure = &failure;	/* the debug info is what headers needs: its problem is the error */
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "-o:vh", headers_opts, NULL)) != -1) {
@@ -807,7 +808,7 @@ int cmd_headers(int argc, char **argv)
 			if (VEC_PUSH(&statics, optarg))
 				goto done;
 			break;
-		case OPT_DEBUG: image_debug_file = optarg; break;
+		case OPT_DEBUG: io.debug_file = optarg; break;
 		case '?':
 			rc = usage_error("unknown option '%s'", argv[optind - 1]);
 			goto done;
@@ -822,11 +823,11 @@ int cmd_headers(int argc, char **argv)
 		rc = usage_error("headers needs a program: surgeon headers APP [-o APP.h]");
 		goto done;
 	}
-	if (image_open(&img, app))
+	if (image_open(&img, app, &io))
 		goto done;
 	if (!img->dwarf) {
-		if (dwarf_failure)
-			pr_err(app, "no usable debug info: %s", dwarf_failure);
+		if (failure)
+			pr_err(app, "no usable debug info: %s", failure);
 		else
 			pr_err(app, "no usable debug info: build it with -g, or name its debug file with --debug-file");
 		goto done;
@@ -843,6 +844,7 @@ int cmd_headers(int argc, char **argv)
 		goto done;
 	rc = EXIT_OK;
 done:
+	free(failure);
 	free(buf);
 	image_free(img);
 	VEC_FREE(&statics);

@@ -240,6 +240,7 @@ static void print_text(const struct image *img, const struct counts *c, const st
 
 int cmd_info(int argc, char **argv)
 {
+	struct image_opts io = cli_image_opts();
 	struct surgery_history h = { 0 };
 	struct image *img = NULL;
 	const unsigned char *note;
@@ -262,7 +263,7 @@ int cmd_info(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return usage_error("info takes one file: surgeon info FILE [--json]");
-	if (image_open(&img, argv[optind]) || note_find(img, &note, &note_size) ||
+	if (image_open(&img, argv[optind], &io) || note_find(img, &note, &note_size) ||
 	    note_parse(note, note_size, &h, img->path))
 		goto out;
 	count(img, &c);

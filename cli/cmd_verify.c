@@ -165,6 +165,7 @@ int cmd_verify(int argc, char **argv)
 	bool json = false;
 	size_t first = 0;
 	int opt, ofd = -1, fd = -1, rc = EXIT_FAIL;
+	struct image_opts io = cli_image_opts(), light = io;
 
 	optind = 1;
 	opterr = 0;
@@ -193,21 +194,20 @@ int cmd_verify(int argc, char **argv)
 		pr_err(new_path, "%m");
 		goto out;
 	}
+	light.light = true;
 	/* Both files are checked like every verb checks its input (headers,
 	 * tables, strings), without the names that cost more than comparing. */
-	image_light = true;
-	if (image_open(&orig, orig_path))
+	if (image_open(&orig, orig_path, &light))
 		goto out;
 	image_free(orig);
 	orig = NULL;
 	{
 		struct image *nimg = NULL;
 
-		if (image_open(&nimg, new_path))
+		if (image_open(&nimg, new_path, &light))
 			goto out;
 		image_free(nimg);
 	}
-	image_light = false;
 	/* The allowed edits, then the comparison: program headers and bytes only. */
 	if (note_read_fd(fd, new_path, &nh) || allowed_edits(ofd, orig_path, &nh, &first, &edits, new_path) ||
 	    verify_files(ofd, orig_path, fd, new_path, &edits, &r, &d))
@@ -215,7 +215,7 @@ int cmd_verify(int argc, char **argv)
 	/* Names, only when there is something to name: reading the symbols of a
 	 * large program costs more than comparing it. */
 	if (d.bad.n || (edits.n && (verbose || json))) {
-		if (image_open(&orig, orig_path) || symindex_new(&ix, orig))
+		if (image_open(&orig, orig_path, &io) || symindex_new(&ix, orig))
 			goto out;
 	}
 	if (json)

@@ -122,6 +122,7 @@ static const char relink_help[] =
 
 struct link_cli {
 	VEC(const char *) args;	/* positionals, in order */
+	struct image_opts io;
 	const char *output, *script;
 	const char *pid, *core, *exe;	/* unexec: undump sources */
 	bool anon;
@@ -134,6 +135,7 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 {
 	int opt;
 
+	c->io = cli_image_opts();
 	/* gcc spells it with one dash. */
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "-pthread"))
@@ -186,7 +188,7 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 			break;
 		case OPT_EXPORT: c->ro.exports = optarg; break;
 		case OPT_INTERPOSE: c->ro.allow_interpose = true; break;
-		case OPT_DEBUG_FILE: image_debug_file = optarg; break;
+		case OPT_DEBUG_FILE: c->io.debug_file = optarg; break;
 		case OPT_REPLACE:	/* patching */
 		case OPT_WRAP: {
 			struct patch_req r = { .old = optarg, .wrap = opt == OPT_WRAP };
@@ -279,7 +281,7 @@ static int undump(struct link_cli *c, struct image **img)
 		err = undump_core(c->core, c->exe, flags, &buf);
 	}
 	if (!err)
-		err = image_open_mem(img, exe ? exe : c->exe, buf.v, buf.n);
+		err = image_open_mem(img, exe ? exe : c->exe, buf.v, buf.n, &c->io);
 	else
 		VEC_FREE(&buf);
 	free(exe);
@@ -309,8 +311,8 @@ int cmd_unexec(int argc, char **argv)
 	script = c.script ? xstrdup(c.script) : out ? script_beside(out) : NULL;
 	if (out && script) {
 		/* Read and check, then write the object and the script beside it. */
-		err = dump ? undump(&c, &img) : image_open(&img, c.args.v[0]);
-		err = err ?: unexec_write_object(img, out, false);
+		err = dump ? undump(&c, &img) : image_open(&img, c.args.v[0], &c.io);
+		err = err ?: unexec_write_object(img, out, &(struct freeze_opts){ .thin = false });
 		err = err ?: unexec_write_script(img, script);
 		if (err)
 			unlink(out);
@@ -350,7 +352,7 @@ int cmd_relink(int argc, char **argv)
 	c.ro.program = c.args.v[0];
 	c.ro.program_digest = sha256_start(c.ro.program);
 	/* Rebuild the original image from the object, then link as add-lib does. */
-	err = image_open_frozen(&img, c.args.v[0]);
+	err = image_open_frozen(&img, c.args.v[0], &c.io);
 	if (!err && !c.script) {
 		const char *dir = tmp_dir();
 
@@ -397,7 +399,7 @@ static bool names_all_known(const struct image *img, const struct input_refs *r)
  * harmlessly. */
 static bool needs_debug_info(const struct image *img, const struct relink_opts *o, const struct input_refs *r)
 {
-	if (!r->set || r->debug || image_debug_file || !names_all_known(img, r))
+	if (!r->set || r->debug || img->opts.debug_file || !names_all_known(img, r))
 		return true;
 	for (size_t i = 0; i < o->patch_reqs.n; i++)	/* patching */
 		if (!image_symbol(img, o->patch_reqs.v[i].old))
@@ -443,7 +445,8 @@ int cmd_add_lib(int argc, char **argv)
 	/* Read and check the program's headers; its old bytes start on their
 	 * way to the output while the rest is read (its debug info waits:
 	 * needs_debug_info). */
-	if (image_open_headers(&img, c.args.v[0]))
+	c.io.defer_dwarf = true;
+	if (image_open_headers(&img, c.args.v[0], &c.io))
 		goto done;
 	c.ro.mode = fstat(img->fd, &st) ? 0755 : st.st_mode & 07777;
 	if (relink_begin(&rout, img, &c.ro))
@@ -459,13 +462,10 @@ int cmd_add_lib(int argc, char **argv)
 	 * from refers to much of what it has (relink/libs.c). */
 	if (refs.set && img->interp && image_want(img, refs.set))
 		goto done;
-	image_defer_dwarf = true;
 	err = image_load(img);
-	image_defer_dwarf = false;
 	if (err)
 		goto done;
 	err = -1;
-	img->weak_exports = c.ro.allow_interpose;
 	/* A name nothing the program's tables give may come from a library gcc
 	 * adds: the names those archives use are offered too. */
 	if (img->interest && !names_all_known(img, &refs)) {
@@ -488,7 +488,8 @@ int cmd_add_lib(int argc, char **argv)
 	if (img->symtab_idx < 0)
 		c.ro.undef_hint = "the program has no .symtab: only its dynamic symbols and imports have names";
 	/* Freeze it: addresses and symbols only; the bytes stay in the original. */
-	if (unexec_write_object(img, obj, true) || unexec_write_script(img, script))
+	if (unexec_write_object(img, obj, &(struct freeze_opts){ .thin = true, .weak_exports = c.ro.allow_interpose }) ||
+	    unexec_write_script(img, script))
 		goto done;
 	/* Link, write, verify, rename. */
 	err = relink_run(img, obj, script, &c.ro, &rout);

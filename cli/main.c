@@ -81,6 +81,15 @@ static const struct verb {
 };
 
 static char **saved_argv;
+static const char *dwarf_file;	/* the watchdog's: what is being read */
+static bool dwarf_fatal;	/* and whether the verb needs it */
+
+struct image_opts cli_image_opts(void)
+{
+	const char *no = getenv("SURGEON_NO_DWARF");
+
+	return (struct image_opts){ .no_dwarf = no && !strcmp(no, "1") };
+}
 
 /* libdwarf looping on damaged debug info: start again without reading any,
  * as if it had been unusable (only unlink, nftw and execve happen here). */
@@ -88,8 +97,8 @@ static void dwarf_timeout(int sig)
 {
 	static const char warn[] = ": warning: reading its debug info takes too long (damaged?); carrying on without it\n";
 	static const char err[] = ": reading its debug info takes too long (damaged?)\n";
-	const char *f = dwarf_current ? dwarf_current : "debug info";
-	bool fatal = dwarf_required;
+	const char *f = dwarf_file ? dwarf_file : "debug info";
+	bool fatal = dwarf_fatal;
 
 	(void)sig;
 	tmp_cleanup();
@@ -101,8 +110,10 @@ static void dwarf_timeout(int sig)
 	_exit(EXIT_FAIL);
 }
 
-static void watchdog(unsigned seconds)
+static void watchdog(unsigned seconds, const char *file, bool required)
 {
+	dwarf_file = file;
+	dwarf_fatal = required;
 	signal(SIGALRM, dwarf_timeout);
 	alarm(seconds);
 }
@@ -113,8 +124,7 @@ int main(int argc, char **argv)
 	size_t v;
 
 	saved_argv = argv;
-	dwarf_watchdog = watchdog;
-	dwarf_disabled = getenv("SURGEON_NO_DWARF") && !strcmp(getenv("SURGEON_NO_DWARF"), "1");
+	dwarf_set_watchdog(watchdog);
 	tmp_init(false);
 	atexit(tmp_cleanup);
 	/* Options before the verb: only the common ones. */

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* libdwarf 20210528 loops and frees twice on some damaged input, which
 	 * surgeon cannot fix: its reader is left out here (cli/main.c guards it
 	 * with a watchdog; t-hostile feeds it the cases found). */
-	dwarf_disabled = true;
+	const struct image_opts io = { .no_dwarf = true };
 	struct image *img;
 	void *buf = malloc(size ? size : 1);
 
@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(buf, data, size);
 	/* image_open_mem owns buf from here, whatever happens. */
-	if (!image_open_mem(&img, "fuzz", buf, size))
+	if (!image_open_mem(&img, "fuzz", buf, size, &io))
 		image_free(img);
 	return 0;
 }

@@ -11,6 +11,7 @@
  * relocates itself through the _DYNAMIC its code references, so there the
  * old .dynamic's DT_RELA and DT_RELASZ are edited in place instead. */
 #include "relink/relink.h"
+#include "unexec/anchors.h"
 
 #include <fnmatch.h>
 #include <string.h>
@@ -423,7 +424,7 @@ static int add_exports(struct builder *b, size_t ins, struct dynout *o, const st
 		if (!name || !*name || strchr(name, '@') || strmap_get(done, name) || (bind != STB_GLOBAL && bind != STB_WEAK) ||
 		    (vis != STV_DEFAULT && vis != STV_PROTECTED) || ls->st_shndx == SHN_UNDEF ||
 		    ls->st_shndx >= SHN_LORESERVE || ls->st_shndx >= l->ld_shnum || !(pos = l->ld_to_new[ls->st_shndx]) ||
-		    !strncmp(name, "__surgeon_", 10) || !export_wanted(b->o, name))
+		    !strncmp(name, ANCHOR_PREFIX, sizeof(ANCHOR_PREFIX) - 1) || !export_wanted(b->o, name))
 			continue;
 		if (strmap_get(b->oldidx, name)) {
 			size_t oi = (uintptr_t)strmap_get(b->oldidx, name) - 1;
@@ -1173,7 +1174,7 @@ int dyn_copy_aliases(const struct image *img, const struct linked *l, struct str
 			if (!n || ls[i].st_shndx == SHN_UNDEF || ls[i].st_value != r[k].r_offset || old_definition(img, n))
 				continue;
 			/* Relative to a symbol of the frozen object, so it moves with a PIE. */
-			a = xasprintf("--defsym=%s=__surgeon_entry%+lld", n, (long long)(have->st_value - entry));
+			a = xasprintf("--defsym=%s=" ANCHOR_ENTRY "%+lld", n, (long long)(have->st_value - entry));
 			if (!a || VEC_PUSH(defs, a)) {
 				free(a);
 				return -1;

@@ -10,6 +10,7 @@
  * static glibc and musl, which all walk these arrays, and needs no change
  * to the entry point. */
 #include "relink/relink.h"
+#include "unexec/anchors.h"
 
 #include <string.h>
 
@@ -23,14 +24,14 @@
  * slot. Destructors run backwards: the last slot (first to run) runs the
  * new unprioritized ones first, the first slot (last to run) runs the new
  * prioritized ones after everything else. */
-#define IA "__surgeon_init_array_start"
-#define IP "__surgeon_init_prio_end"
-#define IE "__surgeon_init_array_end"
-#define FA "__surgeon_fini_array_start"
-#define FP "__surgeon_fini_prio_end"
-#define FE "__surgeon_fini_array_end"
-#define RI "__surgeon_rela_iplt_start", "__surgeon_rela_iplt_end"
-#define RR "__surgeon_relro_start", "__surgeon_relro_end"
+#define IA ANCHOR_INIT_ARRAY_START
+#define IP ANCHOR_INIT_PRIO_END
+#define IE ANCHOR_INIT_ARRAY_END
+#define FA ANCHOR_FINI_ARRAY_START
+#define FP ANCHOR_FINI_PRIO_END
+#define FE ANCHOR_FINI_ARRAY_END
+#define RI ANCHOR_RELA_IPLT_START, ANCHOR_RELA_IPLT_END
+#define RR ANCHOR_RELRO_START, ANCHOR_RELRO_END
 
 struct thunk {
 	const char *name;
@@ -40,13 +41,13 @@ struct thunk {
 
 /* One slot holding both roles when the array has a single entry. */
 static const struct thunk thunks[] = {
-	{ "__surgeon_init_thunk", false, false, false, { IA, IP, "__surgeon_init_target", RI, IP, IE, RR } },
-	{ "__surgeon_init_thunk", false, false, false, { IA, IA, "__surgeon_init_target", RI, IP, IE, RR } },
-	{ "__surgeon_init_first_thunk", false, true, false, { IA, IP, "__surgeon_init_first_target", IA, IA, IA, IA, IA, IA } },
-	{ "__surgeon_fini_thunk", true, false, false, { FP, FE, "__surgeon_fini_target", NULL, NULL, FA, FP } },
-	{ "__surgeon_fini_thunk", true, false, false, { FP, FE, "__surgeon_fini_target", NULL, NULL, FA, FA } },
-	{ "__surgeon_fini_first_thunk", true, true, false, { FA, FA, "__surgeon_fini_first_target", NULL, NULL, FA, FP } },
-	{ "__surgeon_entry_thunk", false, false, true, { NULL, NULL, "__surgeon_entry", RI, IA, IE, RR } },
+	{ ANCHOR_INIT_THUNK, false, false, false, { IA, IP, ANCHOR_INIT_TARGET, RI, IP, IE, RR } },
+	{ ANCHOR_INIT_THUNK, false, false, false, { IA, IA, ANCHOR_INIT_TARGET, RI, IP, IE, RR } },
+	{ ANCHOR_INIT_FIRST_THUNK, false, true, false, { IA, IP, ANCHOR_INIT_FIRST_TARGET, IA, IA, IA, IA, IA, IA } },
+	{ ANCHOR_FINI_THUNK, true, false, false, { FP, FE, ANCHOR_FINI_TARGET, NULL, NULL, FA, FP } },
+	{ ANCHOR_FINI_THUNK, true, false, false, { FP, FE, ANCHOR_FINI_TARGET, NULL, NULL, FA, FA } },
+	{ ANCHOR_FINI_FIRST_THUNK, true, true, false, { FA, FA, ANCHOR_FINI_FIRST_TARGET, NULL, NULL, FA, FP } },
+	{ ANCHOR_ENTRY_THUNK, false, false, true, { NULL, NULL, ANCHOR_ENTRY, RI, IA, IE, RR } },
 };
 
 static const unsigned char relro_pad[8];

@@ -1,6 +1,7 @@
 /* Driving the system linker. Its messages are read back and turned into one
  * line that names the symbol and the input member at fault. */
 #include "relink/relink.h"
+#include "unexec/anchors.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -230,7 +231,7 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	 * (lld insists its .dynamic sit with the other RELRO sections) do not apply. */
 	ARG("-z"); ARG("norelro");
 	ARG("--build-id=none");
-	ARG("-e"); ARG("__surgeon_entry");
+	ARG("-e"); ARG(ANCHOR_ENTRY);
 	for (i = 0; i < o->ld_extra.n; i++)
 		ARG(o->ld_extra.v[i]);
 	for (i = 0; i < o->undefs.n; i++) {

@@ -1,6 +1,7 @@
 /* Reading what the linker made: only the sections after the old image, and
  * their symbols, are taken from it. Old bytes come from the original. */
 #include "relink/relink.h"
+#include "unexec/anchors.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -135,14 +136,14 @@ int linked_open(struct linked *l, const struct image *img, const char *path)
 		 * prioritized entries, [prio_end, end) the rest. */
 		uint64_t ia = 0, ip = 0, ie = 0, fa = 0, fp = 0, fe = 0, rs = 0, re = 0;
 		const struct { const char *name; uint64_t *v; } want[] = {
-			{ "__surgeon_init_thunk", &l->init_thunk }, { "__surgeon_fini_thunk", &l->fini_thunk },
-			{ "__surgeon_init_first_thunk", &l->init_first_thunk },
-			{ "__surgeon_fini_first_thunk", &l->fini_first_thunk },
-			{ "__surgeon_entry_thunk", &l->entry_thunk },
-			{ "__surgeon_init_array_start", &ia }, { "__surgeon_init_prio_end", &ip },
-			{ "__surgeon_init_array_end", &ie }, { "__surgeon_fini_array_start", &fa },
-			{ "__surgeon_fini_prio_end", &fp }, { "__surgeon_fini_array_end", &fe },
-			{ "__surgeon_relro_start", &rs }, { "__surgeon_relro_end", &re },
+			{ ANCHOR_INIT_THUNK, &l->init_thunk }, { ANCHOR_FINI_THUNK, &l->fini_thunk },
+			{ ANCHOR_INIT_FIRST_THUNK, &l->init_first_thunk },
+			{ ANCHOR_FINI_FIRST_THUNK, &l->fini_first_thunk },
+			{ ANCHOR_ENTRY_THUNK, &l->entry_thunk },
+			{ ANCHOR_INIT_ARRAY_START, &ia }, { ANCHOR_INIT_PRIO_END, &ip },
+			{ ANCHOR_INIT_ARRAY_END, &ie }, { ANCHOR_FINI_ARRAY_START, &fa },
+			{ ANCHOR_FINI_PRIO_END, &fp }, { ANCHOR_FINI_ARRAY_END, &fe },
+			{ ANCHOR_RELRO_START, &rs }, { ANCHOR_RELRO_END, &re },
 		};
 
 		for (i = 1; i < l->nsyms; i++) {

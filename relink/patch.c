@@ -22,6 +22,7 @@
  * library is not touched. Old JUMP_SLOTs stay: the patched stub no longer
  * jumps through them (--wrap's __real_SYM does). */
 #include "relink/patch.h"
+#include "unexec/anchors.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -206,7 +207,7 @@ static int write_object(const struct image *img, struct disasm *d, struct patch_
 	if (!str || VEC_PUSH(&syms, z))
 		goto out;
 	anchor = syms.n;
-	z.st_name = strset_add(str, "__surgeon_entry");
+	z.st_name = strset_add(str, ANCHOR_ENTRY);
 	z.st_info = ELF64_ST_INFO(STB_GLOBAL, STT_NOTYPE);
 	if (VEC_PUSH(&syms, z))
 		goto out;

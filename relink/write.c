@@ -6,6 +6,7 @@
  * offset, which is where both old kernels (load_addr + e_phoff) and new ones
  * (the PT_LOAD that contains e_phoff) look for it. */
 #include "relink/relink.h"
+#include "unexec/anchors.h"
 #include "relink/patch.h"	/* patching */
 
 #include <errno.h>
@@ -160,14 +161,14 @@ static int build_symtab(struct writer *w)
 			continue;
 		pos = l->ld_to_new[s.st_shndx];
 		/* The script's marks for the TLS layout name no object. */
-		if (!pos || !strncmp(name, "__surgeon_tls_", 14))
+		if (!pos || !strncmp(name, ANCHOR_TLS_PREFIX, sizeof(ANCHOR_TLS_PREFIX) - 1))
 			continue;
 		off = strapp_add(w->shared_str ? &w->shstr : &w->str, name);
 		if (off < 0)
 			goto out;
 		s.st_name = off;
 		s.st_shndx = w->ins + pos - 1;
-		if (!strncmp(name, "__surgeon_", 10))
+		if (!strncmp(name, ANCHOR_PREFIX, sizeof(ANCHOR_PREFIX) - 1))
 			s.st_info = ELF64_ST_INFO(STB_LOCAL, ELF64_ST_TYPE(s.st_info));
 		if (ELF64_ST_BIND(s.st_info) == STB_LOCAL ? VEC_PUSH(&loc, s) : VEC_PUSH(&glob, s))
 			goto out;

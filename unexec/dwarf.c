@@ -17,7 +17,6 @@
 #include <unistd.h>
 #include <zlib.h>
 
-const char *image_debug_file;
 
 #define DEBUG_DIR_DEFAULT "/usr/lib/debug"
 #define MAX_TYPE_DEPTH 512
@@ -60,6 +59,7 @@ struct dwo_ref {
 
 /* One pass over the DWARF of one file. */
 struct ctx {
+	const struct image *img;
 	const char *path;
 	struct dwarf_info *di;
 	struct dwpriv *p;
@@ -77,16 +77,19 @@ struct ctx {
 	uint64_t dwo_id;	/* the unit header's (DWARF 5 split and skeleton units) */
 };
 
-bool dwarf_disabled, dwarf_required;
-char *dwarf_failure;
-const char *dwarf_current;
-void (*dwarf_watchdog)(unsigned seconds);
+static void (*watchdog)(unsigned seconds, const char *file, bool required);
+
+void dwarf_set_watchdog(void (*arm)(unsigned seconds, const char *file, bool required))
+{
+	watchdog = arm;
+}
 
 /* A warning about the debug info; when a verb needs it (headers), the first
  * one is kept for that verb's one-line error instead of printed. */
-__attribute__((format(printf, 2, 3)))
-static void dw_warn(const char *file, const char *fmt, ...)
+__attribute__((format(printf, 3, 4)))
+static void dw_warn(const struct image *img, const char *file, const char *fmt, ...)
 {
+	char **keep = img->opts.dwarf_failure;
 	va_list ap;
 	char *msg = NULL;
 
@@ -96,14 +99,14 @@ static void dw_warn(const char *file, const char *fmt, ...)
 	va_end(ap);
 	if (!msg)
 		return;
-	if (!dwarf_required)
+	if (!keep)
 		pr_warn(file, "%s", msg);
-	else if (!dwarf_failure) {
+	else if (!*keep) {
 		char *tail = strstr(msg, "; carrying on without it");
 
 		if (tail)
 			*tail = 0;
-		dwarf_failure = msg;
+		*keep = msg;
 		return;
 	}
 	free(msg);
@@ -373,7 +376,7 @@ static struct dtype *new_type(struct ctx *c, enum dtype_kind kind, uint64_t off)
 
 static struct dtype *unknown(struct ctx *c, uint64_t off, const char *why)
 {
-	struct dtype *t = new_type(c, DT_UNKNOWN, off);
+	struct dtype *t = new_type(c, DK_UNKNOWN, off);
 
 	if (t)
 		t->why = why;
@@ -475,7 +478,7 @@ static int read_array(struct ctx *c, Dwarf_Die die, struct dtype *t, int depth)
 		return fail(c, "reading an array");
 	while (r == DW_DLV_OK) {
 		Dwarf_Half tag = 0;
-		struct dtype *d = VEC_GROW(&dims) ? NULL : dims.n ? new_type(c, DT_ARRAY, t->off) : t;
+		struct dtype *d = VEC_GROW(&dims) ? NULL : dims.n ? new_type(c, DK_ARRAY, t->off) : t;
 		uint64_t v;
 
 		if (!d || dwarf_tag(ch, &tag, &c->err) != DW_DLV_OK) {
@@ -530,31 +533,31 @@ static int fill_type(struct ctx *c, Dwarf_Die die, Dwarf_Half tag, struct dtype 
 		return -1;
 	switch (tag) {
 	case DW_TAG_base_type:
-		t->kind = DT_BASE;
+		t->kind = DK_BASE;
 		if (attr_udata(c, die, DW_AT_encoding, &v) > 0)
 			t->encoding = v;
 		if (!t->name)
-			return t->kind = DT_UNKNOWN, t->why = "a base type without a name", 0;
+			return t->kind = DK_UNKNOWN, t->why = "a base type without a name", 0;
 		return c->msg ? -1 : 0;
 	case DW_TAG_structure_type:
 	case DW_TAG_union_type:
 	case DW_TAG_enumeration_type:
-		t->kind = tag == DW_TAG_structure_type ? DT_STRUCT : tag == DW_TAG_union_type ? DT_UNION : DT_ENUM;
+		t->kind = tag == DW_TAG_structure_type ? DK_STRUCT : tag == DW_TAG_union_type ? DK_UNION : DK_ENUM;
 		if (attr_flag(c, die, DW_AT_declaration, &flag) < 0)
 			return -1;
 		t->declaration = flag;
 		t->decl_file = decl_file(c, die);
 		return flag ? 0 : read_members(c, die, t, depth);
 	case DW_TAG_array_type:
-		t->kind = DT_ARRAY;
+		t->kind = DK_ARRAY;
 		if (attr_flag(c, die, DW_AT_GNU_vector, &flag) < 0)
 			return -1;
 		if (flag)
-			return t->kind = DT_UNKNOWN, t->why = "a vector type", 0;
+			return t->kind = DK_UNKNOWN, t->why = "a vector type", 0;
 		return read_array(c, die, t, depth);
 	case DW_TAG_subroutine_type:
 	case DW_TAG_subprogram:
-		t->kind = DT_FUNC;
+		t->kind = DK_FUNC;
 		t->name = NULL;
 		if (attr_flag(c, die, DW_AT_prototyped, &flag) < 0)
 			return -1;
@@ -564,36 +567,36 @@ static int fill_type(struct ctx *c, Dwarf_Die die, Dwarf_Half tag, struct dtype 
 			return -1;
 		return read_members(c, die, t, depth);
 	case DW_TAG_typedef:
-		t->kind = DT_TYPEDEF;
+		t->kind = DK_TYPEDEF;
 		t->decl_file = decl_file(c, die);
 		if (!t->name)
-			return t->kind = DT_UNKNOWN, t->why = "a typedef without a name", 0;
+			return t->kind = DK_UNKNOWN, t->why = "a typedef without a name", 0;
 		break;
-	case DW_TAG_pointer_type: t->kind = DT_POINTER; break;
-	case DW_TAG_const_type: t->kind = DT_CONST; break;
-	case DW_TAG_volatile_type: t->kind = DT_VOLATILE; break;
-	case DW_TAG_restrict_type: t->kind = DT_RESTRICT; break;
-	case DW_TAG_atomic_type: t->kind = DT_ATOMIC; break;
+	case DW_TAG_pointer_type: t->kind = DK_POINTER; break;
+	case DW_TAG_const_type: t->kind = DK_CONST; break;
+	case DW_TAG_volatile_type: t->kind = DK_VOLATILE; break;
+	case DW_TAG_restrict_type: t->kind = DK_RESTRICT; break;
+	case DW_TAG_atomic_type: t->kind = DK_ATOMIC; break;
 	case DW_TAG_unspecified_type:
 		/* `void` in some producers' eyes; otherwise nothing C has. */
 		if (t->name && !strcmp(t->name, "void"))
-			return t->kind = DT_VOID, 0;
-		return t->kind = DT_UNKNOWN, t->why = "an unspecified type", 0;
+			return t->kind = DK_VOID, 0;
+		return t->kind = DK_UNKNOWN, t->why = "an unspecified type", 0;
 	case DW_TAG_reference_type:
 	case DW_TAG_rvalue_reference_type:
-		return t->kind = DT_UNKNOWN, t->why = "a C++ reference", 0;
+		return t->kind = DK_UNKNOWN, t->why = "a C++ reference", 0;
 	case DW_TAG_class_type:
-		return t->kind = DT_UNKNOWN, t->why = "a C++ class", 0;
+		return t->kind = DK_UNKNOWN, t->why = "a C++ class", 0;
 	case DW_TAG_ptr_to_member_type:
-		return t->kind = DT_UNKNOWN, t->why = "a C++ pointer to member", 0;
+		return t->kind = DK_UNKNOWN, t->why = "a C++ pointer to member", 0;
 	default:
-		return t->kind = DT_UNKNOWN, t->why = "a kind of type C cannot declare", 0;
+		return t->kind = DK_UNKNOWN, t->why = "a kind of type C cannot declare", 0;
 	}
 	/* Pointers, qualifiers and typedefs: one target, absent for void. */
 	r = attr_ref(c, die, DW_AT_type, &toff);
 	if (r < 0 || (r && !(t->target = get_type(c, toff, depth + 1))))
 		return -1;
-	if (t->kind == DT_POINTER && !t->size)
+	if (t->kind == DK_POINTER && !t->size)
 		t->size = 8;
 	return 0;
 }
@@ -611,7 +614,7 @@ static struct dtype *get_type(struct ctx *c, Dwarf_Off off, int depth)
 		return t;
 	if (depth > MAX_TYPE_DEPTH)
 		return unknown(c, off, "a type nested too deeply");
-	t = new_type(c, DT_UNKNOWN, off);
+	t = new_type(c, DK_UNKNOWN, off);
 	if (!t)
 		return NULL;
 	t->why = "an unreadable type";
@@ -648,20 +651,20 @@ bool dtype_size(const struct dtype *t, uint64_t *size)
 
 	for (guard = 0; t && guard < MAX_TYPE_DEPTH; guard++) {
 		switch (t->kind) {
-		case DT_TYPEDEF: case DT_CONST: case DT_VOLATILE: case DT_RESTRICT: case DT_ATOMIC:
+		case DK_TYPEDEF: case DK_CONST: case DK_VOLATILE: case DK_RESTRICT: case DK_ATOMIC:
 			if (t->size) {
 				*size = t->size;
 				return true;
 			}
 			t = t->target;
 			continue;
-		case DT_ARRAY:
+		case DK_ARRAY:
 			if (!t->has_count || !dtype_size(t->target, &n) || __builtin_mul_overflow(n, t->count, size))
 				return false;
 			return true;
-		case DT_BASE: case DT_STRUCT: case DT_UNION: case DT_ENUM: case DT_POINTER:
+		case DK_BASE: case DK_STRUCT: case DK_UNION: case DK_ENUM: case DK_POINTER:
 			*size = t->size;
-			return t->size || t->kind == DT_STRUCT || t->kind == DT_UNION;
+			return t->size || t->kind == DK_STRUCT || t->kind == DK_UNION;
 		default:
 			return false;
 		}
@@ -674,8 +677,8 @@ const struct dtype *dtype_strip(const struct dtype *t)
 	int guard;
 
 	for (guard = 0; t && guard < MAX_TYPE_DEPTH; guard++) {
-		if (t->kind != DT_TYPEDEF && t->kind != DT_CONST && t->kind != DT_VOLATILE &&
-		    t->kind != DT_RESTRICT && t->kind != DT_ATOMIC)
+		if (t->kind != DK_TYPEDEF && t->kind != DK_CONST && t->kind != DK_VOLATILE &&
+		    t->kind != DK_RESTRICT && t->kind != DK_ATOMIC)
 			return t;
 		t = t->target;
 	}
@@ -731,7 +734,7 @@ static int read_object(struct ctx *c, Dwarf_Die die, Dwarf_Half tag)
 		o.type = proto ? get_type(c, proto, 0) : unknown(c, 0, "a function known only by its inlined copies");
 		/* A definition naming its declaration may leave the result type
 		 * to it: the function DIE's own type says void. */
-		if (o.type && o.type->kind == DT_FUNC && !o.type->target && has_type &&
+		if (o.type && o.type->kind == DK_FUNC && !o.type->target && has_type &&
 		    !(o.type->target = get_type(c, toff, 0)))
 			return -1;
 	} else {
@@ -842,7 +845,7 @@ static int read_cu(struct ctx *c, Dwarf_Die cu)
 	} else if (r == DW_DLV_ERROR) {
 		/* Only types' declaring files are lost: system types get defined
 		 * rather than included. */
-		dw_warn(c->path, "compilation unit '%s': unreadable file names: %s", c->cu_name ? c->cu_name : "?",
+		dw_warn(c->img, c->path, "compilation unit '%s': unreadable file names: %s", c->cu_name ? c->cu_name : "?",
 			dwarf_errmsg(c->err));
 		dwarf_dealloc(c->dbg, c->err, DW_DLA_ERROR);
 		c->err = NULL;
@@ -1011,25 +1014,25 @@ static bool try_debug_file(const struct image *img, const char *path, const uint
 	out->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (out->fd < 0) {
 		if (!quiet_missing || errno != ENOENT)
-			dw_warn(path, "cannot open debug file: %s", strerror(errno));
+			dw_warn(img, path, "cannot open debug file: %s", strerror(errno));
 		return false;
 	}
 	out->path = xstrdup(path);
 	if (fstat(out->fd, &st) || !S_ISREG(st.st_mode)) {
-		dw_warn(path, "debug file is not a regular file; ignored");
+		dw_warn(img, path, "debug file is not a regular file; ignored");
 		goto no;
 	}
 	out->elf = elf_begin(out->fd, ELF_C_READ_MMAP, NULL);
 	if (!out->elf || elf_kind(out->elf) != ELF_K_ELF || !gelf_getehdr(out->elf, &eh) ||
 	    gelf_getclass(out->elf) != ELFCLASS64 || eh.e_machine != img->eh.e_machine) {
-		dw_warn(path, "debug file is not a 64-bit ELF file of the program's machine; ignored");
+		dw_warn(img, path, "debug file is not a 64-bit ELF file of the program's machine; ignored");
 		goto no;
 	}
 	if (want_crc) {
 		uint32_t crc;
 
 		if (file_crc(out->fd, &crc) || crc != *want_crc) {
-			dw_warn(path, "debug file's CRC 0x%08x does not match the 0x%08x that %s's .gnu_debuglink records; ignored",
+			dw_warn(img, path, "debug file's CRC 0x%08x does not match the 0x%08x that %s's .gnu_debuglink records; ignored",
 				crc, *want_crc, img->path);
 			goto no;
 		}
@@ -1039,14 +1042,14 @@ static bool try_debug_file(const struct image *img, const char *path, const uint
 	if (id && fid && (idlen != fidlen || memcmp(id, fid, idlen))) {
 		char *a = hex(id, idlen), *b = hex(fid, fidlen);
 
-		dw_warn(path, "debug file's build-id %s does not match %s's %s; ignored", b ? b : "?", img->path,
+		dw_warn(img, path, "debug file's build-id %s does not match %s's %s; ignored", b ? b : "?", img->path,
 			a ? a : "?");
 		free(a);
 		free(b);
 		goto no;
 	}
 	if (!has_debug_info(out->elf)) {
-		dw_warn(path, "debug file has no .debug_info; ignored");
+		dw_warn(img, path, "debug file has no .debug_info; ignored");
 		goto no;
 	}
 	return true;
@@ -1077,7 +1080,7 @@ static bool debuglink(const struct image *img, const char **name, uint32_t *crc)
 		d = (const char *)img->data + s->sh.sh_offset;
 		len = strnlen(d, s->sh.sh_size);
 		if (!len || align_up(len + 1, 4) + 4 > s->sh.sh_size || memchr(d, '/', len)) {
-			dw_warn(img->path, "section [%zu] '.gnu_debuglink' is malformed; ignored", i);
+			dw_warn(img, img->path, "section [%zu] '.gnu_debuglink' is malformed; ignored", i);
 			return false;
 		}
 		*name = d;
@@ -1276,7 +1279,7 @@ static bool find_debug(const struct image *img, struct dbgfile *f, bool *own)
 	bool found = false;
 
 	*own = false;
-	if (image_debug_file && try_debug_file(img, image_debug_file, NULL, false, f))
+	if (img->opts.debug_file && try_debug_file(img, img->opts.debug_file, NULL, false, f))
 		return true;
 	if (has_debug_info(img->elf)) {
 		*own = true;
@@ -1623,7 +1626,7 @@ int image_load_dwarf(struct image *img)
 	bool own;
 	int r;
 
-	if (dwarf_disabled)
+	if (img->opts.no_dwarf)
 		return 0;
 	if (!img->elf || !find_debug(img, &f, &own)) {
 		if (verbose > 1)
@@ -1646,6 +1649,7 @@ int image_load_dwarf(struct image *img)
 		f.elf = NULL;
 		f.fd = -1;
 	}
+	c.img = img;
 	c.path = di->path;
 	c.di = di;
 	c.p = p;
@@ -1664,12 +1668,11 @@ int image_load_dwarf(struct image *img)
 	/* libdwarf can loop for ever on some damaged input: a budget of 10 s
 	 * plus one per MB of the file, after which the caller carries on
 	 * without debug info (cli/main.c). */
-	dwarf_current = di->path;
-	if (dwarf_watchdog)
-		dwarf_watchdog(10 + (unsigned)(img->size >> 20));
+	if (watchdog)
+		watchdog(10 + (unsigned)(img->size >> 20), di->path, img->opts.dwarf_failure != NULL);
 	r = read_all(&c) ?: read_dwos(&c);
-	if (dwarf_watchdog)
-		dwarf_watchdog(0);
+	if (watchdog)
+		watchdog(0, NULL, false);
 	if (r)
 		goto bad;
 	if (merge_symbols(img, di))
@@ -1682,7 +1685,7 @@ int image_load_dwarf(struct image *img)
 	return 0;
 bad:
 	if (c.msg)
-		dw_warn(di->path, "unusable debug info (%s); carrying on without it", c.msg);
+		dw_warn(img, di->path, "unusable debug info (%s); carrying on without it", c.msg);
 none:
 	free_paths(&c);
 	free(c.msg);
@@ -1913,7 +1916,7 @@ int dwarf_tls_operands(const struct image *img, dwarf_tls_ops *out)
 	if (err)
 		dwarf_dealloc(p->dbg, err, DW_DLA_ERROR);
 	if (r > 0)
-		dw_warn(img->path, "its debug info could not be read whole: gdb may show some of its thread-local "
+		dw_warn(img, img->path, "its debug info could not be read whole: gdb may show some of its thread-local "
 			"variables at their old offsets");
 	return r < 0 ? -1 : 0;
 }

@@ -12,26 +12,17 @@
 
 #include "unexec/image.h"
 
-/* --debug-file: read debug info from this file instead of searching
- * (its build-id must match the program's, or it is ignored with a warning). */
-extern const char *image_debug_file;
-/* No debug info is read at all (SURGEON_NO_DWARF=1, or after the watchdog). */
-extern bool dwarf_disabled;
-/* A verb that needs debug info (headers) reports why there is none itself:
- * the reader keeps the reason in dwarf_failure instead of warning. */
-extern bool dwarf_required;
-extern char *dwarf_failure;
-/* The file being read, for the watchdog's message. */
-extern const char *dwarf_current;
-/* Called with a time budget before libdwarf reads the units, with 0 after. */
-extern void (*dwarf_watchdog)(unsigned seconds);
+/* libdwarf can loop for ever on some damaged input: the watchdog is armed
+ * with a time budget (and the file, and whether the verb needs the debug
+ * info) before the units are read, and disarmed with 0 after. */
+void dwarf_set_watchdog(void (*arm)(unsigned seconds, const char *file, bool required));
 
 /* A C type as DWARF describes it. Named types are not deduplicated across
  * compilation units: each unit has its own `struct item`. */
 enum dtype_kind {
-	DT_VOID, DT_BASE, DT_STRUCT, DT_UNION, DT_ENUM, DT_TYPEDEF, DT_POINTER,
-	DT_CONST, DT_VOLATILE, DT_RESTRICT, DT_ATOMIC, DT_ARRAY, DT_FUNC,
-	DT_UNKNOWN,	/* something C cannot say here; `why` tells what */
+	DK_VOID, DK_BASE, DK_STRUCT, DK_UNION, DK_ENUM, DK_TYPEDEF, DK_POINTER,
+	DK_CONST, DK_VOLATILE, DK_RESTRICT, DK_ATOMIC, DK_ARRAY, DK_FUNC,
+	DK_UNKNOWN,	/* something C cannot say here; `why` tells what */
 };
 
 struct dtype;
@@ -58,12 +49,12 @@ struct dtype {
 	uint64_t count;		/* array: number of elements, when has_count */
 	bool has_count;
 	bool declaration;	/* struct/union/enum declared but not defined */
-	bool prototyped, varargs;	/* DT_FUNC */
-	unsigned encoding;	/* DT_BASE: DW_ATE_* */
+	bool prototyped, varargs;	/* DK_FUNC */
+	unsigned encoding;	/* DK_BASE: DW_ATE_* */
 	VEC(struct dmember) members;	/* struct/union members, function parameters */
 	VEC(struct denumerator) enumerators;
 	const char *decl_file;	/* where it is declared, as the line table names it */
-	const char *why;	/* DT_UNKNOWN */
+	const char *why;	/* DK_UNKNOWN */
 	uint64_t off;		/* DIE offset: a stable order */
 	int mark;		/* free for the users of the model */
 };
@@ -81,7 +72,7 @@ struct dobject {
 	 * symbol of the name at that address tells the two apart. */
 	bool concrete;
 	uint64_t origin;	/* the abstract instance's DIE offset */
-	struct dtype *type;	/* a DT_FUNC for functions */
+	struct dtype *type;	/* a DK_FUNC for functions */
 };
 
 struct dwarf_info {

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int rebuild(const char *path, Elf *elf, const unsigned char *raw, size_t rawsize,
+static int rebuild(const char *path, const struct image_opts *opts, Elf *elf, const unsigned char *raw, size_t rawsize,
 		   const unsigned char *meta, size_t metasize, struct image **out)
 {
 	struct frozen_head h;
@@ -42,7 +42,7 @@ static int rebuild(const char *path, Elf *elf, const unsigned char *raw, size_t 
 			free(orig);
 			return err;
 		}
-		err = image_open(&img, orig);
+		err = image_open(&img, orig, opts);
 
 		if (!err && img->size != h.file_size) {
 			err = pr_err(path, "is a thin object and its original %s has changed", orig);
@@ -90,7 +90,7 @@ static int rebuild(const char *path, Elf *elf, const unsigned char *raw, size_t 
 		return pr_err(path, "section '%s' does not cover the whole original", FROZEN_SECTION);
 	}
 	/* Messages about the rebuilt image name the object the user gave. */
-	if (image_open_mem(out, path, buf, h.file_size)) {
+	if (image_open_mem(out, path, buf, h.file_size, opts)) {
 		free(orig);
 		return -1;
 	}
@@ -98,7 +98,7 @@ static int rebuild(const char *path, Elf *elf, const unsigned char *raw, size_t 
 	return 0;
 }
 
-int image_open_frozen(struct image **out, const char *path)
+int image_open_frozen(struct image **out, const char *path, const struct image_opts *opts)
 {
 	const unsigned char *raw;
 	size_t rawsize, shstrndx;
@@ -143,7 +143,7 @@ int image_open_frozen(struct image **out, const char *path)
 			pr_err(path, "section '%s' lies outside the file", FROZEN_SECTION);
 			goto out;
 		}
-		err = rebuild(path, elf, raw, rawsize, raw + sh.sh_offset, sh.sh_size, out);
+		err = rebuild(path, opts, elf, raw, rawsize, raw + sh.sh_offset, sh.sh_size, out);
 		goto out;
 	}
 	pr_err(path, "is a relocatable object, but not one written by surgeon unexec (no '%s' section)",

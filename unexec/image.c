@@ -377,9 +377,9 @@ int image_load(struct image *img)
 
 	err = err ?: image_load_symbols(img);
 	err = err ?: image_load_dynamic(img);
-	if (!image_light && !image_defer_dwarf)
+	if (!img->opts.light && !img->opts.defer_dwarf)
 		err = err ?: image_load_dwarf(img);
-	if (!image_light) {
+	if (!img->opts.light) {
 		err = err ?: image_build_pieces(img);
 		err = err ?: image_find_hooks(img);
 	}
@@ -415,10 +415,7 @@ static int begin(struct image *img)
 	return 0;
 }
 
-bool image_light;
-bool image_defer_dwarf;
-
-static int open_file(struct image **out, const char *path, bool all)
+static int open_file(struct image **out, const char *path, bool all, const struct image_opts *opts)
 {
 	struct image *img;
 	struct stat st;
@@ -427,6 +424,8 @@ static int open_file(struct image **out, const char *path, bool all)
 	img = zalloc(sizeof(*img));
 	if (!img)
 		return -1;
+	if (opts)
+		img->opts = *opts;
 	img->fd = -1;
 	img->path = xstrdup(path);
 	if (!img->path)
@@ -461,17 +460,17 @@ err:
 	return -1;
 }
 
-int image_open(struct image **out, const char *path)
+int image_open(struct image **out, const char *path, const struct image_opts *opts)
 {
-	return open_file(out, path, true);
+	return open_file(out, path, true, opts);
 }
 
-int image_open_headers(struct image **out, const char *path)
+int image_open_headers(struct image **out, const char *path, const struct image_opts *opts)
 {
-	return open_file(out, path, false);
+	return open_file(out, path, false, opts);
 }
 
-int image_open_mem(struct image **out, const char *path, void *buf, uint64_t size)
+int image_open_mem(struct image **out, const char *path, void *buf, uint64_t size, const struct image_opts *opts)
 {
 	struct image *img;
 
@@ -482,6 +481,8 @@ int image_open_mem(struct image **out, const char *path, void *buf, uint64_t siz
 		return -1;
 	}
 	img->fd = -1;
+	if (opts)
+		img->opts = *opts;
 	img->owned = buf;
 	img->data = buf;
 	img->size = size;

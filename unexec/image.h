@@ -85,8 +85,20 @@ struct dyninfo {
 	size_t nrelr;
 };
 
+/* How an image is read (image_open() and friends; NULL: everything, now). */
+struct image_opts {
+	bool light;		/* headers and tables checked, no names decoded, no debug info (verify) */
+	bool defer_dwarf;	/* debug info read later, with image_load_dwarf() (add-lib) */
+	bool no_dwarf;		/* never any (SURGEON_NO_DWARF=1, or after the watchdog) */
+	const char *debug_file;	/* --debug-file: the program's debug info is there */
+	/* A verb that needs the debug info (headers) says itself why there is
+	 * none: the first problem is kept here instead of printed. */
+	char **dwarf_failure;
+};
+
 struct image {
 	char *path;		/* for messages */
+	struct image_opts opts;
 	int fd;			/* -1 when read from memory */
 	Elf *elf;
 	const unsigned char *data;
@@ -117,7 +129,6 @@ struct image {
 
 	struct hook init, fini;
 	struct dyninfo dyn;
-	bool weak_exports;		/* --allow-interpose: old exports may be overridden */
 	const struct strmap *wanted;	/* names the new code uses, or NULL for all */
 	struct strmap *interest;	/* those and their parts after a colon: the only
 					 * names loaded when set (image_want) */
@@ -125,25 +136,18 @@ struct image {
 	struct dwarf_info *dwarf;	/* debug info (unexec/dwarf.h), or NULL */
 };
 
-/* Set by readers that need the headers checked but not the names: no debug
- * info is read and no import stub is decoded (verify). */
-extern bool image_light;
-/* Set by add-lib: the debug info is read later, with image_load_dwarf(),
- * and only when the new code may need it (cli/link.c says when). */
-extern bool image_defer_dwarf;
-
 /* Reads and checks an executable. Every offset and size the file claims is
  * checked against the file before use. */
-int image_open(struct image **out, const char *path);
+int image_open(struct image **out, const char *path, const struct image_opts *opts);
 /* The same in two steps, so that the loaded bytes can be copied while the
  * rest is read: the headers, checked; then everything else. After a failed
  * image_load() the image is only fit for image_free(). */
-int image_open_headers(struct image **out, const char *path);
+int image_open_headers(struct image **out, const char *path, const struct image_opts *opts);
 int image_load(struct image *img);
 /* Same, from bytes in memory that the image takes ownership of. */
-int image_open_mem(struct image **out, const char *path, void *buf, uint64_t size);
+int image_open_mem(struct image **out, const char *path, void *buf, uint64_t size, const struct image_opts *opts);
 /* Reads an object written by `surgeon unexec` back into the image it froze. */
-int image_open_frozen(struct image **out, const char *path);
+int image_open_frozen(struct image **out, const char *path, const struct image_opts *opts);
 void image_free(struct image *img);
 
 const struct piece *image_piece_at(const struct image *img, uint64_t addr);

@@ -1,6 +1,7 @@
 /* The frozen object: the old program's loaded bytes as sections pinned at
  * their addresses, its symbols, and what relink needs to rebuild the file. */
 #include "unexec/unexec.h"
+#include "unexec/anchors.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +23,7 @@ bool unexec_reserved_name(const char *name)
 {
 	size_t i;
 
-	if (!strncmp(name, "__surgeon_", 10) || !strncmp(name, ".L", 2))
+	if (!strncmp(name, ANCHOR_PREFIX, sizeof(ANCHOR_PREFIX) - 1) || !strncmp(name, ".L", 2))
 		return true;
 	for (i = 0; i < sizeof(reserved) / sizeof(*reserved); i++)
 		if (!strcmp(name, reserved[i]))
@@ -45,6 +46,7 @@ const GElf_Phdr *unexec_tls_segment(const struct image *img)
 
 struct objw {
 	const struct image *img;
+	struct freeze_opts fo;
 	const char *path;
 	Elf *elf;
 	struct strset *shstr, *str;
@@ -89,7 +91,7 @@ static int add_sym(struct objw *w, const char *name, uint64_t value, uint64_t si
 		   unsigned type, unsigned vis, size_t shndx)
 {
 	/* Only what the new code refers to, when that is known; anchors stay. */
-	if (w->img->wanted && *name && strncmp(name, "__surgeon_", 10) && !strmap_get(w->img->wanted, name))
+	if (w->img->wanted && *name && strncmp(name, ANCHOR_PREFIX, sizeof(ANCHOR_PREFIX) - 1) && !strmap_get(w->img->wanted, name))
 		return 0;
 	Elf64_Sym s = {
 		.st_info = ELF64_ST_INFO(bind, type), .st_other = vis,
@@ -285,25 +287,25 @@ static int add_image_symbols(struct objw *w)
 		 * (a program using libz.so.1, a plugin linking libz.a), as a
 		 * normal link of the two would. */
 		if (add_sym(w, s->name, value, s->size,
-			    s->bind == STB_WEAK || s->src == SYM_PLT || (img->weak_exports && exported(w, s->name)) ?
+			    s->bind == STB_WEAK || s->src == SYM_PLT || (w->fo.weak_exports && exported(w, s->name)) ?
 			    STB_WEAK : STB_GLOBAL, type, STV_DEFAULT, shndx))
 			goto out;
 	}
 	/* Anchors that relink's generated code and the script refer to. */
 	if (!place(w, img->eh.e_entry, &shndx, &value) &&
-	    add_sym(w, "__surgeon_entry", value, 0, STB_GLOBAL, STT_NOTYPE, STV_HIDDEN, shndx))
+	    add_sym(w, ANCHOR_ENTRY, value, 0, STB_GLOBAL, STT_NOTYPE, STV_HIDDEN, shndx))
 		goto out;
 	if (img->init.present && !place(w, img->init.target, &shndx, &value) &&
-	    add_sym(w, "__surgeon_init_target", value, 0, STB_GLOBAL, STT_FUNC, STV_HIDDEN, shndx))
+	    add_sym(w, ANCHOR_INIT_TARGET, value, 0, STB_GLOBAL, STT_FUNC, STV_HIDDEN, shndx))
 		goto out;
 	if (img->fini.present && !place(w, img->fini.target, &shndx, &value) &&
-	    add_sym(w, "__surgeon_fini_target", value, 0, STB_GLOBAL, STT_FUNC, STV_HIDDEN, shndx))
+	    add_sym(w, ANCHOR_FINI_TARGET, value, 0, STB_GLOBAL, STT_FUNC, STV_HIDDEN, shndx))
 		goto out;
 	if (img->init.first_present && !place(w, img->init.first_target, &shndx, &value) &&
-	    add_sym(w, "__surgeon_init_first_target", value, 0, STB_GLOBAL, STT_FUNC, STV_HIDDEN, shndx))
+	    add_sym(w, ANCHOR_INIT_FIRST_TARGET, value, 0, STB_GLOBAL, STT_FUNC, STV_HIDDEN, shndx))
 		goto out;
 	if (img->fini.first_present && !place(w, img->fini.first_target, &shndx, &value) &&
-	    add_sym(w, "__surgeon_fini_first_target", value, 0, STB_GLOBAL, STT_FUNC, STV_HIDDEN, shndx))
+	    add_sym(w, ANCHOR_FINI_FIRST_TARGET, value, 0, STB_GLOBAL, STT_FUNC, STV_HIDDEN, shndx))
 		goto out;
 	err = 0;
 out:
@@ -456,9 +458,10 @@ out:
 	return err;
 }
 
-int unexec_write_object(const struct image *img, const char *path, bool thin)
+int unexec_write_object(const struct image *img, const char *path, const struct freeze_opts *fo)
 {
-	struct objw w = { .img = img, .path = path };
+	struct objw w = { .img = img, .fo = *fo, .path = path };
+	bool thin = fo->thin;
 	struct dbgsrc dsrc = { .fd = -1 };
 	bytevec rest = { 0 };
 	chunk_vec chunks = { 0 };

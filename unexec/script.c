@@ -1,6 +1,7 @@
 /* The GNU ld script: every old piece at its address, then the new code in
  * page-aligned groups that relink turns into one segment each. */
 #include "unexec/unexec.h"
+#include "unexec/anchors.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,20 +37,20 @@
 	"  /* New writable data. */\n" \
 	"%s" \
 	"  .init_array : {\n" \
-	"    __surgeon_relro_start = .;\n" \
-	"    __surgeon_init_array_start = .;\n" \
+	"    " ANCHOR_RELRO_START " = .;\n" \
+	"    " ANCHOR_INIT_ARRAY_START " = .;\n" \
 	"    KEEP(*(SORT_BY_INIT_PRIORITY(.init_array.*) SORT_BY_INIT_PRIORITY(.ctors.*)))\n" \
-	"    __surgeon_init_prio_end = .;\n" \
+	"    " ANCHOR_INIT_PRIO_END " = .;\n" \
 	"    KEEP(*(.init_array .ctors))\n" \
 	"    KEEP(*(.preinit_array))\n" \
-	"    __surgeon_init_array_end = .;\n" \
+	"    " ANCHOR_INIT_ARRAY_END " = .;\n" \
 	"  }\n" \
 	"  .fini_array : {\n" \
-	"    __surgeon_fini_array_start = .;\n" \
+	"    " ANCHOR_FINI_ARRAY_START " = .;\n" \
 	"    KEEP(*(SORT_BY_INIT_PRIORITY(.fini_array.*) SORT_BY_INIT_PRIORITY(.dtors.*)))\n" \
-	"    __surgeon_fini_prio_end = .;\n" \
+	"    " ANCHOR_FINI_PRIO_END " = .;\n" \
 	"    KEEP(*(.fini_array .dtors))\n" \
-	"    __surgeon_fini_array_end = .;\n" \
+	"    " ANCHOR_FINI_ARRAY_END " = .;\n" \
 	"  }\n" \
 	"  .data.rel.ro : { *(.data.rel.ro.local* .gnu.linkonce.d.rel.ro.local.*) *(.data.rel.ro .data.rel.ro.* .gnu.linkonce.d.rel.ro.*) }\n" \
 	"  .got : { *(.got) *(.igot) }\n" \
@@ -65,7 +66,7 @@
 	"  __libc_atexit : { *(__libc_atexit) }\n" \
 	"  .bss : { *(.dynbss) *(.bss .bss.* .gnu.linkonce.b.*) *(COMMON) }\n" \
 	"  __libc_freeres_ptrs : { *(__libc_freeres_ptrs) }\n" \
-	"  __surgeon_new_end = .;\n" \
+	"  " ANCHOR_NEW_END " = .;\n" \
 	"  /* The linker's own dynamic tables: relink merges them with the old\n" \
 	"     program's into new ones, so these are not copied to the output. */\n" \
 	"  . = ALIGN(CONSTANT(MAXPAGESIZE));\n" \
@@ -125,22 +126,22 @@ static char *tls_part(const struct image *img, uint64_t pad)
 
 	if (!t)
 		return xasprintf("  . = ALIGN(64);\n"
-				 "  __surgeon_tls_start = .;\n"
+				 "  " ANCHOR_TLS_START " = .;\n"
 				 "  .tdata : { *(.tdata .tdata.* .gnu.linkonce.td.*) }\n"
 				 "  .tbss : { *(.tbss .tbss.* .gnu.linkonce.tb.*) *(.tcommon) }\n"
-				 "  __surgeon_tls_new = SIZEOF(.tdata) + SIZEOF(.tbss);\n"
-				 "  . = __surgeon_tls_new > 0 ? ABSOLUTE(__surgeon_tls_start) + __surgeon_tls_new + 64 : ABSOLUTE(.);\n");
+				 "  " ANCHOR_TLS_NEW " = SIZEOF(.tdata) + SIZEOF(.tbss);\n"
+				 "  . = " ANCHOR_TLS_NEW " > 0 ? ABSOLUTE(" ANCHOR_TLS_START ") + " ANCHOR_TLS_NEW " + 64 : ABSOLUTE(.);\n");
 	r = align_up(t->p_memsz, t->p_align ? t->p_align : 1);
 	if (pad)
 		snprintf(padtxt, sizeof(padtxt), "\n    . += 0x%llx;\n  ", (unsigned long long)pad);
 	return xasprintf("  . = ALIGN(64);\n"
-			 "  __surgeon_tls_start = .;\n"
+			 "  " ANCHOR_TLS_START " = .;\n"
 			 "  .tdata : { *(.tdata .tdata.* .gnu.linkonce.td.*) }\n"
 			 "  .tbss : { *(.tbss .tbss.* .gnu.linkonce.tb.*) *(.tcommon) %s}\n"
-			 "  __surgeon_tls_new = SIZEOF(.tdata) + SIZEOF(.tbss);\n"
-			 "  %s (__surgeon_tls_new > 0 ? ABSOLUTE(__surgeon_tls_start) + ALIGN(__surgeon_tls_new + 64 + 0x%llx, 64) - 0x%llx :\n"
-			 "    ABSOLUTE(__surgeon_tls_start)) : { KEEP(*(%s)) }\n"
-			 "  . = __surgeon_tls_new > 0 ? ADDR(%s) + 0x%llx : ABSOLUTE(__surgeon_tls_start);\n",
+			 "  " ANCHOR_TLS_NEW " = SIZEOF(.tdata) + SIZEOF(.tbss);\n"
+			 "  %s (" ANCHOR_TLS_NEW " > 0 ? ABSOLUTE(" ANCHOR_TLS_START ") + ALIGN(" ANCHOR_TLS_NEW " + 64 + 0x%llx, 64) - 0x%llx :\n"
+			 "    ABSOLUTE(" ANCHOR_TLS_START ")) : { KEEP(*(%s)) }\n"
+			 "  . = " ANCHOR_TLS_NEW " > 0 ? ADDR(%s) + 0x%llx : ABSOLUTE(" ANCHOR_TLS_START ");\n",
 			 padtxt, TLS_SECTION, (unsigned long long)r, (unsigned long long)r, TLS_SECTION,
 			 TLS_SECTION, (unsigned long long)t->p_filesz);
 }
@@ -163,7 +164,7 @@ int unexec_write_script_tls(const struct image *img, const char *path, uint64_t 
 		   " * The old program's loaded bytes stay at their addresses (.old*);\n"
 		   " * new code and data are placed after the highest old address. */\n",
 		img->frozen_from ? img->frozen_from : img->path);
-	fprintf(f, "OUTPUT_FORMAT(\"%s\")\nOUTPUT_ARCH(%s)\nENTRY(__surgeon_entry)\n", img->arch->ld_format,
+	fprintf(f, "OUTPUT_FORMAT(\"%s\")\nOUTPUT_ARCH(%s)\nENTRY(" ANCHOR_ENTRY ")\n", img->arch->ld_format,
 		img->arch->ld_arch);
 	fprintf(f, "SECTIONS\n{\n");
 	for (i = 0; i < img->pieces.n; i++) {
@@ -179,7 +180,7 @@ int unexec_write_script_tls(const struct image *img, const char *path, uint64_t 
 			relro = true;
 	/* A static program's IFUNC relocations are applied by relink's init
 	 * thunk; a dynamic one's go to ld.so with the other relocations. */
-	fprintf(f, "  . = 0x%llx;\n  __surgeon_new_start = .;\n", (unsigned long long)unexec_new_base(img));
+	fprintf(f, "  . = 0x%llx;\n  " ANCHOR_NEW_START " = .;\n", (unsigned long long)unexec_new_base(img));
 	tls = tls_part(img, tls_pad);
 	if (!tls) {
 		fclose(f);
@@ -187,18 +188,18 @@ int unexec_write_script_tls(const struct image *img, const char *path, uint64_t 
 		return -1;
 	}
 	fprintf(f, NEW_PART,
-		img->dyn.present ? "    __surgeon_rela_iplt_start = .;\n    __surgeon_rela_iplt_end = .;\n" : "",
+		img->dyn.present ? "    " ANCHOR_RELA_IPLT_START " = .;\n    " ANCHOR_RELA_IPLT_END " = .;\n" : "",
 		/* lld calls a static link's IRELATIVE relocations .rela.dyn,
 		 * gold .rela.plt. */
-		img->dyn.present ? "" : "  .rela.iplt : {\n    __surgeon_rela_iplt_start = .;\n    *(.rela.iplt) *(.rela.dyn) *(.rela.plt)\n"
-					"    __surgeon_rela_iplt_end = .;\n  }\n",
+		img->dyn.present ? "" : "  .rela.iplt : {\n    " ANCHOR_RELA_IPLT_START " = .;\n    *(.rela.iplt) *(.rela.dyn) *(.rela.plt)\n"
+					"    " ANCHOR_RELA_IPLT_END " = .;\n  }\n",
 		tls,
 		/* Where the program used RELRO, the new relocated data ends on a page
 		 * of its own, which the init thunk makes read-only. (relink's hook
 		 * object puts a writable .surgeon.relro here, so that no linker
 		 * makes a .got.plt without input read-only.) */
-		relro ? "    . = ALIGN(CONSTANT(MAXPAGESIZE));\n    __surgeon_relro_end = .;\n"
-		      : "    __surgeon_relro_end = __surgeon_relro_start;\n",
+		relro ? "    . = ALIGN(CONSTANT(MAXPAGESIZE));\n    " ANCHOR_RELRO_END " = .;\n"
+		      : "    " ANCHOR_RELRO_END " = " ANCHOR_RELRO_START ";\n",
 		img->dyn.present ? "  .rela.iplt : { *(.rela.iplt) }\n" : "");
 	fprintf(f, "}\n");
 	free(tls);

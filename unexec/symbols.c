@@ -340,7 +340,7 @@ int image_load_symbols(struct image *img)
 		err = load_table(img, img->dynsym_idx, SYM_DYNSYM);
 	nbefore = img->syms.n;
 	err = err ?: collect_slots(img, &slots);
-	if (!err && slots.n && !image_light) {
+	if (!err && slots.n && !img->opts.light) {
 		err = disasm_new(&d, 0);
 		err = err ?: add_stub_syms(img, d, slots.v, slots.n, nbefore);
 		disasm_free(d);
@@ -349,7 +349,7 @@ int image_load_symbols(struct image *img)
 	if (err)
 		return err;
 
-	if (image_light)
+	if (img->opts.light)
 		return 0;
 	img->byname = strmap_new(img->syms.n);
 	if (!img->byname)

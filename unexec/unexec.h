@@ -29,7 +29,11 @@ struct frozen_chunk {
 /* A thin object has no bytes in its pinned sections (they are NOBITS): the
  * linker needs only their addresses, and relink takes the bytes from the
  * original file. add-lib uses it to avoid copying the program twice. */
-int unexec_write_object(const struct image *img, const char *path, bool thin);
+struct freeze_opts {
+	bool thin;		/* no bytes in the pinned sections (add-lib) */
+	bool weak_exports;	/* --allow-interpose: the program's exports yield to new definitions */
+};
+int unexec_write_object(const struct image *img, const char *path, const struct freeze_opts *fo);
 int unexec_write_script(const struct image *img, const char *path);
 /* The same with tls_pad bytes at the end of the new .tbss, for linkers that
  * place TLS sections one after another (relink/tls.c). */

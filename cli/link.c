@@ -92,6 +92,7 @@ static const char unexec_help[] =
 	"      --pid PID      undump a running (or stopped) process; it is stopped with\n"
 	"                     ptrace while it is read, then left as it was\n"
 	"      --core CORE    undump a core file (gcore or kernel) of the program --exe APP\n"
+	"      --exe APP      the program the core file is of (with --core)\n"
 	"      --anon         also keep anonymous memory (mmap, large malloc blocks,\n"
 	"                     musl's heap) at its addresses\n"
 	"  -v, --verbose      say what is done\n";

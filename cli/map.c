@@ -285,18 +285,18 @@ static void notes(const struct mseg *s, char *buf, size_t len)
 		 s->phdrs ? "program headers" : "", (s->ehdr || s->phdrs) && s->contains[0] ? "; " : "", s->contains);
 }
 
-static void print_overlay(const struct mfile *f, bool two)
+static void print_overlay(FILE *o, const struct mfile *f, bool two)
 {
 	char sz[32];
 
 	if (!f->img->overlay_size)
 		return;
 	human(f->img->overlay_size, sz, sizeof(sz));
-	printf("%s%soverlay: %s at file offset 0x%" PRIx64 ", not loaded (%s)\n", two ? f->path : "", two ? ": " : "",
+	fprintf(o, "%s%soverlay: %s at file offset 0x%" PRIx64 ", not loaded (%s)\n", two ? f->path : "", two ? ": " : "",
 	       sz, f->img->overlay_off, payload_format(&f->pl));
 }
 
-static void print_text(struct mfile *f, size_t nf, const struct row *rows, size_t nrows, uint64_t unit)
+static void draw(FILE *o, struct mfile *f, size_t nf, const struct row *rows, size_t nrows, uint64_t unit)
 {
 	uint64_t top = 0;
 	int aw = 8;
@@ -319,28 +319,28 @@ static void print_text(struct mfile *f, size_t nf, const struct row *rows, size_
 		for (i = 0; i < f[1].segs.n; i++)
 			added += f[1].segs.v[i].status == ST_NEW, changed += f[1].segs.v[i].status == ST_CHANGED;
 		if (!moved)
-			printf("%s -> %s: all %zu LOAD segments of %s are in %s at their addresses, with their sizes and "
+			fprintf(o, "%s -> %s: all %zu LOAD segments of %s are in %s at their addresses, with their sizes and "
 			       "permissions; %zu new\n", f[0].path, f[1].path, kept, f[0].path, f[1].path, added);
 		else
-			printf("%s -> %s: %zu of the %zu LOAD segments of %s are NOT in %s as they were (MOVED); %zu kept, "
+			fprintf(o, "%s -> %s: %zu of the %zu LOAD segments of %s are NOT in %s as they were (MOVED); %zu kept, "
 			       "%zu new, %zu changed\n", f[0].path, f[1].path, moved, f[0].segs.n, f[0].path, f[1].path,
 			       kept, added, changed);
 	} else {
-		printf("%s: %s, %s; %zu LOAD segment%s", f->path, f->img->eh.e_type == ET_EXEC ? "ET_EXEC" : "ET_DYN",
+		fprintf(o, "%s: %s, %s; %zu LOAD segment%s", f->path, f->img->eh.e_type == ET_EXEC ? "ET_EXEC" : "ET_DYN",
 		       f->img->pie ? "position-independent" : "fixed addresses", f->segs.n, f->segs.n == 1 ? "" : "s");
 		if (!f->h.recs.n)
-			printf(", no surgery recorded\n");
+			fprintf(o, ", no surgery recorded\n");
 		else if (f->segs.n && f->nold + f->nnew == f->segs.n)
-			printf(": %zu old, %zu added by %zu surger%s\n", f->nold, f->nnew, f->h.recs.n,
+			fprintf(o, ": %zu old, %zu added by %zu surger%s\n", f->nold, f->nnew, f->h.recs.n,
 			       f->h.recs.n == 1 ? "y" : "ies");
 		else
-			printf(", %zu surger%s recorded, by a surgeon that did not note where it put new segments ('?')\n",
+			fprintf(o, ", %zu surger%s recorded, by a surgeon that did not note where it put new segments ('?')\n",
 			       f->h.recs.n, f->h.recs.n == 1 ? "y" : "ies");
 	}
-	printf("one line = %s; a segment or gap smaller than a line gets one; ~ marks a gap cut short\n\n", us);
-	printf("%*s", aw + 3, "");
+	fprintf(o, "one line = %s; a segment or gap smaller than a line gets one; ~ marks a gap cut short\n\n", us);
+	fprintf(o, "%*s", aw + 3, "");
 	for (c = 0; c < nf; c++)
-		printf(" %-*.*s %s", BOX + 2, BOX + 2, f[c].path, c + 1 < nf ? " " : "\n");
+		fprintf(o, " %-*.*s %s", BOX + 2, BOX + 2, f[c].path, c + 1 < nf ? " " : "\n");
 
 	for (k = 0; k < nrows; k++) {
 		const struct row *r = &rows[k];
@@ -348,20 +348,20 @@ static void print_text(struct mfile *f, size_t nf, const struct row *rows, size_
 		bool gap = r->seg[0] < 0 && (!two || r->seg[1] < 0);
 
 		/* The border at r->start. */
-		printf("0x%0*" PRIx64 " ", aw, r->start);
+		fprintf(o, "0x%0*" PRIx64 " ", aw, r->start);
 		for (c = 0; c < nf; c++) {
 			long s = r->seg[c], p = prev ? prev->seg[c] : -1;
 
 			if (s >= 0 || p >= 0)
-				printf(s >= 0 && s == p ? "|%*s|" : "+%.*s+", BOX + 2, s >= 0 && s == p ? "" :
+				fprintf(o, s >= 0 && s == p ? "|%*s|" : "+%.*s+", BOX + 2, s >= 0 && s == p ? "" :
 				       "--------------------------------");
 			else
-				printf("%*s", BOX + 4, "");
-			printf(c + 1 < nf ? " " : "");
+				fprintf(o, "%*s", BOX + 4, "");
+			fprintf(o, c + 1 < nf ? " " : "");
 		}
-		printf("\n");
+		fprintf(o, "\n");
 		for (unsigned l = 0; l < r->lines; l++) {
-			printf("%*s", aw + 3, "");
+			fprintf(o, "%*s", aw + 3, "");
 			nt[0] = 0;
 			for (c = 0; c < nf; c++) {
 				long s = r->seg[c];
@@ -371,14 +371,14 @@ static void print_text(struct mfile *f, size_t nf, const struct row *rows, size_
 
 					human(r->end - r->start, sz, sizeof(sz));
 					snprintf(g, sizeof(g), r->cut ? "~~ gap %s ~~" : "gap %s", sz);
-					printf("  %-*s  ", BOX, g);
+					fprintf(o, "  %-*s  ", BOX, g);
 				} else if (s < 0) {
-					printf("%*s", BOX + 4, "");
+					fprintf(o, "%*s", BOX + 4, "");
 				} else if (l == 0 && (!prev || prev->seg[c] != s)) {
 					const struct mseg *m = &f[c].segs.v[s];
 
 					label(&f[c], m, two, lb, sizeof(lb));
-					printf("| %-*.*s |", BOX, BOX, lb);
+					fprintf(o, "| %-*.*s |", BOX, BOX, lb);
 					if (c + 1 == nf) {
 						char n2[128];
 
@@ -387,24 +387,52 @@ static void print_text(struct mfile *f, size_t nf, const struct row *rows, size_
 						snprintf(nt, sizeof(nt), "%s%s%s", sz, n2[0] ? "  " : "", n2);
 					}
 				} else {
-					printf("|%*s|", BOX + 2, "");
+					fprintf(o, "|%*s|", BOX + 2, "");
 				}
-				printf(c + 1 < nf ? " " : "");
+				fprintf(o, c + 1 < nf ? " " : "");
 			}
-			printf("%s%s\n", nt[0] ? " " : "", nt);
+			fprintf(o, "%s%s\n", nt[0] ? " " : "", nt);
 		}
 	}
 	if (nrows) {
 		const struct row *r = &rows[nrows - 1];
 
-		printf("0x%0*" PRIx64 " ", aw, r->end);
+		fprintf(o, "0x%0*" PRIx64 " ", aw, r->end);
 		for (c = 0; c < nf; c++)
-			printf(r->seg[c] >= 0 ? "+%.*s+%s" : "%*s%s", r->seg[c] >= 0 ? BOX + 2 : BOX + 4,
+			fprintf(o, r->seg[c] >= 0 ? "+%.*s+%s" : "%*s%s", r->seg[c] >= 0 ? BOX + 2 : BOX + 4,
 			       r->seg[c] >= 0 ? "--------------------------------" : "", c + 1 < nf ? " " : "");
-		printf("\n");
+		fprintf(o, "\n");
 	}
 	for (c = 0; c < nf; c++)
-		print_overlay(&f[c], two);
+		print_overlay(o, &f[c], two);
+}
+
+/* The drawing, without the spaces that pad its lines at their ends. */
+static int print_text(struct mfile *f, size_t nf, const struct row *rows, size_t nrows, uint64_t unit)
+{
+	char *buf = NULL, *line, *nl;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+
+	if (!o)
+		return pr_err(NULL, "%m");
+	draw(o, f, nf, rows, nrows, unit);
+	if (fclose(o)) {
+		free(buf);
+		return pr_err(NULL, "%m");
+	}
+	for (line = buf; line < buf + len; line = nl + 1) {
+		size_t n;
+
+		nl = memchr(line, '\n', buf + len - line);
+		if (!nl)
+			nl = buf + len;
+		for (n = nl - line; n && line[n - 1] == ' '; n--)
+			;
+		printf("%.*s\n", (int)n, line);
+	}
+	free(buf);
+	return 0;
 }
 
 static void print_json(struct mfile *f, size_t nf, uint64_t unit)
@@ -492,8 +520,8 @@ int info_map(char **paths, int n, bool json)
 		goto out;
 	if (json)
 		print_json(f, n, unit);
-	else
-		print_text(f, n, rows.v, rows.n, unit);
+	else if (print_text(f, n, rows.v, rows.n, unit))
+		goto out;
 	rc = EXIT_OK;
 out:
 	for (c = 0; c < 2; c++) {

@@ -123,7 +123,11 @@ while i < len(body):
             i += n
     elif "gap" in l:
         g = re.search(r"(~~ )?gap ([0-9.]+ \S+)", l)
-        gapsseen.append((addr, bool(g.group(1))))
+        n = 1
+        while i + n < len(body) and not body[i + n].startswith("0x"):
+            n += 1
+        gapsseen.append((addr, bool(g.group(1)), n))
+        i += n - 1
     i += 1
 want = facts(path)
 assert len(boxes) == len(want), (len(boxes), len(want))
@@ -139,9 +143,13 @@ for b, w in zip(boxes, want):
     assert b["tag"] == tag, (b, tag)
     assert ("program headers" in b["note"]) == w["phdrs"], (b, w)
     assert ("ELF header" in b["note"]) == w["ehdr"], (b, w)
-# A gap line after each segment that does not touch the next; '~~' when the
-# gap is longer than 3 lines of the scale.
-want_gaps = [(w["end"], (n["vaddr"] - w["end"]) / unit >= 3.5) for w, n in zip(want, want[1:]) if w["end"] < n["vaddr"]]
+# A gap after each segment that does not touch the next; '~~' when the gap
+# is longer than 3 lines of the scale.
+# Its lines: to scale (one at least), or one when cut.
+def gap(w, n):
+    lines = int((n["vaddr"] - w["end"]) / unit + 0.5)
+    return (w["end"], lines > 3, 1 if lines > 3 else max(1, lines))
+want_gaps = [gap(w, n) for w, n in zip(want, want[1:]) if w["end"] < n["vaddr"]]
 assert gapsseen == want_gaps, (gapsseen, want_gaps)
 print(len(boxes), "boxes, unit", unit)
 PY

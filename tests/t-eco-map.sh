@@ -233,6 +233,21 @@ for c in "dyn.out dyn 1" "dyn.out2 dyn.out 2"; do
 	check_eq "note-new-above-$1" "new-above $want" "$got"
 done
 
+# A note written before surgeons recorded new-above (made here by the test
+# driver of relink/note.c): old and new cannot be told apart, and the map
+# says so ('?', origin null) instead of guessing.
+gcc -O1 -g -std=gnu11 -D_GNU_SOURCE -I"$TOP/include" -I"$TOP" $(pkg-config --cflags libelf) -o note-tool \
+	"$TOP/tests/tools/note-tool.c" "$TOP/relink/note.c" "$TOP/relink/sha256.c" "$TOP/util/util.c" \
+	$(pkg-config --libs libelf libcrypto) 2>note-tool.err || fail note-tool "$(head -2 note-tool.err | tr '\n' ' ')"
+./note-tool append - oldnote add-lib --input dyn && ./note-tool attach dyn.out oldnote dyn.oldnote ||
+	fail oldnote "note-tool failed"
+"$SURGEON" info --map dyn.oldnote >oldnote.txt 2>&1
+"$SURGEON" info --map --json dyn.oldnote >oldnote.json 2>&1
+check_eq oldnote-labels "$(python3 -c 'import sys; sys.path.insert(0, "."); from facts import facts; print(len(facts("dyn.oldnote")))')" \
+	"$(grep -cE '^ +\| \S+ LOAD [0-9]+ \? +\|' oldnote.txt)"
+check oldnote-says grep -q "by a surgeon that did not note where it put new segments" oldnote.txt
+check_eq oldnote-json "None" "$(python3 -c 'import json; print({s["origin"] for s in json.load(open("oldnote.json"))["files"][0]["segments"]}.pop())')"
+
 # Usage: --map takes one or two files; a file that is no ELF is one error line.
 run_capture u0 "$SURGEON" info --map
 run_capture u3 "$SURGEON" info --map dyn dyn dyn

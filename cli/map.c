@@ -292,13 +292,16 @@ static void print_overlay(FILE *o, const struct mfile *f, bool two)
 	if (!f->img->overlay_size)
 		return;
 	human(f->img->overlay_size, sz, sizeof(sz));
-	fprintf(o, "%s%soverlay: %s at file offset 0x%" PRIx64 ", not loaded (%s)\n", two ? f->path : "", two ? ": " : "",
-	       sz, f->img->overlay_off, payload_format(&f->pl));
+	fprintf(o, "%s%soverlay: %s at file offset 0x%" PRIx64 ", not loaded (%s", two ? f->path : "", two ? ": " : "",
+		sz, f->img->overlay_off, payload_format(&f->pl));
+	if (f->pl.kind == PAYLOAD_SBCL)
+		fprintf(o, " at 0x%" PRIx64 ", its trailer at 0x%" PRIx64, f->pl.core_off, f->pl.trailer_off);
+	fprintf(o, ")\n");
 }
 
 static void draw(FILE *o, struct mfile *f, size_t nf, const struct row *rows, size_t nrows, uint64_t unit)
 {
-	uint64_t top = 0;
+	uint64_t top = 0, lo[2], hi[2];
 	int aw = 8;
 	char us[32], lb[64], nt[512], sz[32];
 	size_t c, i, k;
@@ -310,6 +313,16 @@ static void draw(FILE *o, struct mfile *f, size_t nf, const struct row *rows, si
 				top = f[c].segs.v[i].end;
 	while (aw < 16 && top >> (4 * aw))
 		aw++;
+	/* Each file's extent: a gap is its gap only between its segments. */
+	for (c = 0; c < nf; c++) {
+		lo[c] = UINT64_MAX, hi[c] = 0;
+		for (i = 0; i < f[c].segs.n; i++) {
+			if (f[c].segs.v[i].dstart < lo[c])
+				lo[c] = f[c].segs.v[i].dstart;
+			if (f[c].segs.v[i].end > hi[c])
+				hi[c] = f[c].segs.v[i].end;
+		}
+	}
 	human(unit, us, sizeof(us));
 	if (two) {
 		size_t kept = 0, moved = 0, added = 0, changed = 0;
@@ -366,7 +379,7 @@ static void draw(FILE *o, struct mfile *f, size_t nf, const struct row *rows, si
 			for (c = 0; c < nf; c++) {
 				long s = r->seg[c];
 
-				if (s < 0 && gap && l == 0) {
+				if (s < 0 && gap && l == 0 && r->start >= lo[c] && r->end <= hi[c]) {
 					char g[48];
 
 					human(r->end - r->start, sz, sizeof(sz));
@@ -496,6 +509,8 @@ static void print_json(struct mfile *f, size_t nf, uint64_t unit)
 			printf("{\"offset\": %" PRIu64 ", \"size\": %" PRIu64 ", \"format\": ", m->img->overlay_off,
 			       m->img->overlay_size);
 			json_str(stdout, payload_format(&m->pl));
+			if (m->pl.kind == PAYLOAD_SBCL)
+				printf(", \"core\": %" PRIu64 ", \"trailer\": %" PRIu64, m->pl.core_off, m->pl.trailer_off);
 			printf("}}");
 		} else {
 			printf("null}");

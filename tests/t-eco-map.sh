@@ -224,6 +224,32 @@ check_eq overlay-where "$((size - 100)) 100" "$(cat ov.o)"
 check overlay-bytes cmp <(tail -c 100 ov.out) ov.tail
 check overlay-text grep -Eq "^overlay: 100 B at file offset 0x$(printf %x $((size - 100))), not loaded \(unrecognised\)$" ov-out.txt
 
+# An SBCL executable: its core is the overlay; where the core and its
+# trailer are, read from the trailer's own bytes (the core's offset, then
+# the magic "LCBS"), in the program and in add-lib's output.
+if command -v sbcl >/dev/null; then
+	sbcl --non-interactive --no-userinit --no-sysinit --eval '(sb-ext:save-lisp-and-die "lisp" :executable t)' >sbcl.log 2>&1 &&
+		printf 'int probe_fn(void) { return 42; }\n' >probe.c && gcc -fPIC -c probe.c && ar rcs libprobe.a probe.o &&
+		"$SURGEON" add-lib lisp libprobe.a -o lisp.out >>sbcl.log 2>&1 || fail sbcl-build "$(tail -2 sbcl.log | tr '\n' ' ')"
+	for f in lisp lisp.out; do
+		"$SURGEON" info --map --json "$f" >"$f.json" 2>&1
+		python3 - "$f" "$f.json" >"$f.chk" 2>&1 <<'PY' && ok "sbcl-core-$f" || fail "sbcl-core-$f" "$(tail -2 "$f.chk" | tr '\n' ' ')"
+import json, os, struct, sys
+path, o = sys.argv[1], json.load(open(sys.argv[2]))["files"][0]["overlay"]
+size = os.path.getsize(path)
+with open(path, "rb") as fh:
+    fh.seek(size - 16)
+    core, magic = struct.unpack("<QQ", fh.read(16))
+assert magic == 0x5342434c, hex(magic)
+assert o["format"] == "SBCL core" and o["core"] == core and o["trailer"] == size - 16, (o, core, size)
+assert o["offset"] + o["size"] == size and o["offset"] <= core, o
+PY
+		check "sbcl-text-$f" grep -q "^overlay: .*, not loaded (SBCL core at 0x$(python3 -c 'import json,sys; print("%x" % json.load(open(sys.argv[1]))["files"][0]["overlay"]["core"])' "$f.json"), its trailer at 0x" <("$SURGEON" info --map "$f")
+	done
+else
+	fail sbcl "sbcl is not installed (make deps installs it)"
+fi
+
 # The note records where each surgery's new segments begin: the end of the
 # loaded addresses of the file it was given.
 for c in "dyn.out dyn 1" "dyn.out2 dyn.out 2"; do

@@ -8,10 +8,11 @@ for t in dpkg-buildpackage dh lintian fakeroot; do
 	command -v $t >/dev/null || { fail tools "$t is missing (make deps installs it)"; exit 0; }
 done
 
-# A clean copy: the files git tracks and the new ones it does not ignore.
+# A clean copy: the files git tracks, as they are in the work tree (a clone
+# with the changes not yet committed; nothing built, nothing untracked).
 mkdir -p src
 if git -C "$TOP" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-	(cd "$TOP" && git ls-files -z --cached --others --exclude-standard | xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
+	(cd "$TOP" && git ls-files -z --cached | xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
 		tar --null -T - -cf -) | tar -C src -xf -
 else
 	(cd "$TOP" && tar --exclude=./build --exclude=./build-asan --exclude=./tests/out -cf - .) | tar -C src -xf -

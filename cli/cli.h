@@ -27,6 +27,10 @@ enum {
 
 /* How verbs read programs, as the environment says (SURGEON_NO_DWARF). */
 struct image_opts cli_image_opts(void);
+/* "LOAD", "GNU_RELRO", or the number in hex (in buf). */
+const char *phdr_type_name(uint32_t type, char *buf, size_t len);
+/* info --map: the address space of one file, or of ORIG and NEW side by side. */
+int info_map(char **paths, int n, bool json);
 
 int cmd_add_lib(int argc, char **argv);
 int cmd_unexec(int argc, char **argv);

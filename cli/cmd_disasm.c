@@ -35,6 +35,7 @@ static const char disasm_help[] =
 	"\n"
 	"  --bytes         show each instruction's bytes\n"
 	"  --att           AT&T syntax (default: Intel)\n"
+	"  --intel         Intel syntax (the default; after --att, undoes it)\n"
 	"  --xrefs SYMBOL  list every instruction that calls, jumps to or takes the\n"
 	"                  address of SYMBOL (anywhere in its range)\n"
 	"  --lines         print 'file:line' from the debug info before an\n"

@@ -10,16 +10,18 @@
 #include "relink/payload.h"
 #include "unexec/image.h"
 
-enum { OPT_JSON = OPT_FIRST_VERB };
+enum { OPT_JSON = OPT_FIRST_VERB, OPT_MAP };
 
 static const struct option info_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "map", no_argument, NULL, OPT_MAP },
 	CLI_COMMON_LONG_OPTS,
 	{ 0 }
 };
 
 static const char info_help[] =
 	"usage: surgeon info FILE [--json]\n"
+	"       surgeon info --map FILE [NEW] [--json]\n"
 	"\n"
 	"Describe the executable FILE: ELF type, PIE or not, static or dynamic,\n"
 	"interpreter, entry point, program headers, the overlay (bytes after\n"
@@ -27,9 +29,14 @@ static const char info_help[] =
 	"(an SBCL core and its trailer), symbol counts, and the history of\n"
 	"surgeries recorded in its .note.surgeon section.\n"
 	"\n"
-	"  --json   print one JSON object (addresses and sizes as numbers)\n";
+	"  --json   print one JSON object (addresses and sizes as numbers)\n"
+	"  --map    draw FILE's address space: each loadable segment with its\n"
+	"           permissions, old or added by a surgery, the segment holding\n"
+	"           the program headers, the gaps and the overlay, to scale where\n"
+	"           a line can show it; with NEW, the original FILE and the\n"
+	"           output NEW side by side, each NEW segment kept, new or changed\n";
 
-static const char *ptype_name(uint32_t t, char *buf, size_t len)
+const char *phdr_type_name(uint32_t t, char *buf, size_t len)
 {
 	switch (t) {
 	case PT_NULL: return "NULL";
@@ -171,7 +178,7 @@ static void print_json(const struct image *img, const struct counts *c, const st
 		flags_str(p->p_flags, fl);
 		printf("%s\n    {\"type\": \"%s\", \"offset\": %" PRIu64 ", \"vaddr\": %" PRIu64 ", \"filesz\": %" PRIu64
 		       ", \"memsz\": %" PRIu64 ", \"flags\": \"%s\", \"align\": %" PRIu64 "}",
-		       i ? "," : "", ptype_name(p->p_type, tb, sizeof(tb)), p->p_offset, p->p_vaddr, p->p_filesz,
+		       i ? "," : "", phdr_type_name(p->p_type, tb, sizeof(tb)), p->p_offset, p->p_vaddr, p->p_filesz,
 		       p->p_memsz, fl, p->p_align);
 	}
 	printf("\n  ],\n  \"sections\": %zu,\n  \"overlay\": {\"offset\": %" PRIu64 ", \"size\": %" PRIu64 "},\n",
@@ -204,7 +211,7 @@ static void print_text(const struct image *img, const struct counts *c, const st
 
 		flags_str(p->p_flags, fl);
 		printf("  %-13s 0x%08" PRIx64 " 0x%016" PRIx64 " 0x%08" PRIx64 " 0x%08" PRIx64 " %s 0x%" PRIx64 "\n",
-		       ptype_name(p->p_type, tb, sizeof(tb)), p->p_offset, p->p_vaddr, p->p_filesz, p->p_memsz, fl,
+		       phdr_type_name(p->p_type, tb, sizeof(tb)), p->p_offset, p->p_vaddr, p->p_filesz, p->p_memsz, fl,
 		       p->p_align);
 	}
 	printf("sections: %zu\n", img->shnum);
@@ -245,7 +252,7 @@ int cmd_info(int argc, char **argv)
 	struct image *img = NULL;
 	const unsigned char *note;
 	struct counts c;
-	bool json = false;
+	bool json = false, map = false;
 	size_t note_size;
 	int opt, rc = EXIT_FAIL;
 
@@ -254,6 +261,7 @@ int cmd_info(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "vh", info_opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_JSON: json = true; break;
+		case OPT_MAP: map = true; break;
 		case '?':
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		default:
@@ -261,6 +269,10 @@ int cmd_info(int argc, char **argv)
 				return usage_error("option '%s' needs an argument", argv[optind - 1]);
 		}
 	}
+	if (map && (argc - optind == 1 || argc - optind == 2))
+		return info_map(argv + optind, argc - optind, json);
+	if (map)
+		return usage_error("info --map takes one file, or the original and the output: surgeon info --map FILE [NEW]");
 	if (argc - optind != 1)
 		return usage_error("info takes one file: surgeon info FILE [--json]");
 	if (image_open(&img, argv[optind], &io) || note_find(img, &note, &note_size) ||

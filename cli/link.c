@@ -59,7 +59,8 @@ static const char add_lib_help[] =
 	"                     which global symbols of the added code go into the dynamic\n"
 	"                     symbol table (default all), for dlsym and later libraries\n"
 	"      --allow-interpose  let an added symbol override one the program exports\n"
-	"      --ld LINKER    ld (default), bfd, lld, gold, mold, or a path\n"
+	"      --ld LINKER    ld (default), bfd, gold, lld, or a path (mold has no\n"
+	"                     SECTIONS in linker scripts: refused)\n"
 	"      --replace OLD=NEW  every call of APP's function OLD (direct, through\n"
 	"                     pointers, the PLT, dlsym) reaches the added NEW: a jump\n"
 	"                     is written at OLD's entry; for an import of a dynamic\n"
@@ -99,6 +100,7 @@ static const char unexec_help[] =
 	"      --pid PID      undump a running (or stopped) process; it is stopped with\n"
 	"                     ptrace while it is read, then left as it was\n"
 	"      --core CORE    undump a core file (gcore or kernel) of the program --exe APP\n"
+	"      --exe APP      the program the core file is of (with --core)\n"
 	"      --anon         also keep anonymous memory (mmap, large malloc blocks,\n"
 	"                     musl's heap) at its addresses\n"
 	"  -v, --verbose      say what is done\n";
@@ -116,7 +118,8 @@ static const char relink_help[] =
 	"  -o, --output FILE  output file (required)\n"
 	"      --libc FILE    a static program's C library archive (as for add-lib)\n"
 	"  -T, --script FILE  linker script (default: generated afresh from APP.o)\n"
-	"      --ld LINKER    ld (default), bfd, lld, gold, mold, or a path\n"
+	"      --ld LINKER    ld (default), bfd, gold, lld, or a path (mold has no\n"
+	"                     SECTIONS in linker scripts: refused)\n"
 	"      --keep-temps   keep the linker output\n"
 	"  -v, --verbose      print the linker command and every deliberate edit of old bytes\n";
 

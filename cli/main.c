@@ -11,7 +11,7 @@
 #include "unexec/dwarf.h"
 
 static const char usage_text[] =
-	"usage: surgeon [-v] COMMAND ARGS...\n"
+	"usage: surgeon [OPTION]... COMMAND ARGS...\n"
 	"\n"
 	"Relink an executable nobody can rebuild: every byte it loads stays at its\n"
 	"address; new code and data go into new segments after the old ones.\n"
@@ -29,12 +29,18 @@ static const char usage_text[] =
 	"  verify ORIG NEW [--json]        prove every old loaded byte of ORIG is\n"
 	"                                  unchanged in NEW but for recorded edits\n"
 	"  info FILE [--json]              segments, symbols and surgery history\n"
-	"  disasm FILE [SYMBOL|ADDR[-END]] disassemble, with symbolized operands\n"
+	"  info --map FILE [NEW]           draw the address space: old and new segments\n"
+	"  disasm FILE [SYMBOL|ADDR[-END]]\n"
+	"                                  disassemble, with symbolized operands\n"
 	"\n"
-	"'surgeon COMMAND --help' describes each command's options.\n"
-	"Common options: -v (say what is done; list deliberate edits of old bytes),\n"
-	"--keep-temps (keep intermediate files), -h/--help, --version.\n";
-
+	"Options, before the command or after it:\n"
+	"  -v, --verbose      say what is done; list deliberate edits of old bytes\n"
+	"      --keep-temps   keep intermediate files\n"
+	"  -h, --help         print this help, or after a command, the command's\n"
+	"      --version      print surgeon's version\n"
+	"\n"
+	"'surgeon COMMAND --help' describes each command's options; 'man surgeon-COMMAND'\n"
+	"tells more.\n";
 
 int usage_error(const char *fmt, ...)
 {

@@ -1,6 +1,7 @@
 /* Driving the system linker. Its messages are read back and turned into one
  * line that names the symbol and the input member at fault. */
 #include "relink/relink.h"
+#include "relink/ldcheck.h"
 #include "unexec/anchors.h"
 
 #include <errno.h>
@@ -371,11 +372,13 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		if (verbose && msgs && *msgs)
 			fprintf(stderr, "%s", msgs);
-		err = 0;
+		err = access(out, F_OK) ? ld_check_failure(ld, "", true) : 0;
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && (!msgs || !*msgs)) {
 		err = pr_err(ld, "cannot run the linker");
 	} else {
-		err = explain(ld, msgs ? msgs : (char[]){ "" }, o->undef_hint, obj, img);
+		/* Not a linker, mold, or too old: said so; otherwise its message, explained. */
+		err = ld_check_failure(ld, msgs ? msgs : "", false) ?:
+		      explain(ld, msgs ? msgs : (char[]){ "" }, o->undef_hint, obj, img);
 	}
 out:
 	free(msgs);

@@ -107,6 +107,8 @@ static int record_text(bytevec *d, const struct surgery_record *rec)
 	err = err ?: puts_(d, "\nverb ");
 	err = err ?: put_escaped(d, rec->verb ? rec->verb : "");
 	err = err ?: puts_(d, "\n");
+	if (!err && rec->has_new_above)
+		err = putf(d, "new-above %llx\n", (unsigned long long)rec->new_above);
 	for (i = 0; !err && i < rec->inputs.n; i++) {
 		const struct note_input *in = &rec->inputs.v[i];
 
@@ -314,6 +316,16 @@ static int parse_record(const char *t, size_t n, struct surgery_record *rec, con
 				free((void *)e.reason);
 				goto bad_text;
 			}
+		} else if (is_key(w, wn, "new-above")) {
+			const char *a;
+			size_t an;
+
+			if (rec->has_new_above)
+				return pr_err(path, "%s: record %zu, line %zu: 'new-above' given twice",
+					      NOTE_SECTION, idx, lineno);
+			if (!take_word(&l, &a, &an) || !parse_hex(a, an, &rec->new_above) || l.n)
+				goto bad;
+			rec->has_new_above = true;
 		} else if (is_key(w, wn, "payload")) {
 			const char *a, *s;
 			size_t an, sn;

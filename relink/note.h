@@ -10,10 +10,14 @@
  *     surgeon-record 1
  *     tool 0.1.0
  *     verb add-lib
+ *     new-above <addr hex>
  *     input <sha256 hex> <size> <path>
  *     export <addr hex> <name>
  *     edit <addr hex> <size hex> <reason>
  *     payload <offset hex> <size hex> <what>
+ * "new-above": the end of the program's loaded addresses before this surgery;
+ * every segment it added is at or above it (absent in notes of surgeon
+ * 0.1.0 before `info --map`).
  * "payload" describes appended data (not loaded, so not an edit) whose
  * trailer the surgery rewrote: where it was in the input and how big.
  * Paths, names and reasons escape '\\' and control characters (\n, \xNN).
@@ -50,6 +54,8 @@ struct surgery_record {
 	VEC(struct note_input) inputs;	/* the program first, then what was linked in */
 	VEC(struct note_export) exports;
 	edit_vec edits;		/* deliberate changes to old bytes (relink.h) */
+	uint64_t new_above;	/* the segments this surgery added start at or above it */
+	bool has_new_above;	/* false in notes written before it was recorded */
 	const char *payload;	/* appended data whose trailer was rewritten, or NULL */
 	uint64_t payload_off, payload_size;	/* where it was in the input */
 	bool owned;		/* strings belong to the record */

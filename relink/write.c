@@ -981,7 +981,8 @@ static int plan_edits(struct writer *w, const struct hookuse *hu, size_t nh, boo
 
 static int build_note(struct writer *w, const edit_vec *edits)
 {
-	struct surgery_record rec = { .verb = w->o->verb ? w->o->verb : "relink" };
+	struct surgery_record rec = { .verb = w->o->verb ? w->o->verb : "relink",
+				      .new_above = w->img->vaddr_end, .has_new_above = true };
 	struct payload pl;
 	const unsigned char *old;
 	size_t oldsize, i;

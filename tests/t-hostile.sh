@@ -16,6 +16,7 @@ VERBS=(
 	"relink|relink @IN@ -o @OUT@"
 	"disasm|disasm @IN@"
 	"info|info @IN@"
+	"info|info --map @IN@ @IN@"
 	"headers|headers @IN@"
 	"verify|verify @IN@ @IN@"
 )

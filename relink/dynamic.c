@@ -847,7 +847,6 @@ void dyn_free(struct dynout *o)
 		free(o->bufs.v[i]);
 	VEC_FREE(&o->bufs);
 	VEC_FREE(&o->secs);
-	VEC_FREE(&o->patches);
 }
 
 /* A section whose bytes are someone else's (the program's own table), then
@@ -1286,14 +1285,8 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 				v = b.rela.n * sizeof(Elf64_Rela);
 			else
 				continue;
-			if (VEC_PUSH(&o->patches, ((struct patch){ .addr = at, .value = v })))
+			if (edit_add(edits, at, 8, &v, "static-pie .dynamic: DT_RELA/DT_RELASZ point at the merged relocations"))
 				goto out;
-			{
-				struct edit e = { at, 8, "static-pie .dynamic: DT_RELA/DT_RELASZ point at the merged relocations" };
-
-				if (VEC_PUSH(edits, e))
-					goto out;
-			}
 		}
 		/* The old .dynsym stays the relocations' symbol table. */
 		o->rela_moved = true;

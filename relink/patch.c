@@ -387,30 +387,19 @@ int patch_resolve(struct patch_plan *p, const struct image *img, const struct li
 	return 0;
 }
 
-int patch_plan_edits(const struct patch_plan *p, edit_vec *edits)
+int patch_plan_edits(const struct patch_plan *p, const struct arch *arch, edit_vec *edits)
 {
 	for (size_t i = 0; p && i < p->sites.n; i++) {
 		const struct patch_site *s = &p->sites.v[i];
-		struct edit e = { .addr = s->entry, .size = s->jlen, .reason = s->what };
-
-		if (s->has_entry && VEC_PUSH(edits, e))
-			return -1;
-	}
-	return 0;
-}
-
-int patch_write(const struct patch_plan *p, const struct image *img, int fd, const char *path)
-{
-	for (size_t i = 0; p && i < p->sites.n; i++) {
-		const struct patch_site *s = &p->sites.v[i];
-		uint8_t j[32];
-		uint64_t off;
+		uint8_t j[EDIT_MAX];
 
 		if (!s->has_entry)
 			continue;
-		img->arch->encode_jump(j, s->entry, s->target_addr, s->jlen != img->arch->near_jump_len);
-		if (!image_vaddr_to_off(img, s->entry, s->jlen, &off) || write_all(fd, j, s->jlen, off))
-			return pr_err(path, "cannot write the %s jump at 0x%llx", s->what, (unsigned long long)s->entry);
+		if (s->jlen > sizeof(j))
+			return pr_err(s->what, "internal error: a %zu-byte jump", s->jlen);
+		arch->encode_jump(j, s->entry, s->target_addr, s->jlen != arch->near_jump_len);
+		if (edit_add(edits, s->entry, s->jlen, j, s->what))
+			return -1;
 	}
 	return 0;
 }

@@ -1,8 +1,8 @@
 /* Patching old functions: --replace OLD=NEW and --wrap SYM (relink/patch.c).
  * Planned before the link (which bytes each entry jump displaces, and the
  * __real_SYM trampolines, made as an ET_REL the linker links like hook.o),
- * resolved after it (where NEW and __wrap_SYM landed), then recorded as
- * edits in plan_edits() and written after libelf, like the hooked slots. */
+ * resolved after it (where NEW and __wrap_SYM landed), then edits of old
+ * bytes like the hooked slots, written with them. */
 #ifndef SURGEON_PATCH_H
 #define SURGEON_PATCH_H
 
@@ -36,10 +36,8 @@ struct patch_plan {
 int patch_plan_make(const struct image *img, const struct relink_opts *o, const char *dir, struct patch_plan **out);
 /* After the link: where each jump goes, and whether it reaches. */
 int patch_resolve(struct patch_plan *p, const struct image *img, const struct linked *l);
-/* The old byte ranges each patch changes, with its reason. */
-int patch_plan_edits(const struct patch_plan *p, edit_vec *edits);
-/* Writes the entry jumps into the output (after libelf wrote it). */
-int patch_write(const struct patch_plan *p, const struct image *img, int fd, const char *path);
+/* The entry jumps, as edits of old bytes with their reasons. */
+int patch_plan_edits(const struct patch_plan *p, const struct arch *arch, edit_vec *edits);
 /* Points the copied dynamic relocations of replaced imports (GLOB_DAT,
  * JUMP_SLOT, 64) at the new definitions: RELATIVE with the link address. */
 int patch_dyn_relocs(struct patch_plan *p, const struct image *img, Elf64_Rela *r, size_t n);

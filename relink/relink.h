@@ -49,10 +49,14 @@ struct relink_opts {
 	struct strvec ld_extra;		/* more linker options (relink.c's second link) */
 };
 
-/* A deliberate change to old bytes, recorded, listed with -v and allowed by verify. */
+/* A deliberate change to old bytes: planned once, with its bytes and its
+ * reason; the note records it, -v lists it, verify allows it, and
+ * apply_edits() writes it, all from the one list. */
+#define EDIT_MAX 16
 struct edit {
 	uint64_t addr, size;
 	const char *reason;
+	uint8_t bytes[EDIT_MAX];	/* what goes there (a note's edits have none) */
 };
 typedef VEC(struct edit) edit_vec;
 
@@ -109,11 +113,6 @@ struct hookuse {
 	const char *what, *reason;
 };
 
-/* A value written over 8 old bytes (a static-pie's .dynamic entries). */
-struct patch {
-	uint64_t addr, value;
-};
-
 struct dynexport {
 	char *name;
 	uint64_t addr;
@@ -125,7 +124,6 @@ struct dynout {
 	uint64_t dyn_addr, dyn_size;
 	VEC(struct newsec) secs;	/* the tables, with addresses, after the linker's sections */
 	VEC(void *) bufs;
-	VEC(struct patch) patches;
 	uint64_t done[4];		/* slots whose hooks went into relocation addends */
 	size_t ndone;
 	VEC(struct dynexport) exports;
@@ -233,6 +231,9 @@ int output_copy_rest(const struct image *img, int fd);
 /* Everything else, around the bytes output_copy_loads() wrote. */
 int output_write(const struct image *img, const struct linked *l, const struct relink_opts *o, int fd,
 		 edit_vec *edits);
+/* An edit of size bytes (at most EDIT_MAX) at addr, with its bytes (NULL:
+ * filled in later) and its reason. */
+int edit_add(edit_vec *edits, uint64_t addr, uint64_t size, const void *bytes, const char *reason);
 /* relink/verify.c */
 struct verify_report {
 	uint64_t compared, differing;	/* bytes */

@@ -919,19 +919,24 @@ out:
 	return err;
 }
 
-/* The new ELF header over the old one, the program headers at the end. */
-static int write_headers(struct writer *w, const GElf_Ehdr *eh)
+/* The program headers, at the end; the ELF header too when no segment
+ * loads it (when one does, its changed fields are edits). */
+static int write_headers(struct writer *w, const GElf_Ehdr *eh, bool header_loaded)
 {
-	if (write_all(w->fd, eh, sizeof(Elf64_Ehdr), 0) ||
+	if ((!header_loaded && write_all(w->fd, eh, sizeof(Elf64_Ehdr), 0)) ||
 	    write_all(w->fd, w->phdrs.v, w->phdrs.n * sizeof(Elf64_Phdr), eh->e_phoff))
 		return pr_err(w->path, "cannot write: %m");
 	return 0;
 }
 
-static int add_edit(edit_vec *edits, uint64_t addr, uint64_t size, const char *reason)
+int edit_add(edit_vec *edits, uint64_t addr, uint64_t size, const void *bytes, const char *reason)
 {
 	struct edit e = { .addr = addr, .size = size, .reason = reason };
 
+	if (size > EDIT_MAX)
+		return pr_err(reason, "internal error: a %llu-byte edit", (unsigned long long)size);
+	if (bytes)
+		memcpy(e.bytes, bytes, size);
 	return VEC_PUSH(edits, e);
 }
 
@@ -942,9 +947,8 @@ static int hook_slot(struct writer *w, const struct hookuse *h, edit_vec *edits)
 
 	for (size_t i = 0; i < w->dyn.ndone; i++) {
 		if (w->dyn.done[i] == h->slot) {
-			if (edits)
-				pr_info("%s slot 0x%llx: its RELATIVE relocation (in the new table) now names the thunk",
-					h->what, (unsigned long long)h->slot);
+			pr_info("%s slot 0x%llx: its RELATIVE relocation (in the new table) now names the thunk",
+				h->what, (unsigned long long)h->slot);
 			return 0;
 		}
 	}
@@ -953,29 +957,59 @@ static int hook_slot(struct writer *w, const struct hookuse *h, edit_vec *edits)
 			      (unsigned long long)h->slot);
 	if (!image_vaddr_to_off(w->img, h->slot, 8, &off))
 		return pr_err(w->path, "the %s slot at 0x%llx is not in the file", h->what, (unsigned long long)h->slot);
-	if (!edits)
-		return write_all(w->fd, &h->thunk, 8, off) ? pr_err(w->path, "cannot write: %m") : 0;
-	return add_edit(edits, h->slot, 8, h->reason);
+	return edit_add(edits, h->slot, 8, &h->thunk, h->reason);
 }
 
 /* Everything the surgery changes in old bytes, decided before the layout
- * so that the note that records it can be sized. */
+ * so that the note that records it can be sized. The ELF header's fields
+ * get their bytes once the layout is known (header_edit_bytes). */
 static int plan_edits(struct writer *w, const struct hookuse *hu, size_t nh, bool entry, edit_vec *edits)
 {
 	uint64_t va;
 
 	if (image_off_to_vaddr(w->img, 0, 1, &va) &&
-	    ((entry && add_edit(edits, va + 0x18, 0x08,
+	    ((entry && edit_add(edits, va + 0x18, 0x08, NULL,
 				"ELF header: e_entry runs the added constructors first (the program has no .init_array)")) ||
-	     add_edit(edits, va + 0x20, 0x10, "ELF header: e_phoff, e_shoff (the header tables moved)") ||
-	     add_edit(edits, va + 0x38, 0x08, "ELF header: e_phnum, e_shnum, e_shstrndx")))
+	     edit_add(edits, va + 0x20, 0x10, NULL, "ELF header: e_phoff, e_shoff (the header tables moved)") ||
+	     edit_add(edits, va + 0x38, 0x08, NULL, "ELF header: e_phnum, e_shnum, e_shstrndx")))
 		return -1;
 	for (size_t i = 0; i < nh; i++)
 		if (hook_slot(w, &hu[i], edits))
 			return -1;
 	/* patching: the entry jumps of --replace and --wrap. */
-	if (patch_plan_edits(w->o->patch_plan, edits))
+	if (patch_plan_edits(w->o->patch_plan, w->img->arch, edits))
 		return -1;
+	return 0;
+}
+
+/* The ELF header's edits take their bytes from the new header. */
+static bool header_edit_bytes(const struct image *img, const GElf_Ehdr *eh, edit_vec *edits)
+{
+	Elf64_Ehdr raw;
+	uint64_t va;
+
+	if (!image_off_to_vaddr(img, 0, sizeof(raw), &va))
+		return false;
+	memcpy(&raw, eh, sizeof(raw));	/* GElf_Ehdr is Elf64_Ehdr */
+	for (size_t i = 0; i < edits->n; i++) {
+		struct edit *e = &edits->v[i];
+
+		if (e->addr >= va && e->addr + e->size <= va + sizeof(raw))
+			memcpy(e->bytes, (const uint8_t *)&raw + (e->addr - va), e->size);
+	}
+	return true;
+}
+
+/* Every edit, where its old bytes are in the output. */
+static int apply_edits(const struct image *img, int fd, const char *path, const edit_vec *edits)
+{
+	for (size_t i = 0; i < edits->n; i++) {
+		const struct edit *e = &edits->v[i];
+		uint64_t off;
+
+		if (!image_vaddr_to_off(img, e->addr, e->size, &off) || write_all(fd, e->bytes, e->size, off))
+			return pr_err(path, "cannot write the edit at 0x%llx (%s)", (unsigned long long)e->addr, e->reason);
+	}
 	return 0;
 }
 
@@ -1020,7 +1054,7 @@ int output_write(const struct image *img, const struct linked *l, const struct r
 	struct hookuse hu[4];
 	struct payload pl;
 	size_t i, nh = 0;
-	bool entry = false;
+	bool entry = false, header_loaded;
 	int err = -1;
 
 	/* New sections go after the last old allocated one in the table. */
@@ -1047,22 +1081,10 @@ int output_write(const struct image *img, const struct linked *l, const struct r
 	eh.e_shoff = w.shoff;
 	eh.e_shnum = w.secs.n;
 	eh.e_shstrndx = w.out_shstrtab;
-	if (libelf_write(&w, &eh) || recopy_uncovered(&w) || write_headers(&w, &eh))
+	header_loaded = header_edit_bytes(img, &eh, edits);
+	if (libelf_write(&w, &eh) || recopy_uncovered(&w) || write_headers(&w, &eh, header_loaded) ||
+	    apply_edits(img, fd, w.path, edits))
 		goto out;
-	for (i = 0; i < nh; i++)
-		if (hook_slot(&w, &hu[i], NULL))
-			goto out;
-	if (patch_write(o->patch_plan, img, fd, w.path))	/* patching */
-		goto out;
-	for (size_t p = 0; p < w.dyn.patches.n; p++) {
-		uint64_t off;
-
-		if (!image_vaddr_to_off(img, w.dyn.patches.v[p].addr, 8, &off) ||
-		    write_all(fd, &w.dyn.patches.v[p].value, 8, off)) {
-			pr_err(w.path, "cannot patch 0x%llx", (unsigned long long)w.dyn.patches.v[p].addr);
-			goto out;
-		}
-	}
 	/* Appended data last, after the new segments, where its format needs it. */
 	payload_find(img, &pl);
 	if (payload_write(img, &pl, fd, payload_place(&pl, w.end), w.path))

@@ -49,7 +49,7 @@ static const char add_lib_help[] =
 	"  -l NAME, -L DIR   libraries searched as ld does (members pulled as needed); in a\n"
 	"                    dynamic program a shared library found this way, or named as\n"
 	"                    path/libx.so, becomes a new DT_NEEDED entry; -l:FILE as in ld\n"
-	"  -pthread          as gcc's: -lpthread\n"
+	"  -pthread, --pthread  as gcc's: -lpthread\n"
 	"  -u SYM            instead of whole archives, pull only what SYM needs (repeatable)\n"
 	"  --only SYM,...    the same, for a list of symbols\n"
 	"\n"

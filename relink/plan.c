@@ -1,0 +1,253 @@
+/* Planning the output: the new sections in one run of page-aligned groups
+ * (one PT_LOAD each) after the old loaded bytes, the non-loaded sections
+ * and the header tables after them, the program header table last in its
+ * own read-only PT_LOAD at an address both old kernels (load_addr +
+ * e_phoff) and new ones (the PT_LOAD that contains it) find; the edits of
+ * old bytes and the note that records them. */
+#include "relink/output.h"
+#include "relink/patch.h"	/* patching */
+#include "unexec/anchors.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "relink/payload.h"
+#include "relink/note.h"
+#include "unexec/dwarf.h"
+#include "unexec/unexec.h"
+
+static unsigned pflags(uint64_t shf)
+{
+	return PF_R | (shf & SHF_WRITE ? PF_W : 0) | (shf & SHF_EXECINSTR ? PF_X : 0);
+}
+
+int out_make_groups(struct writer *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->news.n; i++) {
+		const GElf_Shdr *sh = &w->news.v[i].sh;
+		struct group *g = w->groups.n ? &w->groups.v[w->groups.n - 1] : NULL;
+		unsigned f = pflags(sh->sh_flags);
+
+		if (!g || g->flags != f) {
+			struct group ng = { .vaddr = sh->sh_addr, .fileend = sh->sh_addr, .flags = f };
+
+			if (g && sh->sh_addr < align_up(g->memend, w->img->arch->page_size))
+				return pr_err(w->path, "the linker put section '%s' (0x%llx) on the same page as "
+					      "sections of other permissions", w->news.v[i].name,
+					      (unsigned long long)sh->sh_addr);
+			if (VEC_PUSH(&w->groups, ng))
+				return -1;
+			g = &w->groups.v[w->groups.n - 1];
+		}
+		if (sh->sh_type != SHT_NOBITS)
+			g->fileend = sh->sh_addr + sh->sh_size;
+		g->memend = sh->sh_addr + sh->sh_size;
+	}
+	w->vnew = w->groups.v[0].vaddr & ~(w->img->arch->page_size - 1);
+	w->xnew = align_up(w->img->loaded_end, w->img->arch->page_size);
+	return 0;
+}
+
+/* The new template, where the new sections put it. */
+static GElf_Phdr tls_phdr(const struct writer *w)
+{
+	const struct tls_layout *t = &w->l->tls;
+
+	return (GElf_Phdr){ .p_type = PT_TLS, .p_flags = PF_R, .p_offset = w->xnew + (t->start - w->vnew),
+			    .p_vaddr = t->start, .p_paddr = t->start, .p_filesz = t->size, .p_memsz = t->memsz,
+			    .p_align = t->align };
+}
+
+/* The new unwind table (relink/ehframe.c). */
+static GElf_Phdr eh_phdr(const struct writer *w)
+{
+	uint64_t a = w->l->ehhdr.addr;
+
+	return (GElf_Phdr){ .p_type = PT_GNU_EH_FRAME, .p_flags = PF_R, .p_offset = w->xnew + (a - w->vnew),
+			    .p_vaddr = a, .p_paddr = a, .p_filesz = w->l->ehhdr.size, .p_memsz = w->l->ehhdr.size,
+			    .p_align = 4 };
+}
+
+int out_layout(struct writer *w)
+{
+	const struct image *img = w->img;
+	const struct group *last = &w->groups.v[w->groups.n - 1];
+	uint64_t cursor = w->xnew + (last->fileend - w->vnew);
+	uint64_t top = last->memend > img->vaddr_end ? last->memend : img->vaddr_end;
+	const struct tls_layout *tls = &w->l->tls;
+	bool had_tls = false, had_eh = false, add_eh;
+	size_t i, nph, last_load = 0;
+	GElf_Phdr ph;
+
+	for (i = 0; i < img->phnum; i++) {
+		had_tls |= img->phdrs[i].p_type == PT_TLS;
+		had_eh |= img->phdrs[i].p_type == PT_GNU_EH_FRAME;
+	}
+	add_eh = w->l->ehhdr.addr && !had_eh;
+	nph = img->phnum + w->groups.n + 1 + (tls->active && !had_tls) + add_eh;
+
+	for (i = 1; i < w->secs.n; i++) {
+		GElf_Shdr *sh = &w->secs.v[i].sh;
+
+		if (sh->sh_flags & SHF_ALLOC)
+			continue;
+		cursor = align_up(cursor, sh->sh_addralign ? sh->sh_addralign : 1);
+		sh->sh_offset = cursor;
+		if (sh->sh_type != SHT_NOBITS)
+			cursor += sh->sh_size;
+	}
+	w->shoff = align_up(cursor, 8);
+	cursor = w->shoff + w->secs.n * sizeof(Elf64_Shdr);
+	w->phoff = align_up(cursor, 8);
+	if (img->delta_first + w->phoff < align_up(top, w->img->arch->page_size))
+		w->phoff = align_up(top, w->img->arch->page_size) - img->delta_first;
+	w->end = w->phoff + nph * sizeof(Elf64_Phdr);
+	if (nph >= PN_XNUM)
+		return pr_err(w->path, "too many program headers (%zu)", nph);
+
+	for (i = 0; i < img->phnum; i++)
+		if (img->phdrs[i].p_type == PT_LOAD)
+			last_load = i;
+	for (i = 0; i < img->phnum; i++) {
+		ph = img->phdrs[i];
+		if (ph.p_type == PT_DYNAMIC && w->dyn.active) {
+			ph.p_vaddr = ph.p_paddr = w->dyn.dyn_addr;
+			ph.p_offset = w->xnew + (w->dyn.dyn_addr - w->vnew);
+			ph.p_filesz = ph.p_memsz = w->dyn.dyn_size;
+		}
+		if (ph.p_type == PT_TLS && tls->active)
+			ph = tls_phdr(w);
+		if (ph.p_type == PT_GNU_EH_FRAME && w->l->ehhdr.addr)
+			ph = eh_phdr(w);
+		if (ph.p_type == PT_PHDR) {
+			ph.p_offset = w->phoff;
+			ph.p_vaddr = ph.p_paddr = img->delta_first + w->phoff;
+			ph.p_filesz = ph.p_memsz = nph * sizeof(Elf64_Phdr);
+		}
+		if (VEC_PUSH(&w->phdrs, ph))
+			return -1;
+		if (i != last_load)
+			continue;
+		for (size_t g = 0; g < w->groups.n; g++) {
+			const struct group *gr = &w->groups.v[g];
+
+			ph = (GElf_Phdr){
+				.p_type = PT_LOAD, .p_flags = gr->flags, .p_offset = w->xnew + (gr->vaddr - w->vnew),
+				.p_vaddr = gr->vaddr, .p_paddr = gr->vaddr, .p_filesz = gr->fileend - gr->vaddr,
+				.p_memsz = gr->memend - gr->vaddr, .p_align = w->img->arch->page_size,
+			};
+			if (VEC_PUSH(&w->phdrs, ph))
+				return -1;
+		}
+		if (tls->active && !had_tls && VEC_PUSH(&w->phdrs, tls_phdr(w)))
+			return -1;
+		if (add_eh && VEC_PUSH(&w->phdrs, eh_phdr(w)))
+			return -1;
+		ph = (GElf_Phdr){
+			.p_type = PT_LOAD, .p_flags = PF_R, .p_offset = w->phoff,
+			.p_vaddr = img->delta_first + w->phoff, .p_paddr = img->delta_first + w->phoff,
+			.p_filesz = nph * sizeof(Elf64_Phdr), .p_memsz = nph * sizeof(Elf64_Phdr),
+			.p_align = w->img->arch->page_size,
+		};
+		if (VEC_PUSH(&w->phdrs, ph))
+			return -1;
+	}
+	return 0;
+}
+
+static int hook_slot(struct writer *w, const struct hookuse *h, edit_vec *edits)
+{
+	uint64_t off;
+	size_t idx;
+
+	for (size_t i = 0; i < w->dyn.ndone; i++) {
+		if (w->dyn.done[i] == h->slot) {
+			pr_info("%s slot 0x%llx: its RELATIVE relocation (in the new table) now names the thunk",
+				h->what, (unsigned long long)h->slot);
+			return 0;
+		}
+	}
+	if (w->img->pie && image_relative_at(w->img, h->slot, &idx) != 'r')
+		return pr_err(w->path, "cannot hook the %s slot at 0x%llx: no relocation to change", h->what,
+			      (unsigned long long)h->slot);
+	if (!image_vaddr_to_off(w->img, h->slot, 8, &off))
+		return pr_err(w->path, "the %s slot at 0x%llx is not in the file", h->what, (unsigned long long)h->slot);
+	return edit_add(edits, h->slot, 8, &h->thunk, h->reason);
+}
+
+/* Everything the surgery changes in old bytes, decided before the layout
+ * so that the note that records it can be sized. The ELF header's fields
+ * get their bytes once the layout is known (header_edit_bytes). */
+int out_plan_edits(struct writer *w, const struct hookuse *hu, size_t nh, bool entry, edit_vec *edits)
+{
+	uint64_t va;
+
+	if (image_off_to_vaddr(w->img, 0, 1, &va) &&
+	    ((entry && edit_add(edits, va + 0x18, 0x08, NULL,
+				"ELF header: e_entry runs the added constructors first (the program has no .init_array)")) ||
+	     edit_add(edits, va + 0x20, 0x10, NULL, "ELF header: e_phoff, e_shoff (the header tables moved)") ||
+	     edit_add(edits, va + 0x38, 0x08, NULL, "ELF header: e_phnum, e_shnum, e_shstrndx")))
+		return -1;
+	for (size_t i = 0; i < nh; i++)
+		if (hook_slot(w, &hu[i], edits))
+			return -1;
+	/* patching: the entry jumps of --replace and --wrap. */
+	if (patch_plan_edits(w->o->patch_plan, w->img->arch, edits))
+		return -1;
+	return 0;
+}
+
+/* The ELF header's edits take their bytes from the new header. */
+bool out_header_edit_bytes(const struct image *img, const GElf_Ehdr *eh, edit_vec *edits)
+{
+	Elf64_Ehdr raw;
+	uint64_t va;
+
+	if (!image_off_to_vaddr(img, 0, sizeof(raw), &va))
+		return false;
+	memcpy(&raw, eh, sizeof(raw));	/* GElf_Ehdr is Elf64_Ehdr */
+	for (size_t i = 0; i < edits->n; i++) {
+		struct edit *e = &edits->v[i];
+
+		if (e->addr >= va && e->addr + e->size <= va + sizeof(raw))
+			memcpy(e->bytes, (const uint8_t *)&raw + (e->addr - va), e->size);
+	}
+	return true;
+}
+
+int out_build_note(struct writer *w, const edit_vec *edits)
+{
+	struct surgery_record rec = { .verb = w->o->verb ? w->o->verb : "relink",
+				      .new_above = w->img->vaddr_end, .has_new_above = true };
+	struct payload pl;
+	const unsigned char *old;
+	size_t oldsize, i;
+	int err = -1;
+
+	if (note_find(w->img, &old, &oldsize))
+		return -1;
+	if (w->o->program && note_add_input(&rec, w->o->program, w->o->program_digest))
+		goto out;
+	for (i = 0; i < w->o->inputs.n; i++)
+		if (w->o->inputs.v[i].kind == IN_FILE && note_add_input(&rec, w->o->inputs.v[i].arg, NULL))
+			goto out;
+	for (i = 0; i < w->dyn.exports.n; i++) {
+		struct note_export e = { .name = w->dyn.exports.v[i].name, .addr = w->dyn.exports.v[i].addr };
+
+		if (VEC_PUSH(&rec.exports, e))
+			goto out;
+	}
+	for (i = 0; i < edits->n; i++)
+		if (VEC_PUSH(&rec.edits, edits->v[i]))
+			goto out;
+	payload_find(w->img, &pl);
+	payload_note(&pl, &rec);
+	err = note_append(&w->note, old, oldsize, &rec, w->img->path);
+out:
+	note_record_free(&rec);
+	return err;
+}

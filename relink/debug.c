@@ -21,7 +21,7 @@
  * name and the rest are appended. Unless the program's own debug info never
  * reached the linker (the DWARF reader could not use it): then the old
  * sections stay, and the new code's are left out rather than mixed in. */
-bool out_take_debug(const struct writer *w)
+bool out_take_debug(const struct output *w)
 {
 	const struct image *img = w->img;
 	bool own = false;
@@ -38,7 +38,7 @@ bool out_take_debug(const struct writer *w)
 	return true;
 }
 
-const struct newsec *out_linked_debug(const struct writer *w, const char *name, bool *used)
+const struct newsec *out_linked_debug(const struct output *w, const char *name, bool *used)
 {
 	for (size_t j = 0; j < w->l->debug.n; j++)
 		if (!strcmp(w->l->debug.v[j].name, name)) {
@@ -51,7 +51,7 @@ const struct newsec *out_linked_debug(const struct writer *w, const char *name, 
 /* The new code's CFI as .debug_frame entries after the old ones (ehframe.c
  * says why). The old entries are the linker's .debug_frame when it has the
  * program's debug info, otherwise the program's own. */
-int out_plan_frames(struct writer *w, bool dbg)
+int out_plan_frames(struct output *w, bool dbg)
 {
 	const struct image *img = w->img;
 	const struct newsec *eh = NULL;
@@ -103,7 +103,7 @@ int out_plan_frames(struct writer *w, bool dbg)
 	return 0;
 }
 
-void out_use_dframe(const struct writer *w, GElf_Shdr *sh, const void **buf)
+void out_use_dframe(const struct output *w, GElf_Shdr *sh, const void **buf)
 {
 	sh->sh_type = SHT_PROGBITS;
 	sh->sh_flags = 0;
@@ -130,7 +130,7 @@ void out_debug_shdr(const struct newsec *ns, GElf_Shdr *sh)
  * by the new variables in front of them (relink/tls.c): gdb finds them
  * there. The old units come first in the linker's merged section too, so
  * the offsets DWARF reading found are the same in both. */
-const void *out_tls_debug_info(struct writer *w, const void *old, uint64_t size)
+const void *out_tls_debug_info(struct output *w, const void *old, uint64_t size)
 {
 	dwarf_tls_ops ops = { 0 };
 	size_t moved = 0;

@@ -43,6 +43,7 @@ struct builder {
 	const char *path;
 	struct strapp str;
 	VEC(Elf64_Sym) syms;
+	VEC(bool) from_ld;	/* of each symbol, as dynout.from_ld */
 	VEC(uint16_t) vers;
 	VEC(Elf64_Rela) rela;
 	VEC(struct vfile) vfiles;
@@ -73,13 +74,14 @@ struct order {
 };
 
 /* dynsym.c */
+int dyn_push(struct builder *b, Elf64_Sym s, uint16_t ver, bool from_ld);
 struct ldtab dyn_ldsec(const struct linked *l, const char *name);
 const char *dyn_ld_str(const struct builder *b, uint64_t off);
 const char *dyn_old_str(const struct builder *b, uint64_t off);
 int dyn_parse_old_verneed(struct builder *b);
-int dyn_add_copies(struct builder *b, size_t ins, struct strmap *done);
+int dyn_add_copies(struct builder *b, struct strmap *done);
 int dyn_add_relocs(struct builder *b, const struct ldtab *t, struct strmap *done);
-int dyn_add_exports(struct builder *b, size_t ins, struct dynout *o, const struct strmap *done);
+int dyn_add_exports(struct builder *b, struct dynout *o, const struct strmap *done);
 int dyn_add_needed(struct builder *b);
 int dyn_build_verneed(struct builder *b, bytevec *out);
 int dyn_index_old_names(struct builder *b);

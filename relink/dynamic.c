@@ -19,7 +19,7 @@
 #include "unexec/unexec.h"
 
 static int push_out(struct dynout *o, const char *name, uint32_t type, uint64_t flags, uint64_t align,
-		    uint64_t entsize, bytevec *buf)
+		    uint64_t entsize, bytevec *buf, size_t *idx)
 {
 	struct newsec s = { .name = name };
 
@@ -29,12 +29,12 @@ static int push_out(struct dynout *o, const char *name, uint32_t type, uint64_t 
 	s.sh.sh_entsize = entsize;
 	s.sh.sh_size = buf->n;
 	s.bytes = buf->v;
-	s.final_links = true;
 	if (VEC_PUSH(&o->bufs, (void *)buf->v)) {
 		free(buf->v);
 		return -1;
 	}
 	buf->v = NULL;
+	*idx = o->secs.n;
 	return VEC_PUSH(&o->secs, s);
 }
 
@@ -47,20 +47,22 @@ void dyn_free(struct dynout *o)
 		free(o->bufs.v[i]);
 	VEC_FREE(&o->bufs);
 	VEC_FREE(&o->secs);
+	free(o->from_ld);
 }
 
 /* A section whose bytes are someone else's (the program's own table), then
  * ours: nothing is copied. */
 static int push_view(struct dynout *o, const char *name, uint32_t type, uint64_t flags, uint64_t align,
-		     uint64_t entsize, const bytevec *base, const unsigned char *tail, size_t ntail)
+		     uint64_t entsize, const bytevec *base, const unsigned char *tail, size_t ntail, size_t *idx)
 {
-	struct newsec s = { .name = name, .bytes = base->v, .bytes2 = tail, .size2 = ntail, .final_links = true };
+	struct newsec s = { .name = name, .bytes = base->v, .bytes2 = tail, .size2 = ntail };
 
 	s.sh.sh_type = type;
 	s.sh.sh_flags = flags;
 	s.sh.sh_addralign = align;
 	s.sh.sh_entsize = entsize;
 	s.sh.sh_size = base->n + ntail;
+	*idx = o->secs.n;
 	return VEC_PUSH(&o->secs, s);
 }
 
@@ -112,10 +114,14 @@ static uint64_t addr_of(const struct dynout *o, const char *name)
 	return 0;
 }
 
-static int build_dynamic(struct builder *b, struct dynout *o, bool gnu, bool sysv)
+typedef VEC(Elf64_Dyn) dyn_vec;
+
+/* The entries of the new .dynamic: the old ones, pointed at the new tables
+ * (whose addresses are 0 before place()), and those the new tables need. */
+static int build_dynamic(struct builder *b, const struct dynout *o, bool gnu, bool sysv, dyn_vec *out)
 {
 	const struct dyninfo *d = &b->img->dyn;
-	VEC(Elf64_Dyn) v = { 0 };
+	dyn_vec v = { 0 };
 	bool seen[40] = { 0 };
 	bool seen_versym = false, seen_verneed = false, seen_gnu = false;
 	size_t i;
@@ -174,12 +180,9 @@ static int build_dynamic(struct builder *b, struct dynout *o, bool gnu, bool sys
 	}
 	PUT(DT_NULL, 0);
 #undef PUT
-	{
-		bytevec bv = { .v = (unsigned char *)v.v, .n = v.n * sizeof(Elf64_Dyn) };
-
-		v.v = NULL;
-		err = push_out(o, ".dynamic", SHT_DYNAMIC, SHF_ALLOC | SHF_WRITE, 8, sizeof(Elf64_Dyn), &bv);
-	}
+	*out = v;
+	v = (dyn_vec){ 0 };
+	err = 0;
 out:
 	VEC_FREE(&v);
 	return err;
@@ -213,12 +216,12 @@ static bool unchanged(const struct builder *b, size_t ins)
 }
 
 int dyn_build(const struct image *img, const struct linked *l, const struct relink_opts *opts, size_t ins,
-	      struct dynout *o, edit_vec *edits)
+	      const struct hookplan *hp, struct dynout *o, edit_vec *edits)
 {
 	const struct dyninfo *d = &img->dyn;
 	struct builder b = { .img = img, .arch = img->arch, .l = l, .o = opts, .path = opts->output, .next_ver = 2 };
 	struct strmap *done = NULL;
-	size_t nnew_total, base_pos, i, idx;
+	size_t i, idx;
 	bool static_pie = img->pie && !img->interp;
 	/* The hash styles the program had: DT_GNU_HASH needs the merged table
 	 * renumbered into its bucket order (dyn_renumber()); a DT_HASH nobody asked
@@ -246,24 +249,16 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 		goto out;
 	if (VEC_RESERVE(&b.syms, d->nsyms + l->nsyms + 64) || VEC_RESERVE(&b.vers, d->nsyms + l->nsyms + 64))
 		goto out;
+	/* Old symbols keep the old section indices they name: the writer
+	 * maps them (out_seal_dynsym()). */
 	for (i = 0; i < d->nsyms; i++)
-		if (VEC_PUSH(&b.syms, d->syms[i]) || VEC_PUSH(&b.vers, d->vers ? d->vers[i] : (i ? 1 : 0)))
+		if (dyn_push(&b, d->syms[i], d->vers ? d->vers[i] : (i ? 1 : 0), false))
 			goto out;
-	if (!d->syms && (VEC_PUSH(&b.syms, ((Elf64_Sym){ 0 })) || VEC_PUSH(&b.vers, 0)))
+	if (!d->syms && dyn_push(&b, (Elf64_Sym){ 0 }, 0, false))
 		goto out;
 	b.versioned = d->vers != NULL;
 	if (dyn_parse_old_verneed(&b))
 		goto out;
-	/* Old symbols name old section indices; the new sections shift the
-	 * ones after the last old allocated section. */
-	nnew_total = l->secs.n + 6 + sysv + gnu + has_plt;
-	for (i = 1; i < d->nsyms; i++) {
-		Elf64_Sym *s = &b.syms.v[i];
-
-		if (!static_pie && s->st_shndx && s->st_shndx < SHN_LORESERVE)
-			s->st_shndx = s->st_shndx < ins ? s->st_shndx : s->st_shndx + nnew_total;
-	}
-
 	/* Old relocations, copied; the hooked slots get the thunks as addends. */
 	for (i = 0; i < d->nrela; i++)
 		if (VEC_PUSH(&b.rela, d->rela[i]))
@@ -277,31 +272,25 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	if (patch_dyn_relocs(opts->patch_plan, img, b.rela.v, b.rela.n))
 		goto out;
 	if (img->pie) {
-		struct hookuse hu[4];
-		size_t nh;
-		bool entry;
-
-		if (hooks_needed(img, l, hu, &nh, &entry))
-			goto out;
-		for (i = 0; i < nh; i++) {
-			if (image_relative_at(img, hu[i].slot, &idx) != 'a')
+		for (i = 0; i < hp->n; i++) {
+			if (image_relative_at(img, hp->use[i].slot, &idx) != RELATIVE_RELA)
 				continue;
-			b.rela.v[idx].r_addend = hu[i].thunk;
-			o->done[o->ndone++] = hu[i].slot;
+			b.rela.v[idx].r_addend = hp->use[i].thunk;
+			o->done[o->ndone++] = hp->use[i].slot;
 		}
 	}
 	/* New relocations, imports, exports, libraries. */
-	if ((!static_pie && dyn_add_copies(&b, ins, done)) || dyn_add_relocs(&b, &b.lrela, done) ||
+	if ((!static_pie && dyn_add_copies(&b, done)) || dyn_add_relocs(&b, &b.lrela, done) ||
 	    dyn_add_relocs(&b, &b.lrelplt, done) || dyn_add_relocs(&b, &b.lriplt, done))
 		goto out;
-	if (!static_pie && (dyn_add_exports(&b, ins, o, done) || dyn_add_needed(&b)))
+	if (!static_pie && (dyn_add_exports(&b, o, done) || dyn_add_needed(&b)))
 		goto out;
 
 	if (static_pie) {
 		/* Only the relocations move; the old .dynamic is pointed at them. */
 		bytevec rv = bytes_of(b.rela.v, b.rela.n * sizeof(Elf64_Rela));
 
-		if (!rv.v || push_out(o, ".rela.dyn", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &rv))
+		if (!rv.v || push_out(o, ".rela.dyn", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &rv, &idx))
 			goto out;
 		place(l, o, img->arch->page_size);
 		for (i = 0; i + 1 < d->ndyn; i++) {
@@ -318,11 +307,8 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 		}
 		/* The old .dynsym stays the relocations' symbol table. */
 		o->rela_moved = true;
-		if (img->dynsym_idx >= 0) {
-			size_t old = img->dynsym_idx;
-
-			o->secs.v[0].sh.sh_link = old < ins ? old : old + l->secs.n + o->secs.n;
-		}
+		if (img->dynsym_idx >= 0)
+			o->secs.v[0].link = (struct secref){ SEC_OLD, img->dynsym_idx };
 		err = 0;
 		goto out;
 	}
@@ -334,12 +320,10 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 	}
 	if (gnu && dyn_renumber(&b))
 		goto out;
-	/* Sections: their links are final output indices. */
-	base_pos = ins + l->secs.n;	/* index of the first synthesized section */
 	{
 		bytevec sv, vv, hv = { 0 }, gv = { 0 }, nv = { 0 }, rv, pv = { 0 };
 		bytevec strv;
-		size_t first_local;
+		size_t first_local, sym, ver, need, hash = 0, ghash = 0, rela, plt = 0, str, dyn;
 
 		/* The hash tables read the symbols: built before these are handed over. */
 		if ((sysv && dyn_build_sysv(&b, &hv)) || (gnu && dyn_build_gnu(&b, &gv)) || dyn_build_verneed(&b, &nv))
@@ -347,6 +331,10 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 		first_local = 1;
 		for (i = 1; i < b.syms.n && ELF64_ST_BIND(b.syms.v[i].st_info) == STB_LOCAL; i++)
 			first_local = i + 1;
+		o->nsyms = b.syms.n;
+		o->syms = b.syms.v;
+		o->from_ld = b.from_ld.v;
+		b.from_ld.v = NULL;
 		b.nsyms = b.syms.n;
 		b.nrela = b.rela.n;
 		b.strsz = strapp_size(&b.str);
@@ -355,14 +343,13 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 		rv = TAKE(&b.rela, sizeof(Elf64_Rela));
 		if (has_plt)
 			pv = TAKE(&b.jmprel, sizeof(Elf64_Rela));
-		/* Order fixes the indices used in links below. */
-		if (push_out(o, ".dynsym", SHT_DYNSYM, SHF_ALLOC, 8, sizeof(Elf64_Sym), &sv) ||
-		    push_out(o, ".gnu.version", SHT_GNU_versym, SHF_ALLOC, 2, 2, &vv) ||
-		    push_out(o, ".gnu.version_r", SHT_GNU_verneed, SHF_ALLOC, 8, 0, &nv) ||
-		    (sysv && push_out(o, ".hash", SHT_HASH, SHF_ALLOC, 8, 4, &hv)) ||
-		    (gnu && push_out(o, ".gnu.hash", SHT_GNU_HASH, SHF_ALLOC, 8, 0, &gv)) ||
-		    push_out(o, ".rela.dyn", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &rv) ||
-		    (has_plt && push_out(o, ".rela.plt", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &pv)))
+		if (push_out(o, ".dynsym", SHT_DYNSYM, SHF_ALLOC, 8, sizeof(Elf64_Sym), &sv, &sym) ||
+		    push_out(o, ".gnu.version", SHT_GNU_versym, SHF_ALLOC, 2, 2, &vv, &ver) ||
+		    push_out(o, ".gnu.version_r", SHT_GNU_verneed, SHF_ALLOC, 8, 0, &nv, &need) ||
+		    (sysv && push_out(o, ".hash", SHT_HASH, SHF_ALLOC, 8, 4, &hv, &hash)) ||
+		    (gnu && push_out(o, ".gnu.hash", SHT_GNU_HASH, SHF_ALLOC, 8, 0, &gv, &ghash)) ||
+		    push_out(o, ".rela.dyn", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &rv, &rela) ||
+		    (has_plt && push_out(o, ".rela.plt", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &pv, &plt)))
 			goto out;
 		/* .dynstr: the old table where it is in the program, then the new names. */
 		strv = b.str.buf;
@@ -375,53 +362,49 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 				free(tail.v);
 				goto out;
 			}
-			if (push_view(o, ".dynstr", SHT_STRTAB, SHF_ALLOC, 1, 0, &strv, tail.v, tail.n))
+			if (push_view(o, ".dynstr", SHT_STRTAB, SHF_ALLOC, 1, 0, &strv, tail.v, tail.n, &str))
 				goto out;
-		} else if (push_out(o, ".dynstr", SHT_STRTAB, SHF_ALLOC, 1, 0, &strv)) {
+		} else if (push_out(o, ".dynstr", SHT_STRTAB, SHF_ALLOC, 1, 0, &strv, &str)) {
 			goto out;
 		}
-		/* .dynamic last: it needs the others' addresses. */
+		/* .dynamic last: its entries hold the others' addresses, so it is
+		 * built once for its size and again once everything is placed. */
 		{
-			bytevec tmp = { 0 };
-			size_t ndyn = d->ndyn + b.needed.n + 8;
+			dyn_vec dv = { 0 }, placed = { 0 };
+			bytevec bv;
+			Elf64_Dyn *at;
 
-			tmp.v = zalloc(ndyn * sizeof(Elf64_Dyn));
-			tmp.n = ndyn * sizeof(Elf64_Dyn);
-			if (!tmp.v || push_out(o, ".dynamic", SHT_DYNAMIC, SHF_ALLOC | SHF_WRITE, 8, sizeof(Elf64_Dyn), &tmp))
+			if (build_dynamic(&b, o, gnu, sysv, &dv))
 				goto out;
+			at = dv.v;
+			bv = (bytevec){ .v = (unsigned char *)dv.v, .n = dv.n * sizeof(Elf64_Dyn) };
+			if (push_out(o, ".dynamic", SHT_DYNAMIC, SHF_ALLOC | SHF_WRITE, 8, sizeof(Elf64_Dyn), &bv, &dyn))
+				goto out;
+			place(l, o, img->arch->page_size);
+			/* The same entries: only addresses changed. */
+			if (build_dynamic(&b, o, gnu, sysv, &placed))
+				goto out;
+			memcpy(at, placed.v, placed.n * sizeof(Elf64_Dyn));
+			VEC_FREE(&placed);
 		}
-		place(l, o, img->arch->page_size);
-		o->secs.n--;	/* rebuild .dynamic now that addresses are known */
-		free(o->bufs.v[--o->bufs.n]);
-		if (build_dynamic(&b, o, gnu, sysv))
-			goto out;
-		place(l, o, img->arch->page_size);
-		if (o->secs.n != nnew_total - l->secs.n) {
-			pr_err(b.path, "internal error: %zu dynamic tables, %zu expected", o->secs.n,
-			       nnew_total - l->secs.n);
-			goto out;
-		}
-		{
-			/* .dynsym, .gnu.version, .gnu.version_r, [.hash], [.gnu.hash],
-			 * .rela.dyn, [.rela.plt], .dynstr, .dynamic */
-			size_t sym = base_pos, rel = 3 + sysv + gnu, str = base_pos + rel + 1 + has_plt;
-
-			o->secs.v[0].sh.sh_link = str;
-			o->secs.v[0].sh.sh_info = first_local;
-			o->secs.v[1].sh.sh_link = sym;
-			o->secs.v[2].sh.sh_link = str;
-			o->secs.v[2].sh.sh_info = b.vfiles.n;
-			for (i = 3; i <= rel + has_plt; i++)
-				o->secs.v[i].sh.sh_link = sym;
-			o->secs.v[o->secs.n - 1].sh.sh_link = str;
-			o->link_dynsym = sym;
-		}
+		o->dynamic = dyn;
+		o->secs.v[sym].link = (struct secref){ SEC_DYN, str };
+		o->secs.v[sym].sh.sh_info = first_local;
+		o->secs.v[ver].link = (struct secref){ SEC_DYN, sym };
+		o->secs.v[need].link = (struct secref){ SEC_DYN, str };
+		o->secs.v[need].sh.sh_info = b.vfiles.n;
+		if (sysv)
+			o->secs.v[hash].link = (struct secref){ SEC_DYN, sym };
+		if (gnu)
+			o->secs.v[ghash].link = (struct secref){ SEC_DYN, sym };
+		o->secs.v[rela].link = (struct secref){ SEC_DYN, sym };
+		if (has_plt)
+			o->secs.v[plt].link = (struct secref){ SEC_DYN, sym };
+		o->secs.v[dyn].link = (struct secref){ SEC_DYN, str };
 	}
 	o->active = true;
-	o->dyn_addr = o->secs.v[o->secs.n - 1].sh.sh_addr;
-	o->dyn_size = o->secs.v[o->secs.n - 1].sh.sh_size;
-	o->nsyms_old = d->nsyms;
-	o->nsyms = b.nsyms;
+	o->dyn_addr = o->secs.v[o->dynamic].sh.sh_addr;
+	o->dyn_size = o->secs.v[o->dynamic].sh.sh_size;
 	err = 0;
 out:
 	strmap_free(done);
@@ -431,6 +414,7 @@ out:
 		VEC_FREE(&b.vfiles.v[i].aux);
 	VEC_FREE(&b.vfiles);
 	VEC_FREE(&b.syms);
+	VEC_FREE(&b.from_ld);
 	VEC_FREE(&b.vers);
 	VEC_FREE(&b.rela);
 	VEC_FREE(&b.jmprel);

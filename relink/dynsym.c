@@ -182,16 +182,24 @@ static int map_version(struct builder *b, uint64_t i, const char *name, uint16_t
 	return 0;
 }
 
+/* A symbol defined in a new section names it by its place among the
+ * linker's (ld_to_new, from 1): the writer alone knows output indices. */
+int dyn_push(struct builder *b, Elf64_Sym s, uint16_t ver, bool from_ld)
+{
+	return VEC_PUSH(&b->syms, s) || VEC_PUSH(&b->vers, ver) || VEC_PUSH(&b->from_ld, from_ld) ? -1 : 0;
+}
+
 /* name is the key in done: it must outlive the builder (the linker's
  * string table does; strapp's buffer moves as it grows). */
-static int push_sym(struct builder *b, Elf64_Sym s, const char *name, uint16_t ver, struct strmap *done)
+static int push_sym(struct builder *b, Elf64_Sym s, const char *name, uint16_t ver, bool from_ld,
+		    struct strmap *done)
 {
 	long off = strapp_add(&b->str, name);
 
 	if (off < 0)
 		return -1;
 	s.st_name = off;
-	if (VEC_PUSH(&b->syms, s) || VEC_PUSH(&b->vers, ver))
+	if (dyn_push(b, s, ver, from_ld))
 		return -1;
 	return strmap_put(done, name, (void *)(uintptr_t)b->syms.n);
 }
@@ -230,7 +238,7 @@ static long map_ld_sym(struct builder *b, uint64_t i, struct strmap *done)
 	s = *ls;
 	s.st_value = 0;
 	s.st_size = 0;
-	if (push_sym(b, s, name, ver, done))
+	if (push_sym(b, s, name, ver, false, done))
 		return -1;
 	return b->syms.n - 1;
 }
@@ -242,7 +250,7 @@ static long map_ld_sym(struct builder *b, uint64_t i, struct strmap *done)
  * every library binds to that one copy. A variable the program already
  * has (its own copy, or its own definition) never gets here: the frozen
  * object gave the linker the program's, and the new code uses it. */
-int dyn_add_copies(struct builder *b, size_t ins, struct strmap *done)
+int dyn_add_copies(struct builder *b, struct strmap *done)
 {
 	const struct linked *l = b->l;
 	const Elf64_Rela *r = (const Elf64_Rela *)b->lrela.data;
@@ -265,8 +273,8 @@ int dyn_add_copies(struct builder *b, size_t ins, struct strmap *done)
 		if (!copied)
 			continue;
 		s = *ls;
-		s.st_shndx = ins + pos - 1;
-		if (map_version(b, i, name, &ver) || push_sym(b, s, name, ver, done))
+		s.st_shndx = pos;
+		if (map_version(b, i, name, &ver) || push_sym(b, s, name, ver, true, done))
 			return -1;
 		pr_info("'%s' is copied into the new data: every library now binds to that copy", name);
 	}
@@ -336,7 +344,7 @@ static bool export_wanted(const struct relink_opts *o, const char *name)
 	return false;
 }
 
-int dyn_add_exports(struct builder *b, size_t ins, struct dynout *o, const struct strmap *done)
+int dyn_add_exports(struct builder *b, struct dynout *o, const struct strmap *done)
 {
 	const struct linked *l = b->l;
 	size_t i;
@@ -370,8 +378,9 @@ int dyn_add_exports(struct builder *b, size_t ins, struct dynout *o, const struc
 				t->st_value = s.st_value;
 				t->st_size = s.st_size;
 				t->st_info = ELF64_ST_INFO(ELF64_ST_BIND(t->st_info), ELF64_ST_TYPE(s.st_info));
-				t->st_shndx = ins + pos - 1;
+				t->st_shndx = pos;
 				t->st_other = s.st_other;
+				b->from_ld.v[oi] = true;
 				pr_info("interposed: '%s' now names the added definition", name);
 				continue;
 			}
@@ -380,8 +389,8 @@ int dyn_add_exports(struct builder *b, size_t ins, struct dynout *o, const struc
 		if (off < 0)
 			return -1;
 		s.st_name = off;
-		s.st_shndx = ins + pos - 1;
-		if (VEC_PUSH(&b->syms, s) || VEC_PUSH(&b->vers, 1))
+		s.st_shndx = pos;
+		if (dyn_push(b, s, 1, true))
 			return -1;
 		{
 			struct dynexport e = { .name = xstrdup(name), .addr = s.st_value };
@@ -566,7 +575,7 @@ int dyn_tls_relocs(struct builder *b)
 		Elf64_Rela c = { .r_offset = a + delta, .r_info = ELF64_R_INFO(0, b->arch->rel_type(REL_RELATIVE)) };
 		size_t idx;
 
-		if (image_relative_at(b->img, a, &idx) != 'r' || !image_vaddr_to_off(b->img, a, 8, &off))
+		if (image_relative_at(b->img, a, &idx) != RELATIVE_RELR || !image_vaddr_to_off(b->img, a, 8, &off))
 			continue;
 		memcpy(&c.r_addend, b->img->data + off, 8);
 		if (VEC_PUSH(&b->rela, c))

@@ -19,13 +19,13 @@
 #include "unexec/dwarf.h"
 #include "unexec/unexec.h"
 
-static Elf_Data *add_data(struct writer *w, Elf_Scn *scn, const struct outsec *s, const void *buf, uint64_t off,
+static Elf_Data *add_data(struct output *w, Elf_Scn *scn, const struct outsec *s, const void *buf, uint64_t off,
 			  uint64_t size)
 {
 	Elf_Data *d = elf_newdata(scn);
 
 	if (!d) {
-		pr_err(w->path, "section '%s': %s", s->name, elf_errmsg(-1));
+		pr_elf(w->path, "section '%s'", s->name);
 		return NULL;
 	}
 	d->d_type = ELF_T_BYTE;
@@ -36,14 +36,15 @@ static Elf_Data *add_data(struct writer *w, Elf_Scn *scn, const struct outsec *s
 	return d;
 }
 
-int out_libelf_write(struct writer *w, GElf_Ehdr *eh)
+int out_libelf_write(struct output *w)
 {
+	GElf_Ehdr *eh = &w->eh;
 	Elf *e = elf_begin(w->fd, ELF_C_WRITE, NULL);
 	size_t i;
 	int err = -1;
 
 	if (!e || !gelf_newehdr(e, ELFCLASS64) || !gelf_newphdr(e, w->phdrs.n)) {
-		pr_err(w->path, "cannot create ELF: %s", elf_errmsg(-1));
+		pr_elf(w->path, "cannot create ELF");
 		goto out;
 	}
 	elf_flagelf(e, ELF_C_SET, ELF_F_LAYOUT);
@@ -53,7 +54,7 @@ int out_libelf_write(struct writer *w, GElf_Ehdr *eh)
 		Elf_Data *d;
 
 		if (!scn || !gelf_update_shdr(scn, (GElf_Shdr *)&s->sh)) {
-			pr_err(w->path, "section '%s': %s", s->name, elf_errmsg(-1));
+			pr_elf(w->path, "section '%s'", s->name);
 			goto out;
 		}
 		if (s->copied) {
@@ -74,21 +75,21 @@ int out_libelf_write(struct writer *w, GElf_Ehdr *eh)
 	}
 	for (i = 0; i < w->phdrs.n; i++)
 		if (!gelf_update_phdr(e, i, &w->phdrs.v[i])) {
-			pr_err(w->path, "program header %zu: %s", i, elf_errmsg(-1));
+			pr_elf(w->path, "program header %zu", i);
 			goto out;
 		}
 	/* Only what is dirty is written. The program header table sits at the
 	 * end, far from the ELF header: libelf would zero-fill everything in
 	 * between, so out_write_headers() writes both itself. */
 	if (!gelf_update_ehdr(e, eh)) {
-		pr_err(w->path, "cannot write: %s", elf_errmsg(-1));
+		pr_elf(w->path, "cannot write");
 		goto out;
 	}
 	elf_flagelf(e, ELF_C_CLR, ELF_F_DIRTY);
 	elf_flagphdr(e, ELF_C_CLR, ELF_F_DIRTY);
 	elf_flagehdr(e, ELF_C_CLR, ELF_F_DIRTY);
 	if (elf_update(e, ELF_C_WRITE) < 0) {
-		pr_err(w->path, "cannot write: %s", elf_errmsg(-1));
+		pr_elf(w->path, "cannot write");
 		goto out;
 	}
 	err = 0;
@@ -155,7 +156,7 @@ static int copy_uncovered(const struct image *img, int fd, const struct span *co
  * of the section before it: old loaded bytes no section covers (padding, the
  * program headers of an earlier surgery) can lie in such a gap. They are
  * copied again once libelf is done; they are few. */
-int out_recopy_uncovered(struct writer *w)
+int out_recopy_uncovered(struct output *w)
 {
 	const struct image *img = w->img;
 	VEC(struct span) cov = { 0 };
@@ -209,10 +210,10 @@ out:
 
 /* The program headers, at the end; the ELF header too when no segment
  * loads it (when one does, its changed fields are edits). */
-int out_write_headers(struct writer *w, const GElf_Ehdr *eh, bool header_loaded)
+int out_write_headers(struct output *w)
 {
-	if ((!header_loaded && write_all(w->fd, eh, sizeof(Elf64_Ehdr), 0)) ||
-	    write_all(w->fd, w->phdrs.v, w->phdrs.n * sizeof(Elf64_Phdr), eh->e_phoff))
+	if ((!w->header_loaded && write_all(w->fd, &w->eh, sizeof(Elf64_Ehdr), 0)) ||
+	    write_all(w->fd, w->phdrs.v, w->phdrs.n * sizeof(Elf64_Phdr), w->eh.e_phoff))
 		return pr_err(w->path, "cannot write: %m");
 	return 0;
 }
@@ -229,73 +230,51 @@ int edit_add(edit_vec *edits, uint64_t addr, uint64_t size, const void *bytes, c
 }
 
 /* Every edit, where its old bytes are in the output. */
-int out_apply_edits(const struct image *img, int fd, const char *path, const edit_vec *edits)
+int out_apply_edits(struct output *w)
 {
-	for (size_t i = 0; i < edits->n; i++) {
-		const struct edit *e = &edits->v[i];
+	for (size_t i = 0; i < w->edits.n; i++) {
+		const struct edit *e = &w->edits.v[i];
 		uint64_t off;
 
-		if (!image_vaddr_to_off(img, e->addr, e->size, &off) || write_all(fd, e->bytes, e->size, off))
-			return pr_err(path, "cannot write the edit at 0x%llx (%s)", (unsigned long long)e->addr, e->reason);
+		if (!image_vaddr_to_off(w->img, e->addr, e->size, &off) || write_all(w->fd, e->bytes, e->size, off))
+			return pr_err(w->path, "cannot write the edit at 0x%llx (%s)", (unsigned long long)e->addr, e->reason);
 	}
 	return 0;
 }
 
-int output_write(const struct image *img, const struct linked *l, const struct relink_opts *o, int fd,
-		 edit_vec *edits)
+/* Writes the planned output around the old bytes output_copy_loads()
+ * wrote: libelf writes the sections, the headers go at the end, the edits
+ * into the old bytes, and an appended payload after everything. */
+int output_emit(struct output *w, int fd)
 {
-	struct writer w = { .img = img, .l = l, .o = o, .path = o->output, .fd = fd };
-	GElf_Ehdr eh = img->eh;
-	struct hookuse hu[4];
-	struct payload pl;
-	size_t i, nh = 0;
-	bool entry = false, header_loaded;
-	int err = -1;
+	w->fd = fd;
+	if (out_libelf_write(w) || out_recopy_uncovered(w) || out_write_headers(w) || out_apply_edits(w))
+		return -1;
+	return payload_write(w->img, &w->pl, fd, w->payload_at, w->path);
+}
 
-	/* New sections go after the last old allocated one in the table. */
-	w.ins = 1;
-	for (i = 1; i < img->shnum; i++)
-		if (img->secs[i].sh.sh_flags & SHF_ALLOC)
-			w.ins = i + 1;
-	if (dyn_build(img, l, o, w.ins, &w.dyn, edits))
-		goto out;
-	for (i = 0; i < l->secs.n; i++)
-		if (VEC_PUSH(&w.news, l->secs.v[i]))
-			goto out;
-	for (i = 0; i < w.dyn.secs.n; i++)
-		if (VEC_PUSH(&w.news, w.dyn.secs.v[i]))
-			goto out;
-	if (hooks_needed(img, l, hu, &nh, &entry) || out_plan_edits(&w, hu, nh, entry, edits) || out_build_note(&w, edits))
-		goto out;
-	if (entry)
-		eh.e_entry = l->entry_thunk;
-	if (out_make_groups(&w) || out_build_sections(&w) || out_layout(&w))
-		goto out;
-	eh.e_phoff = w.phoff;
-	eh.e_phnum = w.phdrs.n;
-	eh.e_shoff = w.shoff;
-	eh.e_shnum = w.secs.n;
-	eh.e_shstrndx = w.out_shstrtab;
-	header_loaded = out_header_edit_bytes(img, &eh, edits);
-	if (out_libelf_write(&w, &eh) || out_recopy_uncovered(&w) || out_write_headers(&w, &eh, header_loaded) ||
-	    out_apply_edits(img, fd, w.path, edits))
-		goto out;
-	/* Appended data last, after the new segments, where its format needs it. */
-	payload_find(img, &pl);
-	if (payload_write(img, &pl, fd, payload_place(&pl, w.end), w.path))
-		goto out;
-	err = 0;
-out:
-	strapp_free(&w.shstr);
-	strapp_free(&w.str);
-	dyn_free(&w.dyn);
-	VEC_FREE(&w.news);
-	VEC_FREE(&w.note);
-	VEC_FREE(&w.dframe);
-	VEC_FREE(&w.dinfo);
-	free(w.symtab);
-	VEC_FREE(&w.secs);
-	VEC_FREE(&w.groups);
-	VEC_FREE(&w.phdrs);
-	return err;
+const edit_vec *output_edits(const struct output *w)
+{
+	return &w->edits;
+}
+
+void output_free(struct output *w)
+{
+	if (!w)
+		return;
+	strapp_free(&w->shstr);
+	strapp_free(&w->str);
+	dyn_free(&w->dyn);
+	VEC_FREE(&w->news);
+	VEC_FREE(&w->note);
+	VEC_FREE(&w->dframe);
+	VEC_FREE(&w->dinfo);
+	VEC_FREE(&w->edits);
+	free(w->symtab);
+	VEC_FREE(&w->secs);
+	free(w->old_to_out);
+	free(w->new_to_out);
+	VEC_FREE(&w->groups);
+	VEC_FREE(&w->phdrs);
+	free(w);
 }

@@ -145,11 +145,12 @@ int dyn_renumber(struct builder *b)
 	uint32_t *map = zalloc(n * sizeof(*map));
 	Elf64_Sym *syms = zalloc(n * sizeof(*syms));
 	uint16_t *vers = zalloc(n * sizeof(*vers));
+	bool *from_ld = zalloc(n * sizeof(*from_ld));
 	const struct oldgnu g = b->og;
 	bool keep = nold <= n && b->og_ok;
 	int err = -1;
 
-	if (!ord || !fresh || !map || !syms || !vers)
+	if (!ord || !fresh || !map || !syms || !vers || !from_ld)
 		goto out;
 	if (keep) {
 		b->gnu_nbuckets = g.nb;
@@ -228,9 +229,11 @@ int dyn_renumber(struct builder *b)
 		map[ord[i].idx] = i;
 		syms[i] = b->syms.v[ord[i].idx];
 		vers[i] = b->vers.v[ord[i].idx];
+		from_ld[i] = b->from_ld.v[ord[i].idx];
 	}
 	memcpy(b->syms.v, syms, n * sizeof(*syms));
 	memcpy(b->vers.v, vers, n * sizeof(*vers));
+	memcpy(b->from_ld.v, from_ld, n * sizeof(*from_ld));
 	for (i = 0; i < b->rela.n; i++) {
 		Elf64_Rela *r = &b->rela.v[i];
 
@@ -250,6 +253,7 @@ out:
 	free(map);
 	free(syms);
 	free(vers);
+	free(from_ld);
 	return err;
 }
 

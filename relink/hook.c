@@ -106,7 +106,7 @@ out:
 }
 
 /* Which slots to point at which thunks, given what the new code brought. */
-int hooks_needed(const struct image *img, const struct linked *l, struct hookuse *out, size_t *n, bool *entry)
+int hooks_needed(const struct image *img, const struct linked *l, struct hookplan *hp)
 {
 	bool isingle = img->init.nslots == 1, fsingle = img->fini.nslots == 1;
 	bool want_init = l->init_unprio || l->has_irel || (isingle && l->init_prio) || l->relro;
@@ -128,14 +128,14 @@ int hooks_needed(const struct image *img, const struct linked *l, struct hookuse
 			"first .fini_array slot: runs the program's destructor, then the added prioritized ones" };
 	/* No init slot (a Free Pascal program, say): the entry thunk runs the
 	 * new constructors, all of them, before the program's entry point. */
-	*entry = false;
+	hp->entry = false;
 	if (!img->init.present && (want_init || l->init_prio)) {
 		size_t j = 0;
 
 		if (!l->entry_thunk)
 			return pr_err(l->path, "the added code has constructors, but the program has neither an "
 				      ".init_array slot nor an entry point to run them from");
-		*entry = true;
+		hp->entry = true;
 		for (size_t i = 0; i < k; i++)
 			if (h[i].hook != &img->init)
 				h[j++] = h[i];
@@ -155,8 +155,8 @@ int hooks_needed(const struct image *img, const struct linked *l, struct hookuse
 		if (!h[i].hook->present || !h[i].thunk)
 			return pr_err(l->path, "the added code has %s, but the program has no .%s_array slot to run them from",
 				      h[i].what, h[i].hook == &img->init ? "init" : "fini");
-		out[i] = h[i];
+		hp->use[i] = h[i];
 	}
-	*n = k;
+	hp->n = k;
 	return 0;
 }

@@ -78,10 +78,10 @@ int linked_open(struct linked *l, const struct image *img, const char *path)
 		return pr_err(path, "%s", strerror(errno));
 	l->elf = elf_begin(l->fd, ELF_C_READ_MMAP, NULL);
 	if (!l->elf || elf_kind(l->elf) != ELF_K_ELF || !(l->data = (const unsigned char *)elf_rawfile(l->elf, &sz)))
-		return pr_err(path, "cannot read the linker's output: %s", elf_errmsg(-1));
+		return pr_elf(path, "cannot read the linker's output");
 	l->size = sz;
 	if (elf_getshdrnum(l->elf, &l->ld_shnum) || elf_getshdrstrndx(l->elf, &shstrndx))
-		return pr_err(path, "cannot read the linker's sections: %s", elf_errmsg(-1));
+		return pr_elf(path, "cannot read the linker's sections");
 	l->ld_to_new = zalloc((l->ld_shnum + 1) * sizeof(*l->ld_to_new));
 	if (!l->ld_to_new)
 		return -1;
@@ -89,7 +89,11 @@ int linked_open(struct linked *l, const struct image *img, const char *path)
 		struct newsec s = { .ld_index = elf_ndxscn(scn) };
 
 		if (!gelf_getshdr(scn, &s.sh) || !(s.name = elf_strptr(l->elf, shstrndx, s.sh.sh_name)))
-			return pr_err(path, "cannot read section %zu: %s", s.ld_index, elf_errmsg(-1));
+			return pr_elf(path, "cannot read section %zu", s.ld_index);
+		/* An sh_info that names no section is not kept: what the linker
+		 * counted there counts its own table. */
+		s.link = (struct secref){ SEC_LD, s.sh.sh_link };
+		s.info = (struct secref){ SEC_LD, s.sh.sh_flags & SHF_INFO_LINK ? s.sh.sh_info : 0 };
 		if (s.sh.sh_type == SHT_SYMTAB) {
 			if (s.sh.sh_entsize != sizeof(Elf64_Sym) || !range_ok(s.sh.sh_offset, s.sh.sh_size, l->size))
 				return pr_err(path, "bad symbol table");

@@ -7,6 +7,7 @@
 #define SURGEON_OUTPUT_H
 
 #include "relink/relink.h"
+#include "relink/payload.h"
 
 struct outsec {
 	const char *name;
@@ -15,6 +16,7 @@ struct outsec {
 	const void *buf2;	/* then these bytes (old string tables plus new names) */
 	size_t size2;
 	bool copied;		/* old loaded bytes: output_copy_loads() writes them */
+	struct secref link, info;	/* what sh_link and sh_info name, until resolved */
 };
 
 struct group {
@@ -22,18 +24,27 @@ struct group {
 	unsigned flags;
 };
 
-struct writer {
+/* The output as planned: everything emit writes, decided without writing. */
+struct output {
 	const struct image *img;
 	const struct linked *l;
 	const struct relink_opts *o;
 	struct dynout dyn;
 	VEC(struct newsec) news;	/* the linker's sections, then the new dynamic tables */
 	const char *path;
-	int fd;
+	int fd;			/* while emitting */
+	GElf_Ehdr eh;
+	edit_vec edits;		/* every change to old bytes: the note, verify and emit read it */
+	struct hookplan hooks;
+	bool header_loaded;	/* a segment loads the ELF header: its fields are edits */
+	struct payload pl;
+	uint64_t payload_at;
 	VEC(struct outsec) secs;
 	VEC(struct group) groups;
 	VEC(GElf_Phdr) phdrs;
 	size_t ins;		/* where new sections go in the section table */
+	size_t *old_to_out;	/* an old section's index in the output */
+	size_t *new_to_out;	/* likewise for news */
 	uint64_t vnew, xnew;	/* first new address and its file offset */
 	struct strapp shstr, str;
 	bool shared_str;	/* .symtab's names live in .shstrtab */
@@ -47,28 +58,28 @@ struct writer {
 	uint64_t shoff, phoff, end;
 };
 
-/* remap of an old section index (sections.c) */
-size_t out_remap(const struct writer *w, size_t old);
-int out_push_sec(struct writer *w, const char *name, const GElf_Shdr *sh, const void *buf);
-int out_rename_old(struct writer *w, GElf_Shdr *sh, const char *name);
-int out_build_sections(struct writer *w);
+/* sections.c */
+size_t out_index(const struct output *w, struct secref r);
+int out_push_sec(struct output *w, const char *name, const GElf_Shdr *sh, const void *buf);
+int out_rename_old(struct output *w, GElf_Shdr *sh, const char *name);
+int out_build_sections(struct output *w);
 /* debug.c */
-bool out_take_debug(const struct writer *w);
-const struct newsec *out_linked_debug(const struct writer *w, const char *name, bool *used);
-int out_plan_frames(struct writer *w, bool dbg);
-void out_use_dframe(const struct writer *w, GElf_Shdr *sh, const void **buf);
+bool out_take_debug(const struct output *w);
+const struct newsec *out_linked_debug(const struct output *w, const char *name, bool *used);
+int out_plan_frames(struct output *w, bool dbg);
+void out_use_dframe(const struct output *w, GElf_Shdr *sh, const void **buf);
 void out_debug_shdr(const struct newsec *ns, GElf_Shdr *sh);
-const void *out_tls_debug_info(struct writer *w, const void *old, uint64_t size);
+const void *out_tls_debug_info(struct output *w, const void *old, uint64_t size);
 /* plan.c */
-int out_make_groups(struct writer *w);
-int out_layout(struct writer *w);
-int out_plan_edits(struct writer *w, const struct hookuse *hu, size_t nh, bool entry, edit_vec *edits);
+int out_make_groups(struct output *w);
+int out_layout(struct output *w);
+int out_plan_edits(struct output *w);
 bool out_header_edit_bytes(const struct image *img, const GElf_Ehdr *eh, edit_vec *edits);
-int out_build_note(struct writer *w, const edit_vec *edits);
+int out_build_note(struct output *w);
 /* emit.c */
-int out_libelf_write(struct writer *w, GElf_Ehdr *eh);
-int out_recopy_uncovered(struct writer *w);
-int out_write_headers(struct writer *w, const GElf_Ehdr *eh, bool header_loaded);
-int out_apply_edits(const struct image *img, int fd, const char *path, const edit_vec *edits);
+int out_libelf_write(struct output *w);
+int out_recopy_uncovered(struct output *w);
+int out_write_headers(struct output *w);
+int out_apply_edits(struct output *w);
 
 #endif

@@ -23,7 +23,7 @@ static unsigned pflags(uint64_t shf)
 	return PF_R | (shf & SHF_WRITE ? PF_W : 0) | (shf & SHF_EXECINSTR ? PF_X : 0);
 }
 
-int out_make_groups(struct writer *w)
+int out_make_groups(struct output *w)
 {
 	size_t i;
 
@@ -53,7 +53,7 @@ int out_make_groups(struct writer *w)
 }
 
 /* The new template, where the new sections put it. */
-static GElf_Phdr tls_phdr(const struct writer *w)
+static GElf_Phdr tls_phdr(const struct output *w)
 {
 	const struct tls_layout *t = &w->l->tls;
 
@@ -63,7 +63,7 @@ static GElf_Phdr tls_phdr(const struct writer *w)
 }
 
 /* The new unwind table (relink/ehframe.c). */
-static GElf_Phdr eh_phdr(const struct writer *w)
+static GElf_Phdr eh_phdr(const struct output *w)
 {
 	uint64_t a = w->l->ehhdr.addr;
 
@@ -72,7 +72,7 @@ static GElf_Phdr eh_phdr(const struct writer *w)
 			    .p_align = 4 };
 }
 
-int out_layout(struct writer *w)
+int out_layout(struct output *w)
 {
 	const struct image *img = w->img;
 	const struct group *last = &w->groups.v[w->groups.n - 1];
@@ -159,7 +159,7 @@ int out_layout(struct writer *w)
 	return 0;
 }
 
-static int hook_slot(struct writer *w, const struct hookuse *h, edit_vec *edits)
+static int hook_slot(struct output *w, const struct hookuse *h)
 {
 	uint64_t off;
 	size_t idx;
@@ -171,29 +171,30 @@ static int hook_slot(struct writer *w, const struct hookuse *h, edit_vec *edits)
 			return 0;
 		}
 	}
-	if (w->img->pie && image_relative_at(w->img, h->slot, &idx) != 'r')
+	if (w->img->pie && image_relative_at(w->img, h->slot, &idx) != RELATIVE_RELR)
 		return pr_err(w->path, "cannot hook the %s slot at 0x%llx: no relocation to change", h->what,
 			      (unsigned long long)h->slot);
 	if (!image_vaddr_to_off(w->img, h->slot, 8, &off))
 		return pr_err(w->path, "the %s slot at 0x%llx is not in the file", h->what, (unsigned long long)h->slot);
-	return edit_add(edits, h->slot, 8, &h->thunk, h->reason);
+	return edit_add(&w->edits, h->slot, 8, &h->thunk, h->reason);
 }
 
 /* Everything the surgery changes in old bytes, decided before the layout
  * so that the note that records it can be sized. The ELF header's fields
  * get their bytes once the layout is known (header_edit_bytes). */
-int out_plan_edits(struct writer *w, const struct hookuse *hu, size_t nh, bool entry, edit_vec *edits)
+int out_plan_edits(struct output *w)
 {
+	edit_vec *edits = &w->edits;
 	uint64_t va;
 
 	if (image_off_to_vaddr(w->img, 0, 1, &va) &&
-	    ((entry && edit_add(edits, va + 0x18, 0x08, NULL,
+	    ((w->hooks.entry && edit_add(edits, va + 0x18, 0x08, NULL,
 				"ELF header: e_entry runs the added constructors first (the program has no .init_array)")) ||
 	     edit_add(edits, va + 0x20, 0x10, NULL, "ELF header: e_phoff, e_shoff (the header tables moved)") ||
 	     edit_add(edits, va + 0x38, 0x08, NULL, "ELF header: e_phnum, e_shnum, e_shstrndx")))
 		return -1;
-	for (size_t i = 0; i < nh; i++)
-		if (hook_slot(w, &hu[i], edits))
+	for (size_t i = 0; i < w->hooks.n; i++)
+		if (hook_slot(w, &w->hooks.use[i]))
 			return -1;
 	/* patching: the entry jumps of --replace and --wrap. */
 	if (patch_plan_edits(w->o->patch_plan, w->img->arch, edits))
@@ -219,8 +220,9 @@ bool out_header_edit_bytes(const struct image *img, const GElf_Ehdr *eh, edit_ve
 	return true;
 }
 
-int out_build_note(struct writer *w, const edit_vec *edits)
+int out_build_note(struct output *w)
 {
+	const edit_vec *edits = &w->edits;
 	struct surgery_record rec = { .verb = w->o->verb ? w->o->verb : "relink",
 				      .new_above = w->img->vaddr_end, .has_new_above = true };
 	struct payload pl;
@@ -250,4 +252,48 @@ int out_build_note(struct writer *w, const edit_vec *edits)
 out:
 	note_record_free(&rec);
 	return err;
+}
+
+/* The whole output, decided: the new dynamic tables, the edits and the note
+ * that records them, segments, sections, the layout of the file. */
+int output_plan(const struct image *img, const struct linked *l, const struct relink_opts *o, struct output **out)
+{
+	struct output *w = zalloc(sizeof(*w));
+	GElf_Ehdr *eh;
+	size_t i;
+
+	*out = w;
+	if (!w)
+		return -1;
+	*w = (struct output){ .img = img, .l = l, .o = o, .path = o->output, .fd = -1, .eh = img->eh };
+	eh = &w->eh;
+	/* New sections go after the last old allocated one in the table. */
+	w->ins = 1;
+	for (i = 1; i < img->shnum; i++)
+		if (img->secs[i].sh.sh_flags & SHF_ALLOC)
+			w->ins = i + 1;
+	if (hooks_needed(img, l, &w->hooks) || dyn_build(img, l, o, w->ins, &w->hooks, &w->dyn, &w->edits))
+		return -1;
+	for (i = 0; i < l->secs.n; i++)
+		if (VEC_PUSH(&w->news, l->secs.v[i]))
+			return -1;
+	for (i = 0; i < w->dyn.secs.n; i++)
+		if (VEC_PUSH(&w->news, w->dyn.secs.v[i]))
+			return -1;
+	if (out_plan_edits(w) || out_build_note(w))
+		return -1;
+	if (w->hooks.entry)
+		eh->e_entry = l->entry_thunk;
+	if (out_make_groups(w) || out_build_sections(w) || out_layout(w))
+		return -1;
+	eh->e_phoff = w->phoff;
+	eh->e_phnum = w->phdrs.n;
+	eh->e_shoff = w->shoff;
+	eh->e_shnum = w->secs.n;
+	eh->e_shstrndx = w->out_shstrtab;
+	w->header_loaded = out_header_edit_bytes(img, eh, &w->edits);
+	/* Appended data last, after the new segments, where its format needs it. */
+	payload_find(img, &w->pl);
+	w->payload_at = payload_place(&w->pl, w->end);
+	return 0;
 }

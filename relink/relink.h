@@ -60,6 +60,17 @@ struct edit {
 };
 typedef VEC(struct edit) edit_vec;
 
+/* A section named before the output's section table exists: an old
+ * section, one of the linker's, or one of the new dynamic tables. Only the
+ * writer turns it into an output index (sections.c), once every section
+ * has its place; SEC_KEEP leaves the field as it is (a count, not a
+ * section). */
+enum secref_kind { SEC_KEEP, SEC_OLD, SEC_LD, SEC_DYN };
+struct secref {
+	enum secref_kind kind;
+	size_t idx;
+};
+
 /* The linker's output, reduced to what is new. */
 struct newsec {
 	const char *name;
@@ -68,7 +79,7 @@ struct newsec {
 	const unsigned char *bytes2;	/* a second part, when the contents are old bytes plus new */
 	size_t size2;
 	size_t ld_index;
-	bool final_links;	/* sh_link/sh_info are output indices already */
+	struct secref link, info;	/* what sh_link and sh_info name */
 };
 
 /* New thread-local variables in front of the program's (relink/tls.c). */
@@ -113,6 +124,14 @@ struct hookuse {
 	const char *what, *reason;
 };
 
+/* Which slots run the new constructors and destructors (relink/hook.c), and
+ * whether the entry point must (a program with no .init_array). */
+struct hookplan {
+	struct hookuse use[4];
+	size_t n;
+	bool entry;
+};
+
 struct dynexport {
 	char *name;
 	uint64_t addr;
@@ -127,13 +146,18 @@ struct dynout {
 	uint64_t done[4];		/* slots whose hooks went into relocation addends */
 	size_t ndone;
 	VEC(struct dynexport) exports;
-	size_t link_dynsym;		/* output index of the new .dynsym */
 	bool rela_moved;		/* static-pie: only the relocations moved */
-	size_t nsyms_old, nsyms;
+	size_t dynamic;			/* .dynamic among secs */
+	/* The new .dynsym, whose section indices the writer maps: old entries
+	 * name old sections; those marked in from_ld name a new section by
+	 * its place among the linker's (linked.ld_to_new). */
+	Elf64_Sym *syms;
+	bool *from_ld;
+	size_t nsyms;
 };
 
 int dyn_build(const struct image *img, const struct linked *l, const struct relink_opts *o, size_t ins,
-	      struct dynout *d, edit_vec *edits);
+	      const struct hookplan *hp, struct dynout *d, edit_vec *edits);
 void dyn_free(struct dynout *d);
 /* Library variables the linker copied although the program has its own
  * copy under another name (environ and _environ): --defsym options that
@@ -197,6 +221,27 @@ int relink_begin(struct relink_out *ro, const struct image *img, const struct re
  * before relink_run(). Harmless after it. */
 void relink_abandon(struct relink_out *ro);
 
+/* relink in three steps: link runs the linker and returns the new code,
+ * laid out (TLS, unwind table, trampolines resolved); plan decides the
+ * output (sections, segments, dynamic tables, edits, note) without
+ * writing; emit writes it into a file. relink_run() does the three, then
+ * proves the old bytes intact and renames. */
+struct link_result {
+	struct linked l;
+	struct patch_plan *patch;	/* --replace, --wrap, or NULL */
+	struct relink_opts opts;	/* the caller's, with the patch plan */
+	struct relink_opts ldopts;	/* what the linker got: the trampolines too */
+	char *hook, *path, *script;
+};
+int relink_link(struct image *img, const char *obj, const char *script, const struct relink_opts *o,
+		struct link_result *lr);
+void relink_link_free(struct link_result *lr);
+struct output;
+int output_plan(const struct image *img, const struct linked *l, const struct relink_opts *o, struct output **out);
+int output_emit(struct output *out, int fd);
+const edit_vec *output_edits(const struct output *out);
+void output_free(struct output *out);
+
 int relink_run(struct image *img, const char *obj, const char *script, const struct relink_opts *o,
 	       struct relink_out *ro);
 
@@ -210,7 +255,7 @@ int hook_write_object(const struct image *img, const char *path);
 int relobj_write(const char *path, const struct arch *arch, const char *text_name, const void *text, size_t ntext,
 		 const Elf64_Rela *rela, size_t nrela, const Elf64_Sym *syms, size_t nsyms,
 		 struct strset *str, const char *data_name, const void *data, size_t ndata);
-int hooks_needed(const struct image *img, const struct linked *l, struct hookuse *out, size_t *n, bool *entry);
+int hooks_needed(const struct image *img, const struct linked *l, struct hookplan *hp);
 /* relink/tls.c: makes the linker's thread-local sections one template. */
 int tls_plan(struct linked *l, const struct image *img);
 /* How many bytes of padding the new .tbss needs for the old block to land
@@ -222,15 +267,12 @@ bool tls_old_offset_moves(const struct linked *l, unsigned sym_type, uint16_t sh
 int linked_open(struct linked *l, const struct image *img, const char *path);
 void linked_close(struct linked *l);
 const char *linked_str(const struct linked *l, size_t strndx, uint64_t off);
-/* relink/write.c */
+/* relink/emit.c */
 /* The old loaded bytes, at their offsets: 0 or an errno value, printing
  * nothing (it runs on a thread while the linker runs). */
 int output_copy_loads(const struct image *img, int fd);
 /* The rest of the file, for an output that is a copy of the program. */
 int output_copy_rest(const struct image *img, int fd);
-/* Everything else, around the bytes output_copy_loads() wrote. */
-int output_write(const struct image *img, const struct linked *l, const struct relink_opts *o, int fd,
-		 edit_vec *edits);
 /* An edit of size bytes (at most EDIT_MAX) at addr, with its bytes (NULL:
  * filled in later) and its reason. */
 int edit_add(edit_vec *edits, uint64_t addr, uint64_t size, const void *bytes, const char *reason);

@@ -55,7 +55,7 @@ int relobj_write(const char *path, const struct arch *arch, const char *text_nam
 	elf_version(EV_CURRENT);
 	e = elf_begin(out.fd, ELF_C_WRITE, NULL);
 	if (!e || !gelf_newehdr(e, ELFCLASS64)) {
-		pr_err(path, "cannot create ELF: %s", elf_errmsg(-1));
+		pr_elf(path, "cannot create ELF");
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -64,7 +64,7 @@ int relobj_write(const char *path, const struct arch *arch, const char *text_nam
 
 		secs[i].sh.sh_name = strset_add(shstr, secs[i].name);
 		if (!d) {
-			pr_err(path, "cannot add section '%s': %s", secs[i].name, elf_errmsg(-1));
+			pr_elf(path, "cannot add section '%s'", secs[i].name);
 			goto out;
 		}
 		d->d_buf = (void *)secs[i].buf;
@@ -72,7 +72,7 @@ int relobj_write(const char *path, const struct arch *arch, const char *text_nam
 		d->d_type = ELF_T_BYTE;
 		d->d_align = secs[i].sh.sh_addralign;
 		if (!gelf_update_shdr(scn, &secs[i].sh)) {
-			pr_err(path, "cannot add section '%s': %s", secs[i].name, elf_errmsg(-1));
+			pr_elf(path, "cannot add section '%s'", secs[i].name);
 			goto out;
 		}
 	}
@@ -85,7 +85,7 @@ int relobj_write(const char *path, const struct arch *arch, const char *text_nam
 	eh.e_version = EV_CURRENT;
 	eh.e_shstrndx = n;
 	if (!gelf_update_ehdr(e, &eh) || elf_update(e, ELF_C_WRITE) < 0) {
-		pr_err(path, "cannot write: %s", elf_errmsg(-1));
+		pr_elf(path, "cannot write");
 		goto out;
 	}
 	elf_end(e);

@@ -28,7 +28,7 @@ static int ld_tls_phdr(const struct linked *l, GElf_Phdr *out)
 	size_t n;
 
 	if (elf_getphdrnum(l->elf, &n))
-		return pr_err(l->path, "cannot read the linker's program headers: %s", elf_errmsg(-1));
+		return pr_elf(l->path, "cannot read the linker's program headers");
 	for (size_t i = 0; i < n; i++)
 		if (gelf_getphdr(l->elf, i, out) && out->p_type == PT_TLS)
 			return 0;
@@ -42,7 +42,7 @@ static int ld_old_block(const struct linked *l, uint64_t *addr)
 	size_t shstrndx;
 
 	if (elf_getshdrstrndx(l->elf, &shstrndx))
-		return pr_err(l->path, "cannot read the linker's sections: %s", elf_errmsg(-1));
+		return pr_elf(l->path, "cannot read the linker's sections");
 	while ((scn = elf_nextscn(l->elf, scn))) {
 		GElf_Shdr sh;
 		const char *name;

@@ -189,7 +189,7 @@ static bool relr_covers(const struct dyninfo *d, uint64_t addr)
 	return false;
 }
 
-int image_relative_at(const struct image *img, uint64_t addr, size_t *index)
+enum relative_how image_relative_at(const struct image *img, uint64_t addr, size_t *index)
 {
 	const struct dyninfo *d = &img->dyn;
 	size_t i;
@@ -197,10 +197,8 @@ int image_relative_at(const struct image *img, uint64_t addr, size_t *index)
 	for (i = 0; i < d->nrela; i++) {
 		if (d->rela[i].r_offset == addr && img->arch->rel_class(ELF64_R_TYPE(d->rela[i].r_info)) == REL_RELATIVE) {
 			*index = i;
-			return 'a';
+			return RELATIVE_RELA;
 		}
 	}
-	if (relr_covers(d, addr))
-		return 'r';
-	return 0;
+	return relr_covers(d, addr) ? RELATIVE_RELR : RELATIVE_NONE;
 }

@@ -165,9 +165,13 @@ int image_copy_to(const struct image *img, int fd, uint64_t off, uint64_t len);
 
 /* unexec/dynamic.c */
 int image_load_dynamic(struct image *img);
-/* How the 8 bytes at `addr` are relocated at load time: 0 (not at all),
- * 'a' (a RELATIVE RELA entry: *index), 'r' (covered by DT_RELR). */
-int image_relative_at(const struct image *img, uint64_t addr, size_t *index);
+/* How the 8 bytes at `addr` are relocated at load time. */
+enum relative_how {
+	RELATIVE_NONE,
+	RELATIVE_RELA,		/* by a RELATIVE entry of DT_RELA: its index is *index */
+	RELATIVE_RELR,		/* covered by DT_RELR */
+};
+enum relative_how image_relative_at(const struct image *img, uint64_t addr, size_t *index);
 /* unexec/symbols.c */
 int image_load_symbols(struct image *img);
 /* Before image_load(): only symbols the new code may name are loaded, so a

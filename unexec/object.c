@@ -66,13 +66,13 @@ static Elf_Scn *new_section(struct objw *w, const char *name, GElf_Shdr *sh, voi
 	long off = strset_add(w->shstr, name);
 
 	if (!scn || off < 0) {
-		pr_err(w->path, "cannot add section '%s': %s", name, elf_errmsg(-1));
+		pr_elf(w->path, "cannot add section '%s'", name);
 		return NULL;
 	}
 	sh->sh_name = off;
 	d = elf_newdata(scn);
 	if (!d) {
-		pr_err(w->path, "cannot add data to section '%s': %s", name, elf_errmsg(-1));
+		pr_elf(w->path, "cannot add data to section '%s'", name);
 		return NULL;
 	}
 	d->d_buf = buf;
@@ -80,7 +80,7 @@ static Elf_Scn *new_section(struct objw *w, const char *name, GElf_Shdr *sh, voi
 	d->d_type = type;
 	d->d_align = sh->sh_addralign ? sh->sh_addralign : 1;
 	if (!gelf_update_shdr(scn, sh)) {
-		pr_err(w->path, "cannot write header of section '%s': %s", name, elf_errmsg(-1));
+		pr_elf(w->path, "cannot write header of section '%s'", name);
 		return NULL;
 	}
 	w->nsec++;
@@ -484,7 +484,7 @@ int unexec_write_object(const struct image *img, const char *path, const struct 
 		goto out;
 	w.elf = elf_begin(out.fd, ELF_C_WRITE, NULL);
 	if (!w.elf || !gelf_newehdr(w.elf, ELFCLASS64)) {
-		pr_err(path, "cannot create ELF: %s", elf_errmsg(-1));
+		pr_elf(path, "cannot create ELF");
 		goto out;
 	}
 	memcpy(eh.e_ident, ELFMAG, SELFMAG);
@@ -598,7 +598,7 @@ int unexec_write_object(const struct image *img, const char *path, const struct 
 	(void)symtab_shndx;
 	eh.e_shstrndx = shstrndx;
 	if (!gelf_update_ehdr(w.elf, &eh) || elf_update(w.elf, ELF_C_WRITE) < 0) {
-		pr_err(path, "cannot write object: %s", elf_errmsg(-1));
+		pr_elf(path, "cannot write object");
 		goto out;
 	}
 	elf_end(w.elf);

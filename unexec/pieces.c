@@ -162,12 +162,12 @@ static bool slot_target(const struct image *img, uint64_t slot, uint64_t *target
 	const struct piece *pc;
 	uint64_t off;
 	size_t idx;
-	int how = img->pie ? image_relative_at(img, slot, &idx) : 0;
+	enum relative_how how = img->pie ? image_relative_at(img, slot, &idx) : RELATIVE_NONE;
 
-	if (how == 'a') {
+	if (how == RELATIVE_RELA) {
 		*target = img->dyn.rela[idx].r_addend;
 	} else {
-		if ((img->pie && how != 'r') || !image_vaddr_to_off(img, slot, 8, &off))
+		if ((img->pie && how != RELATIVE_RELR) || !image_vaddr_to_off(img, slot, 8, &off))
 			return false;
 		memcpy(target, img->data + off, 8);
 	}

@@ -10,22 +10,45 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <ftw.h>
+#include <libelf.h>
 
 int verbose;
 int err_count;
+
+/* One line: "surgeon: [FILE: ][warning: ]what[: why]". */
+static void vpr(const char *file, const char *kind, const char *why, const char *fmt, va_list ap)
+{
+	fputs("surgeon: ", stderr);
+	if (file)
+		fprintf(stderr, "%s: ", file);
+	if (kind)
+		fputs(kind, stderr);
+	vfprintf(stderr, fmt, ap);
+	if (why)
+		fprintf(stderr, ": %s", why);
+	fputc('\n', stderr);
+}
 
 int pr_err(const char *file, const char *fmt, ...)
 {
 	va_list ap;
 
 	err_count++;
-	fputs("surgeon: ", stderr);
-	if (file)
-		fprintf(stderr, "%s: ", file);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vpr(file, NULL, NULL, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	return -1;
+}
+
+int pr_elf(const char *file, const char *fmt, ...)
+{
+	const char *why = elf_errmsg(-1);
+	va_list ap;
+
+	err_count++;
+	va_start(ap, fmt);
+	vpr(file, NULL, why ? why : "unknown libelf error", fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -33,14 +56,9 @@ void pr_warn(const char *file, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("surgeon: ", stderr);
-	if (file)
-		fprintf(stderr, "%s: ", file);
-	fputs("warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vpr(file, "warning: ", NULL, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void pr_info(const char *fmt, ...)
@@ -49,11 +67,9 @@ void pr_info(const char *fmt, ...)
 
 	if (!verbose)
 		return;
-	fputs("surgeon: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vpr(NULL, NULL, NULL, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void *zalloc(size_t size)

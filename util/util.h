@@ -24,6 +24,8 @@ extern int verbose;
 /* Errors are printed once, where they are found, as one line
  * "surgeon: FILE: what is wrong"; callers only propagate -1. */
 int pr_err(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* pr_err with libelf's reason for its last failure appended: "...: why". */
+int pr_elf(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pr_warn(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* How many errors were printed so far: main() uses it to avoid a second line. */

@@ -10,13 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <ftw.h>
-#include <libelf.h>
 
 int verbose;
 int err_count;
 
 /* One line: "surgeon: [FILE: ][warning: ]what[: why]". */
-static void vpr(const char *file, const char *kind, const char *why, const char *fmt, va_list ap)
+void pr_vmsg(const char *file, const char *kind, const char *why, const char *fmt, va_list ap)
 {
 	fputs("surgeon: ", stderr);
 	if (file)
@@ -35,19 +34,7 @@ int pr_err(const char *file, const char *fmt, ...)
 
 	err_count++;
 	va_start(ap, fmt);
-	vpr(file, NULL, NULL, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-int pr_elf(const char *file, const char *fmt, ...)
-{
-	const char *why = elf_errmsg(-1);
-	va_list ap;
-
-	err_count++;
-	va_start(ap, fmt);
-	vpr(file, NULL, why ? why : "unknown libelf error", fmt, ap);
+	pr_vmsg(file, NULL, NULL, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -57,7 +44,7 @@ void pr_warn(const char *file, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vpr(file, "warning: ", NULL, fmt, ap);
+	pr_vmsg(file, "warning: ", NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -68,7 +55,7 @@ void pr_info(const char *fmt, ...)
 	if (!verbose)
 		return;
 	va_start(ap, fmt);
-	vpr(NULL, NULL, NULL, fmt, ap);
+	pr_vmsg(NULL, NULL, NULL, fmt, ap);
 	va_end(ap);
 }
 

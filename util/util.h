@@ -24,7 +24,10 @@ extern int verbose;
 /* Errors are printed once, where they are found, as one line
  * "surgeon: FILE: what is wrong"; callers only propagate -1. */
 int pr_err(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* pr_err with libelf's reason for its last failure appended: "...: why". */
+/* The line itself: err_count is the caller's. */
+void pr_vmsg(const char *file, const char *kind, const char *why, const char *fmt, va_list ap);
+/* pr_err with libelf's reason for its last failure appended: "...: why".
+ * In util/elferr.c: libsurgeon (no libelf) does not link it. */
 int pr_elf(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pr_warn(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

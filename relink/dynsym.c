@@ -553,9 +553,15 @@ int dyn_tls_relocs(struct builder *b)
 	uint64_t delta = t->start + t->shift - t->old_vaddr, a, off;
 	size_t i, n = b->rela.n;
 
-	for (i = 1; i < b->syms.n; i++)
-		if (tls_old_offset_moves(b->l, ELF64_ST_TYPE(b->syms.v[i].st_info), b->syms.v[i].st_shndx))
-			b->syms.v[i].st_value += t->shift;
+	for (i = 1; i < b->syms.n; i++) {
+		Elf64_Sym *s = &b->syms.v[i];
+
+		if (tls_old_offset_moves(b->l, ELF64_ST_TYPE(s->st_info), s->st_shndx)) {
+			s->st_value += t->shift;
+			s->st_shndx = tls_old_symbol_pos(b->l, s->st_value);
+			b->from_ld.v[i] = true;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		Elf64_Rela *r = &b->rela.v[i];
 		unsigned type = ELF64_R_TYPE(r->r_info);

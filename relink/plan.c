@@ -32,6 +32,9 @@ int out_make_groups(struct output *w)
 		struct group *g = w->groups.n ? &w->groups.v[w->groups.n - 1] : NULL;
 		unsigned f = pflags(sh->sh_flags);
 
+		/* A .tbss takes no room in its PT_LOAD: the next section may be where it seems to be. */
+		if (sh->sh_type == SHT_NOBITS && (sh->sh_flags & SHF_TLS))
+			continue;
 		if (!g || g->flags != f) {
 			struct group ng = { .vaddr = sh->sh_addr, .fileend = sh->sh_addr, .flags = f };
 

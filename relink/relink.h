@@ -89,6 +89,9 @@ struct tls_layout {
 	uint64_t shift;			/* P: the old block's offsets grow by it */
 	uint64_t old_vaddr, old_filesz;	/* the old template, whose copy is at start + shift */
 	unsigned char *template;
+	/* Where in linked.secs (+ 1, as ld_to_new) the template is, and the
+	 * zeros after it (0: none): the old variables' sections now. */
+	size_t data_pos, bss_pos;
 };
 
 struct linked {
@@ -263,6 +266,8 @@ int tls_plan(struct linked *l, const struct image *img);
 int tls_pad_needed(const struct linked *l, const struct image *img, uint64_t *pad);
 /* Does an old symbol of this type and section hold a block offset that moves? */
 bool tls_old_offset_moves(const struct linked *l, unsigned sym_type, uint16_t shndx);
+/* The new section (as ld_to_new) that holds an old variable at its moved offset. */
+size_t tls_old_symbol_pos(const struct linked *l, uint64_t moved);
 /* relink/linked.c */
 int linked_open(struct linked *l, const struct image *img, const char *path);
 void linked_close(struct linked *l);

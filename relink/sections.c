@@ -43,6 +43,16 @@ static uint16_t old_shndx(const struct output *w, uint16_t shndx)
 	return shndx && shndx < SHN_LORESERVE ? out_index(w, (struct secref){ SEC_OLD, shndx }) : shndx;
 }
 
+/* An old symbol's section; an old thread-local variable's offset moves, and
+ * the variable is in the new template now. */
+static uint16_t old_tls_or_shndx(const struct output *w, Elf64_Sym *s)
+{
+	if (!tls_old_offset_moves(w->l, ELF64_ST_TYPE(s->st_info), s->st_shndx))
+		return old_shndx(w, s->st_shndx);
+	s->st_value += w->l->tls.shift;
+	return w->new_to_out[tls_old_symbol_pos(w->l, s->st_value) - 1];
+}
+
 int out_push_sec(struct output *w, const char *name, const GElf_Shdr *sh, const void *buf)
 {
 	struct outsec s = { .name = name, .sh = *sh, .buf = buf };
@@ -90,9 +100,7 @@ static int build_symtab(struct output *w)
 			if (off < 0)
 				goto out;
 			s.st_name = off;
-			if (tls_old_offset_moves(w->l, ELF64_ST_TYPE(s.st_info), s.st_shndx))
-				s.st_value += w->l->tls.shift;
-			s.st_shndx = old_shndx(w, s.st_shndx);
+			s.st_shndx = old_tls_or_shndx(w, &s);
 			if (ELF64_ST_BIND(s.st_info) == STB_LOCAL ? VEC_PUSH(&loc, s) : VEC_PUSH(&glob, s))
 				goto out;
 		}
@@ -154,9 +162,7 @@ static int build_symtab(struct output *w)
 
 		if (!is_old)
 			continue;
-		if (tls_old_offset_moves(w->l, ELF64_ST_TYPE(s->st_info), s->st_shndx))
-			s->st_value += w->l->tls.shift;
-		s->st_shndx = old_shndx(w, s->st_shndx);
+		s->st_shndx = old_tls_or_shndx(w, s);
 		nm = w->dyn.active ? strtab_name(w, s->st_name) : NULL;
 		if (nm && !strcmp(nm, "_DYNAMIC")) {
 			s->st_value = w->dyn.dyn_addr;
@@ -269,6 +275,16 @@ static int push_old(struct output *w, size_t i, bool dbg, bool *used)
 			link = info = (struct secref){ SEC_KEEP, 0 };
 			sh.sh_flags &= ~(uint64_t)SHF_INFO_LINK;
 		}
+	}
+	if (w->l->tls.active && (sh.sh_flags & SHF_TLS)) {
+		/* The new template holds the old variables now: these keep the
+		 * old bytes (the template the old block was copied from), not the
+		 * role. An old .tbss is no bytes and no memory of its own any more. */
+		if (out_rename_old(w, &sh, s->name))
+			return -1;
+		sh.sh_flags &= ~(uint64_t)SHF_TLS;
+		if (sh.sh_type == SHT_NOBITS)
+			sh.sh_flags &= ~(uint64_t)(SHF_ALLOC | SHF_WRITE);
 	}
 	if (dbg && !(sh.sh_flags & SHF_ALLOC)) {
 		const struct newsec *ns = unexec_debug_section(s->name) ? out_linked_debug(w, s->name, used) : NULL;

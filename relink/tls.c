@@ -201,7 +201,31 @@ int tls_plan(struct linked *l, const struct image *img)
 	l->secs.v[first] = s;
 	memmove(l->secs.v + first + 1, l->secs.v + first + n, (l->secs.n - first - n) * sizeof(*l->secs.v));
 	l->secs.n -= n - 1;
+	t->data_pos = first + 1;
+	if (memsz > size) {
+		/* The old block's zeros, after the template: a section of their
+		 * own, so that the old variables there are in one (tools check
+		 * that a symbol lies in its section). Like any .tbss it takes no
+		 * room in its PT_LOAD. */
+		struct newsec z = { .name = ".tbss" };
+
+		z.sh = (GElf_Shdr){ .sh_type = SHT_NOBITS, .sh_flags = SHF_ALLOC | SHF_WRITE | SHF_TLS,
+				    .sh_addr = start + size, .sh_size = memsz - size, .sh_addralign = 1 };
+		if (VEC_PUSH(&l->secs, z))
+			return -1;
+		memmove(l->secs.v + first + 2, l->secs.v + first + 1, (l->secs.n - first - 2) * sizeof(*l->secs.v));
+		l->secs.v[first + 1] = z;
+		for (i = 0; i <= l->ld_shnum; i++)
+			if (l->ld_to_new[i] > first + 1)
+				l->ld_to_new[i]++;
+		t->bss_pos = first + 2;
+	}
 	return 0;
+}
+
+size_t tls_old_symbol_pos(const struct linked *l, uint64_t moved)
+{
+	return moved >= l->tls.size && l->tls.bss_pos ? l->tls.bss_pos : l->tls.data_pos;
 }
 
 bool tls_old_offset_moves(const struct linked *l, unsigned sym_type, uint16_t shndx)

@@ -118,6 +118,9 @@ static const char relink_help[] =
 	"  -o, --output FILE  output file (required)\n"
 	"      --libc FILE    a static program's C library archive (as for add-lib)\n"
 	"  -T, --script FILE  linker script (default: generated afresh from APP.o)\n"
+	"      --export=none|all|PATTERN,...  as for add-lib\n"
+	"      --replace OLD=NEW, --wrap SYM  as for add-lib (repeatable)\n"
+	"      --debug-file FILE  the program's separate debug info (as for add-lib)\n"
 	"      --ld LINKER    ld (default), bfd, gold, lld, or a path (mold has no\n"
 	"                     SECTIONS in linker scripts: refused)\n"
 	"      --keep-temps   keep the linker output\n"
@@ -132,6 +135,29 @@ struct link_cli {
 	struct relink_opts ro;
 };
 
+static const char *verb_name(const char *help)
+{
+	return help == unexec_help ? "unexec" : help == relink_help ? "relink" : "add-lib";
+}
+
+/* Which options a verb takes: the three share one table. unexec links
+ * nothing; relink's object was frozen already, so how its exports bind
+ * (--allow-interpose) is settled; only unexec undumps. */
+static bool verb_takes(const char *help, int opt)
+{
+	switch (opt) {
+	case 'l': case 'L': case 'u': case OPT_ONLY: case OPT_LD: case OPT_EXPORT:
+	case OPT_REPLACE: case OPT_WRAP: case OPT_LIBC: case OPT_PTHREAD:
+		return help != unexec_help;
+	case OPT_INTERPOSE:
+		return help == add_lib_help;
+	case OPT_PID: case OPT_CORE: case OPT_EXE: case OPT_ANON:
+		return help == unexec_help;
+	default:
+		return true;
+	}
+}
+
 /* Inputs keep their order: "-" in optstring hands positionals back in place.
  * The first positional is the program (or frozen object); the rest are inputs. */
 static int parse(struct link_cli *c, int argc, char **argv, const char *help)
@@ -145,10 +171,18 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 			argv[i] = (char *)"--pthread";
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "-:o:T:l:L:u:vh", link_opts, NULL)) != -1) {
+	int li = -1;
+
+	while ((opt = getopt_long(argc, argv, "-:o:T:l:L:u:vh", link_opts, &li)) != -1) {
 		struct input in;
 		char *tok, *save = NULL;
 
+		if (!verb_takes(help, opt)) {
+			if (li >= 0)
+				return usage_error("%s does not take --%s", verb_name(help), link_opts[li].name);
+			return usage_error("%s does not take -%c", verb_name(help), opt);
+		}
+		li = -1;
 		switch (opt) {
 		case 1:
 			if (VEC_PUSH(&c->args, optarg))
@@ -179,8 +213,6 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 		case OPT_LD: c->ro.ld = optarg; break;
 		case OPT_LIBC:
 		case OPT_PTHREAD:
-			if (help == unexec_help)
-				return usage_error("unknown option '%s'", argv[optind - 1]);
 			if (opt == OPT_LIBC) {
 				c->ro.libc_file = optarg;
 				break;
@@ -197,8 +229,6 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 			struct patch_req r = { .old = optarg, .wrap = opt == OPT_WRAP };
 			char *eq = strchr(optarg, '=');
 
-			if (help == unexec_help)
-				return usage_error("unknown option '%s'", argv[optind - 1]);
 			if (opt == OPT_REPLACE) {
 				if (!eq || eq == optarg || !eq[1])
 					return usage_error("--replace wants OLD=NEW, not '%s'", optarg);
@@ -215,8 +245,6 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 		case OPT_CORE:
 		case OPT_EXE:
 		case OPT_ANON:
-			if (help != unexec_help)
-				return usage_error("unknown option '%s'", argv[optind - 1]);
 			if (opt == OPT_PID) c->pid = optarg;
 			if (opt == OPT_CORE) c->core = optarg;
 			if (opt == OPT_EXE) c->exe = optarg;

@@ -24,6 +24,24 @@ for v in "info" "info --map a b c" "add-lib" "frobnicate" "info --frobnicate x";
 	run_capture "$n" "$SURGEON" $v
 	check_eq "$n" "2 2 yes" "$(cat "$n.rc") $(wc -l <"$n.err") $(sed -n 2p "$n.err" | grep -qx "Try 'surgeon --help'." && echo yes || echo no)"
 done
+# The link verbs share an option table; each refuses, by name, what it does
+# not take (unexec links nothing; relink's object is frozen; only unexec
+# undumps), instead of ignoring it.
+"$SURGEON" unexec app -o app.o >/dev/null 2>&1
+for v in "unexec app -l m -o x.o|unexec does not take -l" "unexec app --replace a=b -o x.o|unexec does not take --replace" \
+	"unexec app --ld lld -o x.o|unexec does not take --ld" "relink app.o --allow-interpose -o x|relink does not take --allow-interpose" \
+	"add-lib app libplug.a --pid 1 -o x|add-lib does not take --pid" "relink app.o --anon -o x|relink does not take --anon"; do
+	n=refuse-$(echo "${v%%|*}" | tr ' ' '-' | tr -d -- '-=' | cut -c1-24)
+	run_capture "$n" "$SURGEON" ${v%%|*}
+	check_eq "$n" "2 surgeon: ${v#*|} no" "$(cat "$n.rc") $(head -1 "$n.err") $([ -e x ] || [ -e x.o ] && echo yes || echo no)"
+done
+# What relink's --help offers, it does: --replace through a relink.
+printf '#include <stdio.h>\n__attribute__((noinline)) int value(void) { return 5; }\nint main(void) { printf("%%d\\n", value()); return 0; }\n' >fapp.c
+printf 'int value_fixed(void) { return 99; }\n' >fix.c
+gcc -no-pie -O1 -o fapp fapp.c && gcc -O1 -c fix.c && "$SURGEON" unexec fapp -o fapp.o >/dev/null 2>&1
+check relink-replace "$SURGEON" relink fapp.o fix.o --replace value=value_fixed --export=none -o fapp2
+check_eq relink-replace-runs "5 99" "$(./fapp) $(./fapp2)"
+
 # verify: 0 proved, 1 not proved.
 check verify-proved "$SURGEON" add-lib app libplug.a -o app2
 run_capture proved "$SURGEON" verify app app2

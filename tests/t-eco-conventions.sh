@@ -42,6 +42,24 @@ gcc -no-pie -O1 -o fapp fapp.c && gcc -O1 -c fix.c && "$SURGEON" unexec fapp -o 
 check relink-replace "$SURGEON" relink fapp.o fix.o --replace value=value_fixed --export=none -o fapp2
 check_eq relink-replace-runs "5 99" "$(./fapp) $(./fapp2)"
 
+# The output is renamed into place: a device is refused and stays a device
+# (as root, -o /dev/null used to replace /dev/null), a symbolic link keeps
+# pointing where it did and what it leads to is the output.
+if mknod nulldev c 1 3 2>/dev/null; then
+	run_capture outdev "$SURGEON" add-lib app libplug.a -o nulldev
+	check_eq output-device "1 surgeon: nulldev: is not a regular file (surgeon writes a new file and renames it into place) yes" \
+		"$(cat outdev.rc) $(cat outdev.err) $([ -c nulldev ] && echo yes || echo no)"
+else
+	echo "skip output-device: cannot make a device node here (not root)"
+fi
+: >target && ln -s target lnk
+check output-symlink "$SURGEON" add-lib app libplug.a -o lnk
+check_eq output-symlink-kept "yes yes" "$([ -L lnk ] && echo yes) $([ -x target ] && ./target | grep -qx 5 && echo yes)"
+ln -s nowhere/x dangling
+before=$(ls -A | sort | tr '\n' ' ')
+err=$("$SURGEON" add-lib app libplug.a -o dangling 2>&1 >/dev/null); rc=$?
+check_eq output-dangling "1 1 $before" "$rc $(printf '%s\n' "$err" | wc -l) $(ls -A | sort | tr '\n' ' ')"
+
 # verify: 0 proved, 1 not proved.
 check verify-proved "$SURGEON" add-lib app libplug.a -o app2
 run_capture proved "$SURGEON" verify app app2

@@ -538,9 +538,25 @@ int outfile_open(struct outfile *o, const char *path, mode_t mode)
 	o->fd = -1;
 	if (!*path)
 		return pr_err(NULL, "empty output file name");
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return pr_err(path, "is a directory");
-	o->path = xstrdup(path);
+	/* The output is renamed into place: through a symbolic link it goes
+	 * where the link leads (the link stays), and anything but a regular
+	 * file is refused, or /dev/null would become the output. */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		if (!(o->path = realpath(path, NULL)))
+			return pr_err(path, "is a symbolic link that leads nowhere: %s", strerror(errno));
+		path = o->path;
+		slash = strrchr(path, '/');
+	}
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		pr_err(path, "is a directory");
+		goto err;
+	}
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		pr_err(path, "is not a regular file (surgeon writes a new file and renames it into place)");
+		goto err;
+	}
+	if (!o->path)
+		o->path = xstrdup(path);
 	if (slash)
 		o->tmp = xasprintf("%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
 	else

@@ -370,7 +370,7 @@ int cmd_disasm(int argc, char **argv)
 	if (what && xsym)
 		return usage_error("--xrefs searches the whole program; give no SYMBOL or range with it");
 
-	if (image_open(&img, argv[optind], &io) || symindex_new(&ds.ix, img) || disasm_new(&ds.d, flags))
+	if (image_open(&img, argv[optind], &io) || symindex_new(&ds.ix, img) || disasm_new(&ds.d, img->arch->machine, flags))
 		goto out;
 	ds.img = img;
 	if (xsym) {

@@ -143,10 +143,10 @@ static int plan_site(const struct image *img, struct disasm *d, const struct sym
 	}
 	base = unexec_new_base(img);
 	s->jlen = a->near_jump_len;
-	if (base + (1ull << 30) - (s->entry + s->jlen) > (uint64_t)INT32_MAX) {
-		if (img->pie)
-			return pr_err(img->path, "%s: the new code is too far from '%s' for a 32-bit jump", opt,
-				      s->old);
+	if (!a->near_reach(s->entry, base + a->new_code_slack)) {
+		if (img->pie && !a->far_jump_pic)
+			return pr_err(img->path, "%s: the new code is too far from '%s' for a %s", opt,
+				      s->old, a->near_jump_name);
 		s->jlen = a->far_jump_len;
 	}
 	if (end <= s->entry || disasm_cover(d, img->data + off + (s->entry - sym->addr), end - s->entry, s->entry,
@@ -238,15 +238,15 @@ static int write_object(const struct image *img, struct disasm *d, struct patch_
 		for (size_t k = 0; k < r.nfix; k++) {
 			Elf64_Rela x = {
 				.r_offset = start + a->entry_marker_len + r.fix[k].off,
-				.r_info = ELF64_R_INFO(anchor, a->rel_type(REL_PC32)),
+				.r_info = ELF64_R_INFO(anchor, a->rel_type(r.fix[k].rel)),
 				.r_addend = (int64_t)(r.fix[k].target - img->eh.e_entry) + r.fix[k].bias,
 			};
 
 			if (VEC_PUSH(&rela, x))
 				goto out;
 		}
-		/* The relocated copy and its jump back (near), lengths unchanged. */
-		s->same_lengths = r.len == s->len + a->near_jump_len;
+		/* The relocated copy and its jump back, lengths unchanged. */
+		s->same_lengths = r.moved_len == s->len;
 		real = xasprintf("__real_%s", s->old);
 		if (!real || VEC_PUSH(&names, real)) {
 			free(real);
@@ -283,7 +283,7 @@ int patch_plan_make(const struct image *img, const struct relink_opts *o, const 
 	if (!o->patch_reqs.n)
 		return 0;
 	p = zalloc(sizeof(*p));
-	if (!p || disasm_new(&d, 0) || symindex_new(&ix, img))
+	if (!p || disasm_new(&d, img->arch->machine, 0) || symindex_new(&ix, img))
 		goto out;
 	for (i = 0; i < o->patch_reqs.n; i++) {
 		const struct patch_req *r = &o->patch_reqs.v[i];
@@ -376,9 +376,9 @@ int patch_resolve(struct patch_plan *p, const struct image *img, const struct li
 			}
 		}
 		if (s->has_entry && s->jlen == img->arch->near_jump_len &&
-		    (int64_t)(s->target_addr - (s->entry + s->jlen)) != (int32_t)(s->target_addr - (s->entry + s->jlen)))
-			return pr_err(img->path, "%s: '%s' at 0x%llx is out of reach of a 32-bit jump", s->what,
-				      s->target, (unsigned long long)s->target_addr);
+		    !img->arch->near_reach(s->entry, s->target_addr))
+			return pr_err(img->path, "%s: '%s' at 0x%llx is out of reach of a %s", s->what,
+				      s->target, (unsigned long long)s->target_addr, img->arch->near_jump_name);
 		if (s->has_entry)
 			pr_info("%s: jump at 0x%llx (%zu of %zu displaced bytes) to %s at 0x%llx", s->what,
 				(unsigned long long)s->entry, s->jlen, s->len, s->target,

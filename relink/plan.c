@@ -38,7 +38,7 @@ int out_make_groups(struct output *w)
 		if (!g || g->flags != f) {
 			struct group ng = { .vaddr = sh->sh_addr, .fileend = sh->sh_addr, .flags = f };
 
-			if (g && sh->sh_addr < align_up(g->memend, w->img->arch->page_size))
+			if (g && sh->sh_addr < align_up(g->memend, w->img->page_size))
 				return pr_err(w->path, "the linker put section '%s' (0x%llx) on the same page as "
 					      "sections of other permissions", w->news.v[i].name,
 					      (unsigned long long)sh->sh_addr);
@@ -50,8 +50,8 @@ int out_make_groups(struct output *w)
 			g->fileend = sh->sh_addr + sh->sh_size;
 		g->memend = sh->sh_addr + sh->sh_size;
 	}
-	w->vnew = w->groups.v[0].vaddr & ~(w->img->arch->page_size - 1);
-	w->xnew = align_up(w->img->loaded_end, w->img->arch->page_size);
+	w->vnew = w->groups.v[0].vaddr & ~(w->img->page_size - 1);
+	w->xnew = align_up(w->img->loaded_end, w->img->page_size);
 	return 0;
 }
 
@@ -106,8 +106,8 @@ int out_layout(struct output *w)
 	w->shoff = align_up(cursor, 8);
 	cursor = w->shoff + w->secs.n * sizeof(Elf64_Shdr);
 	w->phoff = align_up(cursor, 8);
-	if (img->delta_first + w->phoff < align_up(top, w->img->arch->page_size))
-		w->phoff = align_up(top, w->img->arch->page_size) - img->delta_first;
+	if (img->delta_first + w->phoff < align_up(top, w->img->page_size))
+		w->phoff = align_up(top, w->img->page_size) - img->delta_first;
 	w->end = w->phoff + nph * sizeof(Elf64_Phdr);
 	if (nph >= PN_XNUM)
 		return pr_err(w->path, "too many program headers (%zu)", nph);
@@ -141,7 +141,7 @@ int out_layout(struct output *w)
 			ph = (GElf_Phdr){
 				.p_type = PT_LOAD, .p_flags = gr->flags, .p_offset = w->xnew + (gr->vaddr - w->vnew),
 				.p_vaddr = gr->vaddr, .p_paddr = gr->vaddr, .p_filesz = gr->fileend - gr->vaddr,
-				.p_memsz = gr->memend - gr->vaddr, .p_align = w->img->arch->page_size,
+				.p_memsz = gr->memend - gr->vaddr, .p_align = w->img->page_size,
 			};
 			if (VEC_PUSH(&w->phdrs, ph))
 				return -1;
@@ -154,7 +154,7 @@ int out_layout(struct output *w)
 			.p_type = PT_LOAD, .p_flags = PF_R, .p_offset = w->phoff,
 			.p_vaddr = img->delta_first + w->phoff, .p_paddr = img->delta_first + w->phoff,
 			.p_filesz = nph * sizeof(Elf64_Phdr), .p_memsz = nph * sizeof(Elf64_Phdr),
-			.p_align = w->img->arch->page_size,
+			.p_align = w->img->page_size,
 		};
 		if (VEC_PUSH(&w->phdrs, ph))
 			return -1;

@@ -110,9 +110,15 @@ static int read_phdrs(struct image *img)
 				      (unsigned long long)ph->p_align);
 		if (end > img->vaddr_end)
 			img->vaddr_end = end;
+		if (ph->p_align > img->page_size)
+			img->page_size = ph->p_align;
 		if (ph->p_offset + ph->p_filesz > img->loaded_end)
 			img->loaded_end = ph->p_offset + ph->p_filesz;
 	}
+	if (img->page_size < img->arch->page_size)
+		img->page_size = img->arch->page_size;
+	if (img->page_size > img->arch->max_page_size)
+		img->page_size = img->arch->max_page_size;
 	/* Overlapping loads would make "the byte at this address" ambiguous. */
 	for (i = 0; i < img->phnum; i++) {
 		const GElf_Phdr *a = &img->phdrs[i];

@@ -107,6 +107,7 @@ struct image {
 
 	GElf_Ehdr eh;
 	const struct arch *arch;	/* of eh.e_machine: never NULL once the header is checked */
+	uint64_t page_size;	/* new segments' alignment: the PT_LOADs' p_align, within the arch's bounds */
 	GElf_Phdr *phdrs;
 	size_t phnum;
 	struct section *secs;	/* indexed like the file's section headers */

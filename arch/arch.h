@@ -111,6 +111,13 @@ struct arch {
 const struct arch *arch_for(uint16_t machine);
 /* The one surgeon runs on: processes and cores it reads are of it. */
 const struct arch *arch_native(void);
+/* What an ELF file's identification and machine say, for messages: "an
+ * x86-64", "a big-endian aarch64", "an aarch64 ILP32", "a 32-bit ELF (machine
+ * 3)"; d holds at least the 20 bytes up to e_machine. */
+const char *arch_elf_kind(const unsigned char *d, char *buf, size_t len);
+/* Whether d is a 64-bit little-endian ELF of a machine surgeon knows. */
+bool arch_elf_known(const unsigned char *d);
+
 /* The program of a tool ("gcc") for the arch: the plain name natively,
  * TRIPLET-NAME (written into buf) from another machine. */
 const char *arch_tool(const struct arch *a, const char *name, char *buf, size_t len);

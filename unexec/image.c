@@ -24,10 +24,21 @@ static const char *elf_type_name(unsigned t)
  * for a wrong file names what is wrong in the user's terms. */
 static int check_ident(const char *path, const unsigned char *d, uint64_t size)
 {
+	char kind[64];
+
 	if (size < EI_NIDENT || memcmp(d, ELFMAG, SELFMAG))
 		return pr_err(path, "not an ELF file");
+	/* aarch64's other ABIs by name: ILP32 (32-bit ELF) and aarch64_be. */
+	if (size >= 20 && d[EI_CLASS] == ELFCLASS32 && arch_elf_kind(d, kind, sizeof(kind)) &&
+	    strstr(kind, "aarch64 ILP32"))
+		return pr_err(path, "is %s program (32-bit ELF); surgeon handles 64-bit (LP64) aarch64 only", kind);
 	if (d[EI_CLASS] != ELFCLASS64)
-		return pr_err(path, "not a 64-bit ELF file (class %u); surgeon handles x86-64 only", d[EI_CLASS]);
+		return pr_err(path, "not a 64-bit ELF file (class %u); surgeon handles x86-64 and aarch64 only",
+			      d[EI_CLASS]);
+	if (size >= 20 && d[EI_DATA] == ELFDATA2MSB && arch_elf_kind(d, kind, sizeof(kind)) &&
+	    strstr(kind, "big-endian aarch64"))
+		return pr_err(path, "is a big-endian aarch64 program (aarch64_be); surgeon handles little-endian "
+			      "aarch64 only");
 	if (d[EI_DATA] != ELFDATA2LSB)
 		return pr_err(path, "not a little-endian ELF file (byte order %u)", d[EI_DATA]);
 	if (d[EI_VERSION] != EV_CURRENT)

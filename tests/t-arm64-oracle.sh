@@ -1,0 +1,60 @@
+# aarch64, cross from x86-64 and run under qemu-user: the oracle pairs of the
+# PIE suite (tests/pie) on 64-bit Arm programs. The program and the plugin
+# linked from source by aarch64-linux-gnu-gcc must behave exactly like
+# surgeon add-lib of the program built alone and the plugin's archive:
+#  (a) PIE, plugin (a): old functions and globals, RELATIVE data, a hook set
+#      from a constructor, a destructor;
+#  (b) PIE, plugin (b): libm (a new DT_NEEDED), libc functions the program
+#      never imported, dlsym(RTLD_DEFAULT) of the plugin's export;
+#  (c) ET_EXEC (-no-pie) with plugin (b);
+#  (d) static glibc with (a), and with (b): libc functions borrowed from the
+#      cross libc.a, IFUNCs (memcpy, strlen) resolved by the init thunk;
+#  (e) static-pie with (a);
+#  and unexec + relink with nothing added gives the program back byte for
+#  byte; verify accepts every output. The references of (b) and (c) export
+#  plug_entry as surgeon does by default (see t-pie-oracle.sh).
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/arm64-lib.sh"
+a64_need
+P=$TOP/tests/pie
+CF="-O1"
+
+$A64CC $CF -c -o plug_a.o "$P/plug_a.c" && $A64AR rcs liba.a plug_a.o &&
+$A64CC $CF -c -o plug_b.o "$P/plug_b.c" && $A64AR rcs libb.a plug_b.o || fail plugins-build "cannot compile the plugins"
+
+# pair NAME BUILD-FLAGS PLUGIN LIBS...: build app and reference, add-lib, compare.
+pair() {
+	local n=$1 flags=$2 plug=$3; shift 3
+	local exp=
+	[ "$plug" = b ] && [ "$flags" != -static ] && exp=-Wl,--export-dynamic-symbol=plug_entry
+	if ! $A64CC $CF $flags -o "$n-app" "$P/app.c" || ! $A64CC $CF $flags -o "$n-ref" "$P/app.c" "$P/plug_$plug.c" "$@" $exp; then
+		fail "$n-build" "$A64CC failed"
+		return
+	fi
+	check "$n-add-lib" "$SURGEON" add-lib "$n-app" "lib$plug.a" "$@" -o "$n-out"
+	[ -x "$n-out" ] || return
+	a64_same "$n-oracle" "./$n-ref" "./$n-out"
+	a64_same "$n-oracle-args" "./$n-ref" "./$n-out" x y
+	check "$n-verify" "$SURGEON" verify "$n-app" "$n-out"
+}
+
+pair a-pie "" a
+check a-dtor-ran grep -q '^plug dtor counter=15' "$T/.b.out"
+check_eq a-machine "AArch64" "$(readelf -hW a-pie-out | sed -n 's/^ *Machine: *//p')"
+pair b-pie "" b -lm
+check b-dlsym-found grep -qx 'dlsym plug_entry: found' "$T/.b.out"
+check b-needs-libm sh -c "readelf -dW b-pie-out | grep -q 'NEEDED.*\[libm.so.6\]'"
+pair c-exec -no-pie b -lm
+check_eq c-is-exec "EXEC" "$(readelf -hW c-exec-out | awk '/Type:/ { print $2 }')"
+CF="-O1 -DNO_DLSYM"
+pair d-static -static a
+pair d-static-libc -static b -lm
+pair e-static-pie -static-pie a
+check_eq e-is-dyn "DYN" "$(readelf -hW e-static-pie-out | awk '/Type:/ { print $2 }')"
+
+# Nothing added: the program back, byte for byte.
+for p in a-pie c-exec d-static e-static-pie; do
+	[ -f "$p-app" ] || continue
+	check "$p-unexec" "$SURGEON" unexec "$p-app" -o "$p.o"
+	check "$p-relink-identical" sh -c "'$SURGEON' relink '$p.o' -o '$p.rt' && cmp '$p-app' '$p.rt'"
+done

@@ -180,34 +180,45 @@ static unsigned ip_regs(uint32_t w)
 	return m;
 }
 
+/* A branch to t through register x: adrp, add, then br or blr. */
+static int veneer(struct relocated *r, unsigned x, uint64_t t, bool call)
+{
+	return emit_fix(r, 0x90000000 | x, REL_ADR_PAGE21, t) || emit_fix(r, 0x91000000 | x << 5 | x, REL_ADD_LO12, t) ||
+	       emit(r, (call ? 0xd63f0000 : 0xd61f0000) | x << 5);
+}
+
 /* One displaced instruction, moved: PC-relative ones re-aimed at what they
- * reached from their old address, through relocations the linker fills. */
-static int move_one(uint32_t w, uint64_t at, struct relocated *r, char *why, size_t whylen)
+ * reached from their old address, through relocations the linker fills.
+ * Far from the old code (the entry jump is the veneer), a branch goes
+ * through a veneer of its own in register x: the linker's long-branch stubs
+ * are made per symbol, and every fix here names the one anchor symbol. */
+static int move_one(uint32_t w, uint64_t at, struct relocated *r, bool far, unsigned x, char *why, size_t whylen)
 {
 	uint64_t t = target_of(w, at);
 	unsigned rt = w & 0x1f;
+	uint32_t skip = far ? 4 : 2;	/* instructions from a condition's inverse to past the branch */
 
 	if (is_b(w))
-		return emit_fix(r, 0x14000000, REL_JUMP26, t);
+		return far ? veneer(r, x, t, false) : emit_fix(r, 0x14000000, REL_JUMP26, t);
 	if (is_bl(w))
-		return emit_fix(r, 0x94000000, REL_CALL26, t);
+		return far ? veneer(r, x, t, true) : emit_fix(r, 0x94000000, REL_CALL26, t);
 	if (is_adrp(w))
 		return emit_fix(r, 0x90000000 | rt, REL_ADR_PAGE21, t);
 	if (is_adr(w))	/* ±1 MiB would rarely reach: adrp + add, 8 bytes */
 		return emit_fix(r, 0x90000000 | rt, REL_ADR_PAGE21, t) ||
 		       emit_fix(r, 0x91000000 | rt << 5 | rt, REL_ADD_LO12, t);
-	if (is_bcond(w)) {
-		unsigned cond = w & 0xf;
+	if (is_bcond(w) || is_cbz(w) || is_tbz(w)) {
+		/* The inverse condition over the branch that takes the old one:
+		 * b.!cond, cbnz/cbz Rt, tbnz/tbz Rt, #bit. */
+		uint32_t inv = is_bcond(w) ? 0x54000000 | ((w & 0xf) ^ 1) :
+			       is_cbz(w) ? (w & 0xff00001f) ^ 0x01000000 : (w & 0xfff8001f) ^ 0x01000000;
 
-		if (cond >= 14)	/* al, nv: always */
-			return emit_fix(r, 0x14000000, REL_JUMP26, t);
-		/* b.!cond over the b that takes the old branch */
-		return emit(r, 0x54000000 | 2 << 5 | (cond ^ 1)) || emit_fix(r, 0x14000000, REL_JUMP26, t);
+		if (is_bcond(w) && (w & 0xf) >= 14)	/* al, nv: always */
+			return far ? veneer(r, x, t, false) : emit_fix(r, 0x14000000, REL_JUMP26, t);
+		if (emit(r, inv | skip << 5))
+			return -1;
+		return far ? veneer(r, x, t, false) : emit_fix(r, 0x14000000, REL_JUMP26, t);
 	}
-	if (is_cbz(w))	/* cbnz/cbz Rt, over; b TARGET */
-		return emit(r, ((w & 0xff00001f) ^ 0x01000000) | 2 << 5) || emit_fix(r, 0x14000000, REL_JUMP26, t);
-	if (is_tbz(w))	/* tbnz/tbz Rt, #bit, over; b TARGET */
-		return emit(r, ((w & 0xfff8001f) ^ 0x01000000) | 2 << 5) || emit_fix(r, 0x14000000, REL_JUMP26, t);
 	if (is_ldr_lit(w)) {
 		unsigned opc = w >> 30, v = (w >> 26) & 1;
 
@@ -254,12 +265,17 @@ int a64_relocate(struct disasm *d, const uint8_t *code, size_t len, uint64_t add
 				 (unsigned long long)(addr + off), (unsigned long long)t);
 			return -1;
 		}
-		written |= ip_regs(w);
-		if (move_one(w, addr + off, out, why, whylen)) {
+		if ((written & 3) == 3 && len > 4 && (is_b(w) || is_bl(w) || is_bcond(w) || is_cbz(w) || is_tbz(w))) {
+			snprintf(why, whylen, "the branch at 0x%llx needs x16 or x17 to reach its target from the "
+				 "trampoline, and the instructions before it use both", (unsigned long long)(addr + off));
+			return -1;
+		}
+		if (move_one(w, addr + off, out, len > 4, written & 1 ? 17 : 16, why, whylen)) {
 			if (!*why)
 				snprintf(why, whylen, "too many displaced instructions");
 			return -1;
 		}
+		written |= ip_regs(w);
 	}
 	out->moved_len = out->len;
 	/* Back to the first instruction the patch leaves alone: b when the

@@ -86,7 +86,9 @@ struct newsec {
 struct tls_layout {
 	bool active;			/* the new code has some: a new PT_TLS */
 	uint64_t start, size, memsz, align;	/* the new template: file bytes, then zeros */
-	uint64_t shift;			/* P: the old block's offsets grow by it */
+	uint64_t shift;			/* P: the old block's offsets grow by it (variant II) */
+	bool after;			/* variant I: the new variables after the old, which
+					 * stay at their offsets but move to the template */
 	uint64_t old_vaddr, old_filesz;	/* the old template, whose copy is at start + shift */
 	unsigned char *template;
 	/* Where in linked.secs (+ 1, as ld_to_new) the template is, and the

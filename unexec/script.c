@@ -124,6 +124,18 @@ static char *tls_part(const struct image *img, uint64_t pad)
 	char padtxt[64] = "";
 	uint64_t r;
 
+	/* TLS variant I (aarch64): the block starts a fixed distance after the
+	 * thread pointer and grows at its end, so the old block (bytes in the
+	 * frozen object) comes first, where the linker starts its PT_TLS, and
+	 * the new sections follow: the old offsets hold as they are. */
+	if (img->arch->tls_variant1)
+		return xasprintf("  . = ALIGN(64);\n"
+				 "  " ANCHOR_TLS_START " = .;\n"
+				 "%s%s%s"
+				 "  .tdata : { *(.tdata .tdata.* .gnu.linkonce.td.*) }\n"
+				 "  .tbss : { *(.tbss .tbss.* .gnu.linkonce.tb.*) *(.tcommon) }\n"
+				 "  " ANCHOR_TLS_NEW " = SIZEOF(.tdata) + SIZEOF(.tbss);\n",
+				 t ? "  " : "", t ? TLS_SECTION : "", t ? " : { KEEP(*(" TLS_SECTION ")) }\n" : "");
 	if (!t)
 		return xasprintf("  . = ALIGN(64);\n"
 				 "  " ANCHOR_TLS_START " = .;\n"

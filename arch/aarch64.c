@@ -105,7 +105,7 @@ static void a64_encode_jump(uint8_t *buf, uint64_t at, uint64_t to, bool far)
  * I and TARGET to that slot's ranges and the function the slot held (adrp
  * and add, ADR_PREL_PG_HI21 and ADD_ABS_LO12_NC; bl, CALL26; b, JUMP26).
  *
- * init:	bti c					# called through .init_array
+ * init:	bti c; paciasp				# called through .init_array; signs lr
  *	stp x29, x30, [sp, #-64]!; mov x29, sp
  *	stp x19, x20, [sp, #16]; stp x21, x22, [sp, #32]; str x23, [sp, #48]
  *	mov x21, x0; mov x22, x1; mov x23, x2	# argc, argv, envp
@@ -126,27 +126,28 @@ static void a64_encode_jump(uint8_t *buf, uint64_t at, uint64_t to, bool far)
  * 5:	cmp x19, x20; b.hs 6f			# new constructors after
  *	ldr x3, [x19], #8; mov x0, x21; mov x1, x22; mov x2, x23; blr x3; b 5b
  * 6:	ldr x23, [sp, #48]; ldp x21, x22, [sp, #32]; ldp x19, x20, [sp, #16]
- *	ldp x29, x30, [sp], #64; ret
+ *	ldp x29, x30, [sp], #64; autiasp; ret
  *
  * The resolvers get hwcap 0 and no __ifunc_arg_t (the _IFUNC_ARG_HWCAP bit
  * clear): glibc's pick their variant from its cpu_features, and one that
  * reads hwcap takes the baseline. */
 static const uint32_t init_words[] = {
-	0xd503245f, 0xa9bc7bfd, 0x910003fd, 0xa90153f3, 0xa9025bf5, 0xf9001bf7,
-	0xaa0003f5, 0xaa0103f6, 0xaa0203f7, 0x90000013, 0x91000273, 0x90000014,
-	0x91000294, 0xeb14027f, 0x540000e2, 0xf8408663, 0xaa1503e0, 0xaa1603e1,
-	0xaa1703e2, 0xd63f0060, 0x17fffff9, 0xaa1503e0, 0xaa1603e1, 0xaa1703e2,
-	0x94000000, 0x90000013, 0x91000273, 0x90000014, 0x91000294, 0xeb14027f,
-	0x54000122, 0xf9400a63, 0xd2800000, 0xd2800001, 0xd63f0060, 0xf9400261,
-	0xf9000020, 0x91006273, 0x17fffff7, 0x90000000, 0x91000000, 0x90000001,
-	0x91000021, 0xeb000021, 0x54000089, 0xd2800022, 0xd2801c48, 0xd4000001,
-	0x90000013, 0x91000273, 0x90000014, 0x91000294, 0xeb14027f, 0x540000e2,
-	0xf8408663, 0xaa1503e0, 0xaa1603e1, 0xaa1703e2, 0xd63f0060, 0x17fffff9,
-	0xf9401bf7, 0xa9425bf5, 0xa94153f3, 0xa8c47bfd, 0xd65f03c0,
+	0xd503245f, 0xd503233f, 0xa9bc7bfd, 0x910003fd, 0xa90153f3, 0xa9025bf5,
+	0xf9001bf7, 0xaa0003f5, 0xaa0103f6, 0xaa0203f7, 0x90000013, 0x91000273,
+	0x90000014, 0x91000294, 0xeb14027f, 0x540000e2, 0xf8408663, 0xaa1503e0,
+	0xaa1603e1, 0xaa1703e2, 0xd63f0060, 0x17fffff9, 0xaa1503e0, 0xaa1603e1,
+	0xaa1703e2, 0x94000000, 0x90000013, 0x91000273, 0x90000014, 0x91000294,
+	0xeb14027f, 0x54000122, 0xf9400a63, 0xd2800000, 0xd2800001, 0xd63f0060,
+	0xf9400261, 0xf9000020, 0x91006273, 0x17fffff7, 0x90000000, 0x91000000,
+	0x90000001, 0x91000021, 0xeb000021, 0x54000089, 0xd2800022, 0xd2801c48,
+	0xd4000001, 0x90000013, 0x91000273, 0x90000014, 0x91000294, 0xeb14027f,
+	0x540000e2, 0xf8408663, 0xaa1503e0, 0xaa1603e1, 0xaa1703e2, 0xd63f0060,
+	0x17fffff9, 0xf9401bf7, 0xa9425bf5, 0xa94153f3, 0xa8c47bfd, 0xd50323bf,
+	0xd65f03c0,
 };
 
 /*
- * fini:	bti c
+ * fini:	bti c; paciasp
  *	stp x29, x30, [sp, #-32]!; mov x29, sp; stp x19, x20, [sp, #16]
  *	adrp x19, A_END; add ...; adrp x20, A_START; add ...
  * 1:	cmp x19, x20; b.ls 2f			# new destructors before, in reverse
@@ -155,14 +156,14 @@ static const uint32_t init_words[] = {
  *	adrp x19, B_END; add ...; adrp x20, B_START; add ...
  * 3:	cmp x19, x20; b.ls 4f			# new destructors after, in reverse
  *	ldr x0, [x19, #-8]!; blr x0; b 3b
- * 4:	ldp x19, x20, [sp, #16]; ldp x29, x30, [sp], #32; ret
+ * 4:	ldp x19, x20, [sp, #16]; ldp x29, x30, [sp], #32; autiasp; ret
  */
 static const uint32_t fini_words[] = {
-	0xd503245f, 0xa9be7bfd, 0x910003fd, 0xa90153f3, 0x90000013, 0x91000273,
-	0x90000014, 0x91000294, 0xeb14027f, 0x54000089, 0xf85f8e60, 0xd63f0000,
-	0x17fffffc, 0x94000000, 0x90000013, 0x91000273, 0x90000014, 0x91000294,
-	0xeb14027f, 0x54000089, 0xf85f8e60, 0xd63f0000, 0x17fffffc, 0xa94153f3,
-	0xa8c27bfd, 0xd65f03c0,
+	0xd503245f, 0xd503233f, 0xa9be7bfd, 0x910003fd, 0xa90153f3, 0x90000013,
+	0x91000273, 0x90000014, 0x91000294, 0xeb14027f, 0x54000089, 0xf85f8e60,
+	0xd63f0000, 0x17fffffc, 0x94000000, 0x90000013, 0x91000273, 0x90000014,
+	0x91000294, 0xeb14027f, 0x54000089, 0xf85f8e60, 0xd63f0000, 0x17fffffc,
+	0xa94153f3, 0xa8c27bfd, 0xd50323bf, 0xd65f03c0,
 };
 
 /*
@@ -190,17 +191,17 @@ static const uint32_t entry_words[] = {
 #define LO REL_ADD_LO12
 
 static const struct code_fixup init_fixups[] = {
-	{ 0x24, PG, A_START }, { 0x28, LO, A_START }, { 0x2c, PG, A_END }, { 0x30, LO, A_END },
-	{ 0x60, REL_CALL26, TARGET },
-	{ 0x64, PG, I_START }, { 0x68, LO, I_START }, { 0x6c, PG, I_END }, { 0x70, LO, I_END },
-	{ 0x9c, PG, R_START }, { 0xa0, LO, R_START }, { 0xa4, PG, R_END }, { 0xa8, LO, R_END },
-	{ 0xc0, PG, B_START }, { 0xc4, LO, B_START }, { 0xc8, PG, B_END }, { 0xcc, LO, B_END },
+	{ 0x28, PG, A_START }, { 0x2c, LO, A_START }, { 0x30, PG, A_END }, { 0x34, LO, A_END },
+	{ 0x64, REL_CALL26, TARGET },
+	{ 0x68, PG, I_START }, { 0x6c, LO, I_START }, { 0x70, PG, I_END }, { 0x74, LO, I_END },
+	{ 0xa0, PG, R_START }, { 0xa4, LO, R_START }, { 0xa8, PG, R_END }, { 0xac, LO, R_END },
+	{ 0xc4, PG, B_START }, { 0xc8, LO, B_START }, { 0xcc, PG, B_END }, { 0xd0, LO, B_END },
 };
 
 static const struct code_fixup fini_fixups[] = {
-	{ 0x10, PG, A_END }, { 0x14, LO, A_END }, { 0x18, PG, A_START }, { 0x1c, LO, A_START },
-	{ 0x34, REL_CALL26, TARGET },
-	{ 0x38, PG, B_END }, { 0x3c, LO, B_END }, { 0x40, PG, B_START }, { 0x44, LO, B_START },
+	{ 0x14, PG, A_END }, { 0x18, LO, A_END }, { 0x1c, PG, A_START }, { 0x20, LO, A_START },
+	{ 0x38, REL_CALL26, TARGET },
+	{ 0x3c, PG, B_END }, { 0x40, LO, B_END }, { 0x44, PG, B_START }, { 0x48, LO, B_START },
 };
 
 static const struct code_fixup entry_fixups[] = {

@@ -75,7 +75,11 @@ static bool only_reserved_got(const struct linked *l)
 		const struct newsec *s = &l->secs.v[i];
 		bool got = !strcmp(s->name, ".got");
 
-		if ((!got && strcmp(s->name, ".got.plt")) || s->sh.sh_type != SHT_PROGBITS || !s->bytes)
+		if (!got && strcmp(s->name, ".got.plt"))
+			return false;
+		if (s->sh.sh_type == SHT_NOBITS)	/* only the RELRO alignment the script asks for */
+			continue;
+		if (s->sh.sh_type != SHT_PROGBITS || !s->bytes)
 			return false;
 		for (uint64_t k = got ? 8 : 0; k < s->sh.sh_size; k++)
 			if (s->bytes[k])

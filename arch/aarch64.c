@@ -71,6 +71,17 @@ static unsigned a64_rel_type(enum rel_class c)
  * where BTI is off). */
 static const uint8_t bti_c[4] = { 0x5f, 0x24, 0x03, 0xd5 };
 
+/* paciasp and pacibsp: landing pads of calls through a register, as bti c. */
+static bool a64_implicit_marker(const uint8_t *insn, size_t n)
+{
+	uint32_t w;
+
+	if (n < 4)
+		return false;
+	memcpy(&w, insn, 4);
+	return w == 0xd503233f || w == 0xd503237f;
+}
+
 static void put32(uint8_t *buf, uint32_t w)
 {
 	memcpy(buf, &w, 4);
@@ -249,4 +260,13 @@ const struct arch arch_aarch64 = {
 	.entry_thunk = CODE(entry_words, entry_fixups),
 	.code_addend = 0,
 	.trap = 0x00,
+	/* The thunks start with bti c and sign their return address; a
+	 * trampoline starts with bti c and runs the function's own first
+	 * instructions (its paciasp, when it has one). */
+	.feature_and = GNU_PROPERTY_AARCH64_FEATURE_1_AND,
+	.own_features = GNU_PROPERTY_AARCH64_FEATURE_1_BTI | GNU_PROPERTY_AARCH64_FEATURE_1_PAC,
+	.feature_bits = { "BTI", "PAC" },
+	.feature_flag = "gcc -mbranch-protection=standard",
+	.landing_feature = GNU_PROPERTY_AARCH64_FEATURE_1_BTI,
+	.implicit_marker = a64_implicit_marker,
 };

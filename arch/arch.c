@@ -53,6 +53,42 @@ bool arch_elf_known(const unsigned char *d)
 	return d[EI_CLASS] == ELFCLASS64 && d[EI_DATA] == ELFDATA2LSB && arch_for(elf_machine(d));
 }
 
+bool arch_gnu_property(const unsigned char *p, size_t n, uint32_t type, uint32_t *bits, size_t *off)
+{
+	size_t at = 0;
+
+	while (at + 12 <= n) {
+		uint32_t namesz, descsz, ntype;
+		size_t desc, end;
+
+		memcpy(&namesz, p + at, 4);
+		memcpy(&descsz, p + at + 4, 4);
+		memcpy(&ntype, p + at + 8, 4);
+		desc = at + ((12 + (size_t)namesz + 7) & ~(size_t)7);	/* the name padded to 8 */
+		end = desc + ((descsz + 7) & ~7u);
+		if (namesz > n || descsz > n || desc > n || end > n)
+			return false;
+		if (ntype == NT_GNU_PROPERTY_TYPE_0 && namesz == 4 && !memcmp(p + at + 12, "GNU", 4)) {
+			for (size_t q = desc; q + 8 <= desc + descsz;) {
+				uint32_t pt, sz;
+
+				memcpy(&pt, p + q, 4);
+				memcpy(&sz, p + q + 4, 4);
+				if (sz > descsz || q + 8 + sz > desc + descsz)
+					break;
+				if (pt == type && sz == 4) {
+					memcpy(bits, p + q + 8, 4);
+					*off = q + 8;
+					return true;
+				}
+				q += 8 + ((sz + 7) & ~7u);
+			}
+		}
+		at = end;
+	}
+	return false;
+}
+
 const char *arch_tool(const struct arch *a, const char *name, char *buf, size_t len)
 {
 	if (!a || a == arch_native())

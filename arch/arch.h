@@ -105,6 +105,19 @@ struct arch {
 	int64_t code_addend;
 	/* Alignment padding filler of generated code (int3; aarch64: udf #0). */
 	uint8_t trap;
+	/* The GNU property whose bits every input must have for the output to
+	 * keep them (aarch64: GNU_PROPERTY_AARCH64_FEATURE_1_AND, BTI and PAC),
+	 * and the bits surgeon's own code (thunks, trampolines) has; 0: not
+	 * looked after on this arch. */
+	uint32_t feature_and, own_features;
+	const char *feature_bits[4];	/* the first bits' names: "BTI", "PAC" */
+	const char *feature_flag;	/* what gives the added code those bits */
+	/* The bit under which indirect branches must land on a marker
+	 * (aarch64: BTI), and the instructions that are markers without being
+	 * entry_marker (paciasp, pacibsp): a patch over one writes
+	 * entry_marker first, so the entry stays a landing pad. */
+	uint32_t landing_feature;
+	bool (*implicit_marker)(const uint8_t *insn, size_t n);
 };
 
 /* The arch of e_machine, or NULL when surgeon does not know it. */
@@ -117,6 +130,11 @@ const struct arch *arch_native(void);
 const char *arch_elf_kind(const unsigned char *d, char *buf, size_t len);
 /* Whether d is a 64-bit little-endian ELF of a machine surgeon knows. */
 bool arch_elf_known(const unsigned char *d);
+
+/* In the bytes of a .note.gnu.property (NT_GNU_PROPERTY_TYPE_0 notes of
+ * owner GNU, 8-byte aligned), the 4-byte value of property `type`: its bits
+ * and its offset in p. false when there is none. */
+bool arch_gnu_property(const unsigned char *p, size_t n, uint32_t type, uint32_t *bits, size_t *off);
 
 /* The program of a tool ("gcc") for the arch: the plain name natively,
  * TRIPLET-NAME (written into buf) from another machine. */

@@ -140,6 +140,16 @@ int linked_open(struct linked *l, const struct image *img, const char *path)
 		}
 		if (!(s.sh.sh_flags & SHF_ALLOC) || !s.sh.sh_size || !strncmp(s.name, OLD_PREFIX, strlen(OLD_PREFIX)))
 			continue;
+		/* The BTI/PAC bits every input has (unexec's script keeps them here). */
+		if (img->arch->feature_and && !strcmp(s.name, ".note.gnu.property")) {
+			size_t at;
+
+			if (s.sh.sh_type == SHT_NOTE && range_ok(s.sh.sh_offset, s.sh.sh_size, l->size) &&
+			    !arch_gnu_property(l->data + s.sh.sh_offset, s.sh.sh_size, img->arch->feature_and,
+					       &l->features, &at))
+				l->features = 0;
+			continue;
+		}
 		if (s.sh.sh_addr < base)
 			return pr_err(path, "the linker placed section '%s' at 0x%llx, inside the old program "
 				      "(below 0x%llx)", s.name, (unsigned long long)s.sh.sh_addr,

@@ -96,7 +96,8 @@ static int plan_site(const struct image *img, struct disasm *d, const struct sym
 {
 	const struct arch *a = img->arch;
 	const struct symbol *sym;
-	uint64_t off, end, next, base;
+	uint64_t off, end, next, base, feat_addr;
+	uint32_t feat;
 	bool amb;
 	char why[256];
 	const char *opt = s->what;
@@ -129,6 +130,9 @@ static int plan_site(const struct image *img, struct disasm *d, const struct sym
 			      (unsigned long long)sym->addr);
 	if (end - sym->addr >= a->entry_marker_len && !memcmp(img->data + off, a->entry_marker, a->entry_marker_len))
 		s->entry += a->entry_marker_len;
+	else if (a->implicit_marker && a->implicit_marker(img->data + off, end - sym->addr) &&
+		 image_gnu_features(img, &feat, &feat_addr) && (feat & a->landing_feature))
+		s->pad = true;	/* bti c, then the jump: the paciasp moves into __real_SYM */
 	/* Alignment padding after the function, up to where anything else starts. */
 	for (;;) {
 		uint64_t o2;
@@ -149,6 +153,8 @@ static int plan_site(const struct image *img, struct disasm *d, const struct sym
 				      s->old, a->near_jump_name);
 		s->jlen = a->far_jump_len;
 	}
+	if (s->pad)
+		s->jlen += a->entry_marker_len;
 	if (end <= s->entry || disasm_cover(d, img->data + off + (s->entry - sym->addr), end - s->entry, s->entry,
 					    s->jlen, &s->len, why, sizeof(why)) || s->entry + s->len > end) {
 		return pr_err(img->path, "%s: '%s' is too short to patch: %llu bytes from 0x%llx (with the alignment "
@@ -375,8 +381,8 @@ int patch_resolve(struct patch_plan *p, const struct image *img, const struct li
 				s->real_size = l->syms[k].st_size;
 			}
 		}
-		if (s->has_entry && s->jlen == img->arch->near_jump_len &&
-		    !img->arch->near_reach(s->entry, s->target_addr))
+		if (s->has_entry && s->jlen == img->arch->near_jump_len + (s->pad ? img->arch->entry_marker_len : 0) &&
+		    !img->arch->near_reach(s->entry + (s->pad ? img->arch->entry_marker_len : 0), s->target_addr))
 			return pr_err(img->path, "%s: '%s' at 0x%llx is out of reach of a %s", s->what,
 				      s->target, (unsigned long long)s->target_addr, img->arch->near_jump_name);
 		if (s->has_entry)
@@ -395,9 +401,12 @@ int patch_plan_edits(const struct patch_plan *p, const struct arch *arch, edit_v
 
 		if (!s->has_entry)
 			continue;
+		size_t m = s->pad ? arch->entry_marker_len : 0;
+
 		if (s->jlen > sizeof(j))
 			return pr_err(s->what, "internal error: a %zu-byte jump", s->jlen);
-		arch->encode_jump(j, s->entry, s->target_addr, s->jlen != arch->near_jump_len);
+		memcpy(j, arch->entry_marker, m);
+		arch->encode_jump(j + m, s->entry + m, s->target_addr, s->jlen - m != arch->near_jump_len);
 		if (edit_add(edits, s->entry, s->jlen, j, s->what))
 			return -1;
 	}

@@ -9,6 +9,7 @@
 #include "unexec/anchors.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -182,6 +183,37 @@ static int hook_slot(struct output *w, const struct hookuse *h)
 	return edit_add(&w->edits, h->slot, 8, &h->thunk, h->reason);
 }
 
+/* The program's BTI and PAC claims (aarch64's GNU_PROPERTY_AARCH64_FEATURE_1_AND)
+ * hold for the output only if the added code has them too: the linker ANDed
+ * the program's bits with every input's. A bit the added code lacks is
+ * dropped from the program's property, a recorded edit, with a warning: BTI
+ * kept on would make the kernel or ld.so fault the added code's first
+ * indirect call into a function without a landing pad. */
+static int feature_edit(struct output *w)
+{
+	const struct arch *a = w->img->arch;
+	uint32_t old, now;
+	uint64_t addr;
+	char names[64] = "", *why = w->feature_why;
+	size_t pos = 0;
+
+	if (!image_gnu_features(w->img, &old, &addr))
+		return 0;
+	pr_info("GNU property 0x%x: the program has 0x%x, the program and the inputs together 0x%x",
+		a->feature_and, old, w->l->features);
+	if (!(old & ~w->l->features))
+		return 0;
+	now = old & w->l->features;
+	for (unsigned b = 0; b < 32; b++)
+		if ((old & ~now) >> b & 1)
+			pos += snprintf(names + pos, pos < sizeof(names) ? sizeof(names) - pos : 0, "%s%s",
+					pos ? " and " : "", b < 4 && a->feature_bits[b] ? a->feature_bits[b] : "?");
+	snprintf(why, sizeof(w->feature_why), "GNU property: %s dropped (the added code is not built with %s)", names,
+		 a->feature_flag);
+	pr_warn(w->img->path, "%s: the output no longer claims it", why + 14);
+	return edit_add(&w->edits, addr, 4, &now, why);
+}
+
 /* Everything the surgery changes in old bytes, decided before the layout
  * so that the note that records it can be sized. The ELF header's fields
  * get their bytes once the layout is known (header_edit_bytes). */
@@ -202,7 +234,7 @@ int out_plan_edits(struct output *w)
 	/* patching: the entry jumps of --replace and --wrap. */
 	if (patch_plan_edits(w->o->patch_plan, w->img->arch, edits))
 		return -1;
-	return 0;
+	return feature_edit(w);
 }
 
 /* The ELF header's edits take their bytes from the new header. */

@@ -115,6 +115,7 @@ struct linked {
 	bool relro;			/* new data to make read-only after relocation */
 	uint64_t init_thunk, fini_thunk, init_first_thunk, fini_first_thunk, entry_thunk;
 	struct tls_layout tls;
+	uint32_t features;	/* arch->feature_and as the linker ANDed it: the program's and every input's */
 	struct {
 		uint64_t addr, size, old_addr;	/* the new .eh_frame_hdr, after the linker's sections */
 		uint64_t blob_addr, blob_size;	/* .eh_frame entries of --wrap's trampolines, after the table */

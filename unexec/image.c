@@ -638,3 +638,20 @@ const char *image_kind(const struct image *img)
 		return img->interp ? "PIE executable" : "static-pie executable";
 	return img->interp ? "dynamic executable" : "static executable";
 }
+
+bool image_gnu_features(const struct image *img, uint32_t *bits, uint64_t *addr)
+{
+	for (size_t i = 0; img->arch->feature_and && i < img->phnum; i++) {
+		const GElf_Phdr *ph = &img->phdrs[i];
+		uint64_t off;
+		size_t at;
+
+		if (ph->p_type != PT_GNU_PROPERTY || !image_vaddr_to_off(img, ph->p_vaddr, ph->p_filesz, &off))
+			continue;
+		if (arch_gnu_property(img->data + off, ph->p_filesz, img->arch->feature_and, bits, &at)) {
+			*addr = ph->p_vaddr + at;
+			return true;
+		}
+	}
+	return false;
+}

@@ -466,6 +466,9 @@ int unexec_write_object(const struct image *img, const char *path, const struct 
 	bytevec rest = { 0 };
 	chunk_vec chunks = { 0 };
 	unsigned char *meta = NULL, *tls_zeros = NULL;
+	unsigned char feat_note[32];
+	uint32_t feat;
+	uint64_t feat_addr;
 	struct outfile out = { .fd = -1 };
 	Elf64_Sym *symtab = NULL;
 	GElf_Ehdr eh = { 0 };
@@ -528,6 +531,17 @@ int unexec_write_object(const struct image *img, const char *path, const struct 
 			goto out;
 		w.tls_shndx = w.nsec;
 		if (!new_section(&w, TLS_SECTION, &sh, tls_zeros, tls->p_memsz, ELF_T_BYTE))
+			goto out;
+	}
+	/* The program's BTI/PAC property, for the linker to AND with the
+	 * inputs': what it makes of them says whether the added code keeps the
+	 * program's claims (relink/plan.c). */
+	if (image_gnu_features(img, &feat, &feat_addr)) {
+		uint32_t n[8] = { 4, 16, NT_GNU_PROPERTY_TYPE_0, 0x554e47 /* "GNU" */, img->arch->feature_and, 4, feat, 0 };
+
+		memcpy(feat_note, n, sizeof(n));
+		sh = (GElf_Shdr){ .sh_type = SHT_NOTE, .sh_flags = SHF_ALLOC, .sh_addralign = 8 };
+		if (!new_section(&w, ".note.gnu.property", &sh, feat_note, sizeof(feat_note), ELF_T_BYTE))
 			goto out;
 	}
 	/* The linker must not think the new code wants an executable stack. */

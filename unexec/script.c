@@ -31,6 +31,7 @@
 	"  /* New read-only data. */\n" \
 	"  .rodata : { *(.rodata .rodata.* .gnu.linkonce.r.*) }\n" \
 	"%s" \
+	"%s" \
 	"  .eh_frame : { KEEP(*(.eh_frame)) *(.eh_frame.*) }\n" \
 	"  .gcc_except_table : { *(.gcc_except_table .gcc_except_table.*) }\n" \
 	"  . = ALIGN(CONSTANT(MAXPAGESIZE));\n" \
@@ -205,6 +206,10 @@ int unexec_write_script_tls(const struct image *img, const char *path, uint64_t 
 		 * gold .rela.plt. */
 		img->dyn.present ? "" : "  .rela.iplt : {\n    " ANCHOR_RELA_IPLT_START " = .;\n    *(.rela.iplt) *(.rela.dyn) *(.rela.plt)\n"
 					"    " ANCHOR_RELA_IPLT_END " = .;\n  }\n",
+		/* The inputs' BTI/PAC properties, ANDed by the linker with the
+		 * program's (the frozen object carries them): read back by relink,
+		 * not copied. */
+		img->arch->feature_and ? "  .note.gnu.property : { *(.note.gnu.property) }\n" : "",
 		tls,
 		/* Where the program used RELRO, the new relocated data ends on a page
 		 * of its own, which the init thunk makes read-only. (relink's hook

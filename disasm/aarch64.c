@@ -10,9 +10,10 @@
 
 #include "util/util.h"
 
-static int64_t sext(uint64_t v, unsigned bits)
+/* v's low `bits` bits as a signed number, as an offset to add to an address. */
+static uint64_t sext(uint64_t v, unsigned bits)
 {
-	return (int64_t)(v << (64 - bits)) >> (64 - bits);
+	return (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
 }
 
 static uint32_t word(const uint8_t *p)

@@ -75,5 +75,6 @@ for name in $progs; do
 	else
 		a64_same "$name-oracle" "$p" "new/$name" "${args[@]}"
 	fi
-	check "$name-probe" sh -c "SURGEON_PROBE=1 qemu-aarch64 -L '$A64ROOT' 'new/$name' --version 2>&1 >/dev/null | grep -qx 'surgeon-probe: constructor ran'"
+	SURGEON_PROBE=1 a64_run "new/$name" --version >/dev/null 2>probe.err
+	check "$name-probe" grep -qx 'surgeon-probe: constructor ran' probe.err
 done

@@ -58,3 +58,14 @@ for p in a-pie c-exec d-static e-static-pie; do
 	check "$p-unexec" "$SURGEON" unexec "$p-app" -o "$p.o"
 	check "$p-relink-identical" sh -c "'$SURGEON' relink '$p.o' -o '$p.rt' && cmp '$p-app' '$p.rt'"
 done
+
+# Data appended to the program (an overlay) is copied byte for byte after
+# the new code, and the program still runs as the reference does.
+if [ -x a-pie-app ]; then
+	cp a-pie-app ov-app && head -c 5000 /dev/urandom >ov.bin && cat ov.bin >>ov-app
+	check ov-add-lib "$SURGEON" add-lib ov-app liba.a -o ov-out
+	if [ -x ov-out ]; then
+		check_eq ov-kept "$(sha256sum <ov.bin)" "$(tail -c 5000 ov-out | sha256sum)"
+		a64_same ov-oracle ./a-pie-ref ./ov-out
+	fi
+fi

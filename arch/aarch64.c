@@ -94,6 +94,13 @@ static bool a64_near_reach(uint64_t at, uint64_t to)
 	return !(d & 3) && d >= -(1ll << 27) && d < (1ll << 27);
 }
 
+static bool a64_far_reach(uint64_t at, uint64_t to)
+{
+	int64_t pages = ((int64_t)(to & ~0xfffull) - (int64_t)(at & ~0xfffull)) / 4096;
+
+	return pages >= -(1ll << 20) && pages < (1ll << 20);
+}
+
 /* b TO; or the veneer adrp x16, TO; add x16, x16, :lo12:TO; br x16. x16
  * (IP0) is the register the ABI gives veneers at a call, and a br through
  * x16 may land on a bti c, so the new function's BTI pad accepts it. */
@@ -253,6 +260,7 @@ const struct arch arch_aarch64 = {
 	.far_jump_pic = true,
 	.near_jump_name = "b (±128 MiB)",
 	.near_reach = a64_near_reach,
+	.far_reach = a64_far_reach,
 	.new_code_slack = 64ull << 20,
 	.encode_jump = a64_encode_jump,
 	.init_thunk = CODE(init_words, init_fixups),

@@ -95,6 +95,7 @@ struct arch {
 	bool far_jump_pic;
 	const char *near_jump_name;	/* in messages: "32-bit jump" */
 	bool (*near_reach)(uint64_t at, uint64_t to);
+	bool (*far_reach)(uint64_t at, uint64_t to);	/* NULL: anywhere (absolute) */
 	/* How far past the program's end the new code may reach, for the
 	 * choice before the link (x86-64 1 GiB, aarch64 64 MiB). */
 	uint64_t new_code_slack;

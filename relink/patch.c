@@ -385,6 +385,9 @@ int patch_resolve(struct patch_plan *p, const struct image *img, const struct li
 		    !img->arch->near_reach(s->entry + (s->pad ? img->arch->entry_marker_len : 0), s->target_addr))
 			return pr_err(img->path, "%s: '%s' at 0x%llx is out of reach of a %s", s->what,
 				      s->target, (unsigned long long)s->target_addr, img->arch->near_jump_name);
+		if (s->has_entry && img->arch->far_reach && !img->arch->far_reach(s->entry, s->target_addr))
+			return pr_err(img->path, "%s: '%s' at 0x%llx is out of reach of the jump at 0x%llx", s->what,
+				      s->target, (unsigned long long)s->target_addr, (unsigned long long)s->entry);
 		if (s->has_entry)
 			pr_info("%s: jump at 0x%llx (%zu of %zu displaced bytes) to %s at 0x%llx", s->what,
 				(unsigned long long)s->entry, s->jlen, s->len, s->target,

@@ -9,7 +9,7 @@
 #  (c) ET_EXEC (-no-pie) with plugin (b);
 #  (d) static glibc with (a), and with (b): libc functions borrowed from the
 #      cross libc.a, IFUNCs (memcpy, strlen) resolved by the init thunk;
-#  (e) static-pie with (a);
+#  (e) static-pie with (a); (a), (b) and (d) linked by lld, (a) and (b) by gold too;
 #  and unexec + relink with nothing added gives the program back byte for
 #  byte; verify accepts every output. The references of (b) and (c) export
 #  plug_entry as surgeon does by default (see t-pie-oracle.sh).
@@ -69,3 +69,16 @@ if [ -x a-pie-app ]; then
 		a64_same ov-oracle ./a-pie-ref ./ov-out
 	fi
 fi
+
+# The other linkers: lld (which links every machine) and the cross gold
+# (not for static programs: gold 1.16 reads the frozen object's NOBITS code
+# as if it had bytes, "attempt to map ... exceeds size of file").
+for ld in lld gold; do
+	for p in a-pie b-pie d-static; do
+		[ -x $p-app ] || continue
+		[ $ld = gold ] && [ $p = d-static ] && continue
+		lib=liba.a; extra=(); case $p in b-*) lib=libb.a extra=(-lm) ;; esac
+		check "$p-$ld-add-lib" "$SURGEON" add-lib --ld $ld $p-app $lib "${extra[@]}" -o $p-$ld
+		[ -x $p-$ld ] && a64_same "$p-$ld-oracle" ./$p-ref ./$p-$ld
+	done
+done

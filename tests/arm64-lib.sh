@@ -22,7 +22,12 @@ a64_need() {
 		exit 0
 	fi
 }
-a64_run() { if [ "$A64NATIVE" = 1 ]; then "$@"; else qemu-aarch64 -L "$A64ROOT" "$@"; fi; }
+#   A64_LIBPATH: a LD_LIBRARY_PATH for the aarch64 program only
+a64_run() {
+	if [ "$A64NATIVE" = 1 ]; then LD_LIBRARY_PATH=${A64_LIBPATH:-${LD_LIBRARY_PATH:-}} "$@"
+	elif [ -n "${A64_LIBPATH:-}" ]; then qemu-aarch64 -L "$A64ROOT" -E LD_LIBRARY_PATH="$A64_LIBPATH" "$@"
+	else qemu-aarch64 -L "$A64ROOT" "$@"; fi
+}
 a64_same() {
 	local n=$1 a=$2 b=$3; shift 3
 	run_capture "$T/.a" a64_run "$a" "$@"; run_capture "$T/.b" a64_run "$b" "$@"

@@ -44,6 +44,9 @@ check_eq a-machine "AArch64" "$(readelf -hW a-pie-out | sed -n 's/^ *Machine: */
 pair b-pie "" b -lm
 check b-dlsym-found grep -qx 'dlsym plug_entry: found' "$T/.b.out"
 check b-needs-libm sh -c "readelf -dW b-pie-out | grep -q 'NEEDED.*\[libm.so.6\]'"
+# Without -lm: the cross libraries say where cos is.
+run_capture nolibm "$SURGEON" add-lib b-pie-app libb.a -o nolibm.out
+check nolibm-hint grep -qx "surgeon: libb.a(plug_b.o): undefined symbol 'cos': neither the program nor the added inputs define it; it is in libm: add -lm" nolibm.err
 pair c-exec -no-pie b -lm
 check_eq c-is-exec "EXEC" "$(readelf -hW c-exec-out | awk '/Type:/ { print $2 }')"
 CF="-O1 -DNO_DLSYM"

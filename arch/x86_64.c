@@ -44,6 +44,13 @@ static unsigned x86_rel_type(enum rel_class c)
 
 static const uint8_t endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
 
+static bool x86_near_reach(uint64_t at, uint64_t to)
+{
+	int64_t d = (int64_t)(to - (at + 5));
+
+	return d == (int32_t)d;
+}
+
 /* jmp rel32, or jmp *0(%rip) followed by the absolute address. */
 static void x86_encode_jump(uint8_t *buf, uint64_t at, uint64_t to, bool far)
 {
@@ -158,33 +165,33 @@ static const struct code_fixup fini_fixups[] = {
 
 #define CODE(c, f) { c, sizeof(c), f, sizeof(f) / sizeof(*(f)) }
 
-static const struct arch x86_64 = {
+static const char *const x86_ld_dirs[] = { "/usr/local/lib64", "/lib64", "/usr/lib64", "/usr/local/lib", "/lib",
+					   "/usr/lib", NULL };
+
+const struct arch arch_x86_64 = {
 	.name = "x86-64",
 	.machine = EM_X86_64,
 	.page_size = 0x1000,
+	.max_page_size = 0x1000,
 	.ld_format = "elf64-x86-64",
 	.ld_arch = "i386:x86-64",
 	.multiarch = "x86_64-linux-gnu",
 	.musl_libdir = "/usr/lib/x86_64-linux-musl",
+	.triplet = "x86_64-linux-gnu",
+	.ld_dirs = x86_ld_dirs,
 	.rel_class = x86_rel_class,
 	.rel_type = x86_rel_type,
 	.entry_marker = endbr64,
 	.entry_marker_len = sizeof(endbr64),
 	.near_jump_len = 5,
 	.far_jump_len = 14,
+	.near_jump_name = "32-bit jump",
+	.near_reach = x86_near_reach,
+	.new_code_slack = 1ull << 30,
 	.encode_jump = x86_encode_jump,
 	.init_thunk = CODE(init_code, init_fixups),
 	.fini_thunk = CODE(fini_code, fini_fixups),
 	.entry_thunk = CODE(entry_code, entry_fixups),
+	.code_addend = -4,
 	.trap = 0xcc,
 };
-
-const struct arch *arch_for(uint16_t machine)
-{
-	return machine == EM_X86_64 ? &x86_64 : NULL;
-}
-
-const struct arch *arch_native(void)
-{
-	return &x86_64;
-}

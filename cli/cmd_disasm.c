@@ -112,7 +112,11 @@ static void print_insn(struct dis *ds, const struct insn *in, bool bad)
 	pos += snprintf(line + pos, len - pos, "%s", in->mnemonic);
 	if (in->has_target && symindex_in_image(ds->ix, in->target)) {
 		const struct symbol *s = symindex_exact(ds->ix, in->target);
+		const char *comma = strrchr(in->operands, ',');
 
+		/* The operands before the target stay (aarch64: cbz x1, tbz w0, #3). */
+		if (comma)
+			pos += snprintf(line + pos, len - pos, " %.*s", (int)(comma - in->operands + 1), in->operands);
 		if (s) {
 			symindex_symname(s, name, sizeof(name));
 			pos += snprintf(line + pos, len - pos, " %s", name);
@@ -370,7 +374,7 @@ int cmd_disasm(int argc, char **argv)
 	if (what && xsym)
 		return usage_error("--xrefs searches the whole program; give no SYMBOL or range with it");
 
-	if (image_open(&img, argv[optind], &io) || symindex_new(&ds.ix, img) || disasm_new(&ds.d, flags))
+	if (image_open(&img, argv[optind], &io) || symindex_new(&ds.ix, img) || disasm_new(&ds.d, img->arch->machine, flags))
 		goto out;
 	ds.img = img;
 	if (xsym) {

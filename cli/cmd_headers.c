@@ -111,7 +111,9 @@ static const char *system_header(const struct dtype *t)
 	const char *f = t->decl_file, *inc;
 	size_t i;
 
-	if (!f || (strncmp(f, "/usr/include/", 13) && !(strstr(f, "/lib/gcc/") && strstr(f, "/include/"))))
+	/* /usr/include, gcc's own, and a cross libc's (/usr/aarch64-linux-gnu/include). */
+	if (!f || (strncmp(f, "/usr/include/", 13) && !((strstr(f, "/lib/gcc/") || strstr(f, "/lib/gcc-cross/")) && strstr(f, "/include/")) &&
+		   !(!strncmp(f, "/usr/", 5) && strstr(f, "-linux-gnu/include/"))))
 		return NULL;
 	inc = strstr(f, "/include/") + 9;
 	/* Debian's multiarch directory (x86_64-linux-gnu/bits/...). */

@@ -169,6 +169,8 @@ static void print_json(const struct image *img, const struct counts *c, const st
 	       img->size, img->eh.e_type == ET_EXEC ? "ET_EXEC" : "ET_DYN", img->pie ? "true" : "false",
 	       img->dynamic || img->interp ? "dynamic" : "static");
 	json_str(stdout, image_kind(img));
+	printf(",\n  \"machine\": ");
+	json_str(stdout, img->arch->name);
 	printf(",\n  \"interpreter\": ");
 	json_str(stdout, img->interp);
 	printf(",\n  \"entry\": %" PRIu64 ",\n  \"segments\": [", img->eh.e_entry);
@@ -201,6 +203,7 @@ static void print_text(const struct image *img, const struct counts *c, const st
 
 	printf("%s: %s (%s), %s\n", img->path, image_kind(img), img->eh.e_type == ET_EXEC ? "ET_EXEC" : "ET_DYN",
 	       img->pie ? "position-independent" : "fixed addresses");
+	printf("machine: %s\n", img->arch->name);
 	if (img->interp)
 		printf("interpreter: %s\n", img->interp);
 	printf("entry: 0x%" PRIx64 "\n", img->eh.e_entry);

@@ -500,7 +500,7 @@ int cmd_add_lib(int argc, char **argv)
 	/* A name nothing the program's tables give may come from a library gcc
 	 * adds: the names those archives use are offered too. */
 	if (img->interest && !names_all_known(img, &refs)) {
-		err = libs_archive_names(&refs);
+		err = libs_archive_names(&refs, img->arch);
 		if (err < 0 || (err > 0 && image_want(img, NULL)) || image_reload_symbols(img))
 			goto done;
 		err = -1;

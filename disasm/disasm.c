@@ -1,30 +1,27 @@
-#include "disasm/disasm.h"
+#include "disasm/internal.h"
 
-#include <capstone/capstone.h>
+#include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/util.h"
 
-struct disasm {
-	csh cs;
-	cs_insn *ci;
-};
-
-int disasm_new(struct disasm **out, unsigned flags)
+int disasm_new(struct disasm **out, uint16_t machine, unsigned flags)
 {
 	struct disasm *d = zalloc(sizeof(*d));
+	bool a64 = machine == EM_AARCH64;
 
 	*out = NULL;
 	if (!d)
 		return -1;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &d->cs) != CS_ERR_OK) {
+	d->machine = a64 ? EM_AARCH64 : EM_X86_64;
+	if (cs_open(a64 ? CS_ARCH_ARM64 : CS_ARCH_X86, a64 ? CS_MODE_ARM : CS_MODE_64, &d->cs) != CS_ERR_OK) {
 		free(d);
-		return pr_err(NULL, "capstone: cannot open an x86-64 disassembler");
+		return pr_err(NULL, "capstone: cannot open an %s disassembler", a64 ? "aarch64" : "x86-64");
 	}
 	cs_option(d->cs, CS_OPT_DETAIL, CS_OPT_ON);
-	if (flags & DISASM_ATT)
+	if ((flags & DISASM_ATT) && !a64)
 		cs_option(d->cs, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
 	d->ci = cs_malloc(d->cs);
 	if (!d->ci) {
@@ -227,6 +224,8 @@ int disasm_one(struct disasm *d, const uint8_t *code, size_t size, uint64_t addr
 	const cs_x86 *x;
 	uint8_t i;
 
+	if (d->machine == EM_AARCH64)
+		return a64_one(d, code, size, addr, out);
 	memset(out, 0, sizeof(*out));
 	if (!cs_disasm_iter(d->cs, &p, &n, &a, d->ci))
 		return undecoded(code, size, addr, out);
@@ -267,6 +266,8 @@ bool disasm_stub_slot(struct disasm *d, const uint8_t *code, size_t size, uint64
 	size_t off = 0;
 	int k;
 
+	if (d->machine == EM_AARCH64)
+		return a64_stub_slot(d, code, size, addr, slot);
 	for (k = 0; k < 3 && off < size; k++) {
 		if (disasm_one(d, code + off, size - off, addr + off, &in))
 			return false;

@@ -1,5 +1,7 @@
 /* Everything instruction-level goes through this interface, so capstone's
- * types never reach unexec/ or relink/ (objtool's arch.h). */
+ * types never reach unexec/ or relink/ (objtool's arch.h). x86-64 is
+ * decoded by capstone (disasm.c), aarch64 from the instruction word with
+ * capstone's text (aarch64.c). */
 #ifndef SURGEON_DISASM_H
 #define SURGEON_DISASM_H
 
@@ -13,9 +15,9 @@ enum insn_kind {
 	INSN_JMP,	/* unconditional */
 	INSN_JCC,	/* conditional, loop, jrcxz */
 	INSN_RET,
-	INSN_ENDBR,
+	INSN_ENDBR,	/* endbr64; bti */
 	INSN_NOP,
-	INSN_TRAP,	/* int3, ud2, hlt */
+	INSN_TRAP,	/* int3, ud2, hlt; udf, brk */
 };
 
 struct insn {
@@ -25,7 +27,8 @@ struct insn {
 	enum insn_kind kind;
 	bool has_target;	/* direct branch: target is its destination */
 	uint64_t target;
-	bool rip_mem;		/* has a RIP-relative memory operand at mem_addr */
+	bool rip_mem;		/* has a RIP-relative memory operand at mem_addr (aarch64:
+				 * adr, adrp (the page) or ldr literal) */
 	uint64_t mem_addr;
 	bool mem_indirect;	/* the branch goes through memory (jmp [mem]) */
 	bool has_imm;		/* an immediate operand that is not a branch target */
@@ -43,7 +46,8 @@ enum {
 };
 
 struct disasm;
-int disasm_new(struct disasm **out, unsigned flags);
+/* A decoder for e_machine (EM_X86_64 or EM_AARCH64; DISASM_ATT is x86-64's). */
+int disasm_new(struct disasm **out, uint16_t machine, unsigned flags);
 void disasm_free(struct disasm *d);
 /* Decodes one instruction at `addr`; -1 when the bytes are not one. A VEX or
  * EVEX instruction capstone 4 does not know (AVX-512 mask moves, some EVEX

@@ -1,5 +1,7 @@
 /* Moving displaced instructions, and finding branches into a range. */
-#include "disasm/relocate.h"
+#include "disasm/internal.h"
+
+#include <elf.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -38,7 +40,7 @@ static int put_fix(struct relocated *r, uint32_t off, uint64_t target, int64_t b
 {
 	if (r->nfix >= RELOC_MAX_FIX)
 		return -1;
-	r->fix[r->nfix++] = (struct reloc_fix){ .off = off, .target = target, .bias = bias };
+	r->fix[r->nfix++] = (struct reloc_fix){ .off = off, .target = target, .bias = bias, .rel = REL_PC32 };
 	return 0;
 }
 
@@ -112,6 +114,8 @@ int disasm_relocate(struct disasm *d, const uint8_t *code, size_t len, uint64_t 
 	size_t off = 0;
 	struct insn in;
 
+	if (d->machine == EM_AARCH64)
+		return a64_relocate(d, code, len, addr, out, why, whylen);
 	memset(out, 0, sizeof(*out));
 	if (whylen)
 		why[0] = 0;
@@ -151,6 +155,7 @@ int disasm_relocate(struct disasm *d, const uint8_t *code, size_t len, uint64_t 
 		}
 		off += in.len;
 	}
+	out->moved_len = out->len;
 	/* Back to the first byte the patch leaves alone. */
 	if (out->len + 5 > RELOC_MAX_CODE || put_fix(out, out->len + 1, addr + len, -4)) {
 		snprintf(why, whylen, "too many displaced instructions");

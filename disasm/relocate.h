@@ -1,21 +1,25 @@
 /* Moving instructions: the bytes at a function's entry that a patch jump
- * displaces are re-emitted elsewhere (a --wrap trampoline). RIP-relative
- * operands and relative branches get 4-byte fields that the caller covers
- * with R_X86_64_PC32 relocations, so the system linker, not surgeon, fills
+ * displaces are re-emitted elsewhere (a --wrap trampoline). PC-relative
+ * operands and relative branches get fields that the caller covers with
+ * relocations of the class each names (x86-64: 4-byte PC32; aarch64: the
+ * instruction's own immediate), so the system linker, not surgeon, fills
  * them in. Capstone stays behind disasm/disasm.h. */
 #ifndef SURGEON_RELOCATE_H
 #define SURGEON_RELOCATE_H
 
+#include "arch/arch.h"
 #include "disasm/disasm.h"
 #include "disasm/symindex.h"
 
-/* A 4-byte PC-relative field at code[off] that must reach `target`:
- * field = target - (address of the field) + bias (bias is minus the bytes
- * from the field to the end of its instruction). */
+/* A PC-relative field at code[off] that must reach `target`: x86-64's
+ * 4-byte field = target - (address of the field) + bias (bias is minus the
+ * bytes from the field to the end of its instruction); aarch64's
+ * instruction at code[off] aims at target (bias 0). */
 struct reloc_fix {
 	uint32_t off;
 	uint64_t target;
 	int64_t bias;
+	enum rel_class rel;
 };
 
 #define RELOC_MAX_CODE 96
@@ -24,6 +28,7 @@ struct reloc_fix {
 struct relocated {
 	uint8_t code[RELOC_MAX_CODE];
 	size_t len;
+	size_t moved_len;	/* the moved instructions, without the way back */
 	struct reloc_fix fix[RELOC_MAX_FIX];
 	size_t nfix;
 };

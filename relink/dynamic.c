@@ -292,7 +292,7 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 
 		if (!rv.v || push_out(o, ".rela.dyn", SHT_RELA, SHF_ALLOC, 8, sizeof(Elf64_Rela), &rv, &idx))
 			goto out;
-		place(l, o, img->arch->page_size);
+		place(l, o, img->page_size);
 		for (i = 0; i + 1 < d->ndyn; i++) {
 			uint64_t v, at = d->addr + i * sizeof(Elf64_Dyn) + 8;
 
@@ -380,7 +380,7 @@ int dyn_build(const struct image *img, const struct linked *l, const struct reli
 			bv = (bytevec){ .v = (unsigned char *)dv.v, .n = dv.n * sizeof(Elf64_Dyn) };
 			if (push_out(o, ".dynamic", SHT_DYNAMIC, SHF_ALLOC | SHF_WRITE, 8, sizeof(Elf64_Dyn), &bv, &dyn))
 				goto out;
-			place(l, o, img->arch->page_size);
+			place(l, o, img->page_size);
 			/* The same entries: only addresses changed. */
 			if (build_dynamic(&b, o, gnu, sysv, &placed))
 				goto out;

@@ -549,7 +549,7 @@ int eh_hdr_plan(struct linked *l, const struct image *img, const struct patch_pl
 	nnew = fdes.n - nold;
 	if (wrap_cfis(img, plan, nold ? eh_frame : 0, &cfis, &sites))
 		goto out;
-	hdr = align_up(end, img->arch->page_size);
+	hdr = align_up(end, img->page_size);
 	base = hdr + 12 + (fdes.n + cfis.n) * 8;
 	for (i = 0; i < cfis.n; i++) {
 		struct eh_fde f = { .pc = sites.v[i]->real_addr };

@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-/* The thunks' code is the arch's (arch/x86_64.c shows it as assembly):
+/* The thunks' code is the arch's (arch/x86_64.c and arch/aarch64.c show it as assembly):
  * each is instantiated per hooked slot, and relocations bind A, B, I and
  * TARGET to that slot's ranges and to the function the slot held. */
 
@@ -86,7 +86,8 @@ int hook_write_object(const struct image *img, const char *path)
 			Elf64_Sym role = { .st_name = strset_add(str, t->sym[c->fix[k].role]),
 					   .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_NOTYPE) };
 			Elf64_Rela r = { .r_offset = text.n + c->fix[k].off,
-					 .r_info = ELF64_R_INFO(syms.n, a->rel_type(c->fix[k].rel)), .r_addend = -4 };
+					 .r_info = ELF64_R_INFO(syms.n, a->rel_type(c->fix[k].rel)),
+					 .r_addend = a->code_addend };
 
 			if (VEC_PUSH(&syms, role) || VEC_PUSH(&rela, r))
 				goto out;

@@ -227,7 +227,7 @@ static char *find_lib(const struct refs *r, const char *name)
 			p = lib_in_dir(o->inputs.v[i].arg, name, dynamic);
 	for (i = 0; sys && i < sys->n && !p; i++)
 		p = lib_in_dir(sys->v[i], name, dynamic);
-	gcc = p ? NULL : libs_gcc_dirs();
+	gcc = p ? NULL : libs_gcc_dirs(r->arch);
 	for (i = 0; gcc && i < gcc->n && !p; i++)
 		p = lib_in_dir(gcc->v[i], name, dynamic);
 	return p;

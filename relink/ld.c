@@ -15,18 +15,6 @@
 
 extern char **environ;
 
-/* "lld", "gold", "mold", "bfd" name the usual linkers; anything else is a path or program. */
-static const char *linker_program(const char *ld)
-{
-	if (!ld || !strcmp(ld, "bfd"))
-		return ld ? "ld.bfd" : "ld";
-	if (!strcmp(ld, "lld"))
-		return "ld.lld";
-	if (!strcmp(ld, "gold"))
-		return "ld.gold";
-	return ld;
-}
-
 /* $ORIGIN in a RUNPATH entry is the program's directory, as ld.so sees it:
  * with symbolic links resolved (/usr/bin/java is a link into the JDK, whose
  * launcher finds libjli.so through $ORIGIN/../lib). */
@@ -186,8 +174,10 @@ out:
 int ld_run(const struct relink_opts *o, const struct image *img, const char *obj, const char *hook,
 	   const char *script, const char *out)
 {
-	const char *ld = linker_program(o->ld);
-	bool gold = strstr(ld, "gold") != NULL;
+	/* "lld", "gold", "bfd" name the usual linkers (the cross ones for
+	 * another machine's program); anything else is a path or program. */
+	const char *ld = libs_linker(img->arch, o->ld);
+	bool gold = ld && strstr(ld, "gold") != NULL;
 	VEC(const char *) argv = { 0 };
 	VEC(char *) owned = { 0 };
 	const struct strvec *sys;
@@ -198,6 +188,8 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	pid_t pid;
 	FILE *f;
 
+	if (!ld)
+		return -1;
 	errpath = xasprintf("%s/ld.stderr", tmp_dir());
 	if (!errpath)
 		return -1;
@@ -232,6 +224,17 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	 * (lld insists its .dynamic sit with the other RELRO sections) do not apply. */
 	ARG("-z"); ARG("norelro");
 	ARG("--build-id=none");
+	/* The script aligns new groups to MAXPAGESIZE: the program's own page
+	 * where the arch has several (aarch64: 4 or 64 KiB). */
+	if (img->arch->max_page_size != img->arch->page_size) {
+		char *a = xasprintf("max-page-size=0x%llx", (unsigned long long)img->page_size);
+
+		if (!a || VEC_PUSH(&owned, a)) {
+			free(a);
+			goto out;
+		}
+		ARG("-z"); ARG(a);
+	}
 	ARG("-e"); ARG(ANCHOR_ENTRY);
 	for (i = 0; i < o->ld_extra.n; i++)
 		ARG(o->ld_extra.v[i]);

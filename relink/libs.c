@@ -20,12 +20,19 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CC_DRIVER "gcc"
+/* gcc's driver for the arch: gcc, or aarch64-linux-gnu-gcc from x86-64. */
+static const char *cc_driver(const struct arch *a)
+{
+	static char buf[96];
+
+	return arch_tool(a, "gcc", buf, sizeof(buf));
+}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -57,9 +64,10 @@ static bool is_dir(const char *path)
 
 /* gcc's library directories, in its order, as it prints them:
  * "libraries: =/usr/lib/gcc/x86_64-linux-gnu/12/:/usr/lib/...". Asked
- * once per run. */
+ * once per run (a run serves one program, so one arch). */
 static struct strvec gcc_dir_cache;
 static bool gcc_dirs_probed;
+static const struct arch *gcc_dirs_arch;
 
 static void free_gcc_dirs(void)
 {
@@ -68,20 +76,31 @@ static void free_gcc_dirs(void)
 	VEC_FREE(&gcc_dir_cache);
 }
 
-const struct strvec *libs_gcc_dirs(void)
+const struct strvec *libs_gcc_dirs(const struct arch *a)
 {
-	const char *argv[] = { CC_DRIVER, "-print-search-dirs", NULL };
+	const char *argv[] = { cc_driver(a), "-print-search-dirs", NULL };
 	char *out = NULL, *line, *save = NULL;
 	int rc;
 
-	if (gcc_dirs_probed)
+	if (!a)
+		a = arch_native();
+	if (gcc_dirs_probed && gcc_dirs_arch == a)
 		return gcc_dir_cache.n ? &gcc_dir_cache : NULL;
+	if (!gcc_dirs_probed)
+		atexit(free_gcc_dirs);
+	free_gcc_dirs();
 	gcc_dirs_probed = true;
-	atexit(free_gcc_dirs);
+	gcc_dirs_arch = a;
 	rc = run_output(argv, &out);
 	if (rc != 0) {
 		free(out);
-		pr_err(CC_DRIVER, "cannot ask for its library directories (%s)", rc < 0 ? strerror(errno) : "it failed");
+		if (a != arch_native())
+			pr_err(argv[0], "cannot ask for its library directories (%s): the %s cross compiler is "
+			       "needed for %s programs (Debian: gcc-%s)", rc < 0 ? strerror(errno) : "it failed",
+			       a->name, a->name, a->triplet);
+		else
+			pr_err(argv[0], "cannot ask for its library directories (%s)",
+			       rc < 0 ? strerror(errno) : "it failed");
 		return NULL;
 	}
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -110,7 +129,7 @@ const struct strvec *libs_gcc_dirs(void)
 	}
 	free(out);
 	if (!gcc_dir_cache.n)
-		pr_err(CC_DRIVER, "printed no library directories");
+		pr_err(argv[0], "printed no library directories");
 	return gcc_dir_cache.n ? &gcc_dir_cache : NULL;
 }
 
@@ -121,8 +140,6 @@ const struct strvec *libs_system_dirs(const struct arch *a)
 	static struct strvec dirs;
 	static const struct arch *made_for;
 	static const char *const prefix[] = { "/usr/local/lib/", "/lib/", "/usr/lib/" };
-	static const char *const plain[] = { "/usr/local/lib64", "/lib64", "/usr/lib64", "/usr/local/lib", "/lib",
-					     "/usr/lib" };
 
 	if (!a)
 		a = arch_native();
@@ -135,16 +152,51 @@ const struct strvec *libs_system_dirs(const struct arch *a)
 	for (size_t i = 0; i < sizeof(prefix) / sizeof(*prefix); i++)
 		if (push_owned(&dirs, xasprintf("%s%s", prefix[i], a->multiarch)))
 			return NULL;
-	for (size_t i = 0; i < sizeof(plain) / sizeof(*plain); i++)
-		if (push_owned(&dirs, xstrdup(plain[i])))
+	for (size_t i = 0; a->ld_dirs[i]; i++)
+		if (push_owned(&dirs, xstrdup(a->ld_dirs[i])))
 			return NULL;
 	made_for = a;
 	return &dirs;
 }
 
-static int gcc_dirs(struct libs *lb)
+const char *libs_linker(const struct arch *a, const char *ld)
 {
-	const struct strvec *d = libs_gcc_dirs();
+	static char path[PATH_MAX];
+	const char *name = !ld || !strcmp(ld, "bfd") ? (ld ? "ld.bfd" : "ld") : !strcmp(ld, "gold") ? "ld.gold" :
+			   !strcmp(ld, "lld") ? "ld.lld" : NULL;
+	char arg[64];
+	const char *argv[] = { cc_driver(a), arg, NULL };
+	char *out = NULL;
+	size_t n;
+	int rc;
+
+	/* A path or program of the user's; lld links every machine. */
+	if (!name)
+		return ld;
+	if (!a || a == arch_native() || !strcmp(name, "ld.lld"))
+		return name;
+	snprintf(arg, sizeof(arg), "-print-prog-name=%s", name);
+	rc = run_output(argv, &out);
+	n = out ? strcspn(out, "\n") : 0;
+	if (rc != 0 || !n || n >= sizeof(path)) {
+		free(out);
+		pr_err(argv[0], "cannot name the %s linker (%s): the %s cross compiler is needed for %s programs "
+		       "(Debian: gcc-%s)", a->name, rc < 0 ? strerror(errno) : "it failed", a->name, a->name,
+		       a->triplet);
+		return NULL;
+	}
+	memcpy(path, out, n);
+	path[n] = 0;
+	free(out);
+	/* A bare name means gcc did not find it: the triplet's own, in PATH. */
+	if (!strchr(path, '/'))
+		snprintf(path, sizeof(path), "%s-%s", a->triplet, name);
+	return path;
+}
+
+static int gcc_dirs(struct libs *lb, const struct arch *a)
+{
+	const struct strvec *d = libs_gcc_dirs(a);
 
 	if (!d)
 		return -1;
@@ -543,7 +595,7 @@ static int add_archive(struct libs *lb, const char *dir, const char *file, bool 
 	if (!p) {
 		if (!required)
 			return 0;
-		return pr_err(CC_DRIVER, "cannot find %s in its library directories", file);
+		return pr_err(cc_driver(lb->arch), "cannot find %s in its library directories", file);
 	}
 	if (push_owned(&lb->archives, xstrdup(p)) || add_arg(lb, p)) {
 		free(p);
@@ -561,7 +613,8 @@ int libs_plan(struct libs *lb, const struct image *img, const struct relink_opts
 	memset(lb, 0, sizeof(*lb));
 	lb->active = true;
 	lb->cxx = uses_cxx(refs);
-	if (gcc_dirs(lb))
+	lb->arch = img->arch;
+	if (gcc_dirs(lb, img->arch))
 		return -1;
 	if (!is_static) {
 		/* As gcc links a dynamic executable: libgcc for its helpers,
@@ -622,13 +675,13 @@ int libs_plan(struct libs *lb, const struct image *img, const struct relink_opts
  * object also offers those (libc_nonshared's atexit refers to the
  * program's __dso_handle). 1 when some member could not be read that way:
  * then every name must be offered. */
-int libs_archive_names(struct input_refs *refs)
+int libs_archive_names(struct input_refs *refs, const struct arch *a)
 {
 	static const char *const archives[] = { "libgcc.a", "libc_nonshared.a" };
-	struct libs lb = { 0 };
+	struct libs lb = { .arch = a };
 	int unknown = 0, err = 0;
 
-	if (!refs->set || gcc_dirs(&lb))
+	if (!refs->set || gcc_dirs(&lb, a))
 		err = refs->set ? -1 : 0;
 	for (size_t i = 0; !err && i < sizeof(archives) / sizeof(*archives); i++) {
 		char *p = libs_find(&lb, archives[i]);
@@ -790,7 +843,7 @@ char *libs_who_defines(const struct arch *a, const char *sym, bool shared)
 {
 	static const char *const usual[] = { "m", "stdc++", "pthread", "dl", "rt", "atomic", "z", "crypto", "ssl",
 					     "gmp", "quadmath", "gomp", "crypt", "resolv", "util" };
-	const struct strvec *gcc = libs_gcc_dirs(), *sys = libs_system_dirs(a);
+	const struct strvec *gcc = libs_gcc_dirs(a), *sys = libs_system_dirs(a);
 	const char *ext = shared ? ".so" : ".a";
 	VEC(const char *) dirs = { 0 };
 	char *found = NULL;

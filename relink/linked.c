@@ -61,6 +61,33 @@ static int refuse(const struct linked *l, const struct image *img, const struct 
 	return 0;
 }
 
+/* aarch64's GNU ld makes a .got (GOT[0]: _DYNAMIC's address) and .got.plt's
+ * reserved entries for any dynamic link, even one that brings nothing: with
+ * no other new section and no relocation, the link added nothing. */
+static bool only_reserved_got(const struct linked *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->meta.n; i++)
+		if (!strncmp(l->meta.v[i].name, ".rela", 5) && l->meta.v[i].sh.sh_size)
+			return false;
+	for (i = 0; i < l->secs.n; i++) {
+		const struct newsec *s = &l->secs.v[i];
+		bool got = !strcmp(s->name, ".got");
+
+		if (!got && strcmp(s->name, ".got.plt"))
+			return false;
+		if (s->sh.sh_type == SHT_NOBITS)	/* only the RELRO alignment the script asks for */
+			continue;
+		if (s->sh.sh_type != SHT_PROGBITS || !s->bytes)
+			return false;
+		for (uint64_t k = got ? 8 : 0; k < s->sh.sh_size; k++)
+			if (s->bytes[k])
+				return false;
+	}
+	return l->secs.n > 0;
+}
+
 int linked_open(struct linked *l, const struct image *img, const char *path)
 {
 	uint64_t base = unexec_new_base(img);
@@ -113,6 +140,16 @@ int linked_open(struct linked *l, const struct image *img, const char *path)
 		}
 		if (!(s.sh.sh_flags & SHF_ALLOC) || !s.sh.sh_size || !strncmp(s.name, OLD_PREFIX, strlen(OLD_PREFIX)))
 			continue;
+		/* The BTI/PAC bits every input has (unexec's script keeps them here). */
+		if (img->arch->feature_and && !strcmp(s.name, ".note.gnu.property")) {
+			size_t at;
+
+			if (s.sh.sh_type == SHT_NOTE && range_ok(s.sh.sh_offset, s.sh.sh_size, l->size) &&
+			    !arch_gnu_property(l->data + s.sh.sh_offset, s.sh.sh_size, img->arch->feature_and,
+					       &l->features, &at))
+				l->features = 0;
+			continue;
+		}
 		if (s.sh.sh_addr < base)
 			return pr_err(path, "the linker placed section '%s' at 0x%llx, inside the old program "
 				      "(below 0x%llx)", s.name, (unsigned long long)s.sh.sh_addr,
@@ -175,6 +212,8 @@ int linked_open(struct linked *l, const struct image *img, const char *path)
 			if (!strcmp(l->meta.v[i].name, ".rela.plt") && l->meta.v[i].sh.sh_size)
 				l->relro = true;
 	}
+	if (only_reserved_got(l))
+		l->secs.n = 0;
 	/* The linker lists sections by address already; keep it that way. */
 	for (i = 1; i < l->secs.n; i++)
 		if (l->secs.v[i].sh.sh_addr < l->secs.v[i - 1].sh.sh_addr)

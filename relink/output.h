@@ -35,6 +35,7 @@ struct output {
 	int fd;			/* while emitting */
 	GElf_Ehdr eh;
 	edit_vec edits;		/* every change to old bytes: the note, verify and emit read it */
+	char feature_why[160];	/* the reason of the GNU property edit, which edits point at */
 	struct hookplan hooks;
 	bool header_loaded;	/* a segment loads the ELF header: its fields are edits */
 	struct payload pl;

@@ -96,7 +96,8 @@ static int plan_site(const struct image *img, struct disasm *d, const struct sym
 {
 	const struct arch *a = img->arch;
 	const struct symbol *sym;
-	uint64_t off, end, next, base;
+	uint64_t off, end, next, base, feat_addr;
+	uint32_t feat;
 	bool amb;
 	char why[256];
 	const char *opt = s->what;
@@ -129,6 +130,9 @@ static int plan_site(const struct image *img, struct disasm *d, const struct sym
 			      (unsigned long long)sym->addr);
 	if (end - sym->addr >= a->entry_marker_len && !memcmp(img->data + off, a->entry_marker, a->entry_marker_len))
 		s->entry += a->entry_marker_len;
+	else if (a->implicit_marker && a->implicit_marker(img->data + off, end - sym->addr) &&
+		 image_gnu_features(img, &feat, &feat_addr) && (feat & a->landing_feature))
+		s->pad = true;	/* bti c, then the jump: the paciasp moves into __real_SYM */
 	/* Alignment padding after the function, up to where anything else starts. */
 	for (;;) {
 		uint64_t o2;
@@ -143,12 +147,14 @@ static int plan_site(const struct image *img, struct disasm *d, const struct sym
 	}
 	base = unexec_new_base(img);
 	s->jlen = a->near_jump_len;
-	if (base + (1ull << 30) - (s->entry + s->jlen) > (uint64_t)INT32_MAX) {
-		if (img->pie)
-			return pr_err(img->path, "%s: the new code is too far from '%s' for a 32-bit jump", opt,
-				      s->old);
+	if (!a->near_reach(s->entry, base + a->new_code_slack)) {
+		if (img->pie && !a->far_jump_pic)
+			return pr_err(img->path, "%s: the new code is too far from '%s' for a %s", opt,
+				      s->old, a->near_jump_name);
 		s->jlen = a->far_jump_len;
 	}
+	if (s->pad)
+		s->jlen += a->entry_marker_len;
 	if (end <= s->entry || disasm_cover(d, img->data + off + (s->entry - sym->addr), end - s->entry, s->entry,
 					    s->jlen, &s->len, why, sizeof(why)) || s->entry + s->len > end) {
 		return pr_err(img->path, "%s: '%s' is too short to patch: %llu bytes from 0x%llx (with the alignment "
@@ -238,15 +244,15 @@ static int write_object(const struct image *img, struct disasm *d, struct patch_
 		for (size_t k = 0; k < r.nfix; k++) {
 			Elf64_Rela x = {
 				.r_offset = start + a->entry_marker_len + r.fix[k].off,
-				.r_info = ELF64_R_INFO(anchor, a->rel_type(REL_PC32)),
+				.r_info = ELF64_R_INFO(anchor, a->rel_type(r.fix[k].rel)),
 				.r_addend = (int64_t)(r.fix[k].target - img->eh.e_entry) + r.fix[k].bias,
 			};
 
 			if (VEC_PUSH(&rela, x))
 				goto out;
 		}
-		/* The relocated copy and its jump back (near), lengths unchanged. */
-		s->same_lengths = r.len == s->len + a->near_jump_len;
+		/* The relocated copy and its jump back, lengths unchanged. */
+		s->same_lengths = r.moved_len == s->len;
 		real = xasprintf("__real_%s", s->old);
 		if (!real || VEC_PUSH(&names, real)) {
 			free(real);
@@ -283,7 +289,7 @@ int patch_plan_make(const struct image *img, const struct relink_opts *o, const 
 	if (!o->patch_reqs.n)
 		return 0;
 	p = zalloc(sizeof(*p));
-	if (!p || disasm_new(&d, 0) || symindex_new(&ix, img))
+	if (!p || disasm_new(&d, img->arch->machine, 0) || symindex_new(&ix, img))
 		goto out;
 	for (i = 0; i < o->patch_reqs.n; i++) {
 		const struct patch_req *r = &o->patch_reqs.v[i];
@@ -375,10 +381,13 @@ int patch_resolve(struct patch_plan *p, const struct image *img, const struct li
 				s->real_size = l->syms[k].st_size;
 			}
 		}
-		if (s->has_entry && s->jlen == img->arch->near_jump_len &&
-		    (int64_t)(s->target_addr - (s->entry + s->jlen)) != (int32_t)(s->target_addr - (s->entry + s->jlen)))
-			return pr_err(img->path, "%s: '%s' at 0x%llx is out of reach of a 32-bit jump", s->what,
-				      s->target, (unsigned long long)s->target_addr);
+		if (s->has_entry && s->jlen == img->arch->near_jump_len + (s->pad ? img->arch->entry_marker_len : 0) &&
+		    !img->arch->near_reach(s->entry + (s->pad ? img->arch->entry_marker_len : 0), s->target_addr))
+			return pr_err(img->path, "%s: '%s' at 0x%llx is out of reach of a %s", s->what,
+				      s->target, (unsigned long long)s->target_addr, img->arch->near_jump_name);
+		if (s->has_entry && img->arch->far_reach && !img->arch->far_reach(s->entry, s->target_addr))
+			return pr_err(img->path, "%s: '%s' at 0x%llx is out of reach of the jump at 0x%llx", s->what,
+				      s->target, (unsigned long long)s->target_addr, (unsigned long long)s->entry);
 		if (s->has_entry)
 			pr_info("%s: jump at 0x%llx (%zu of %zu displaced bytes) to %s at 0x%llx", s->what,
 				(unsigned long long)s->entry, s->jlen, s->len, s->target,
@@ -395,9 +404,12 @@ int patch_plan_edits(const struct patch_plan *p, const struct arch *arch, edit_v
 
 		if (!s->has_entry)
 			continue;
+		size_t m = s->pad ? arch->entry_marker_len : 0;
+
 		if (s->jlen > sizeof(j))
 			return pr_err(s->what, "internal error: a %zu-byte jump", s->jlen);
-		arch->encode_jump(j, s->entry, s->target_addr, s->jlen != arch->near_jump_len);
+		memcpy(j, arch->entry_marker, m);
+		arch->encode_jump(j + m, s->entry + m, s->target_addr, s->jlen - m != arch->near_jump_len);
 		if (edit_add(edits, s->entry, s->jlen, j, s->what))
 			return -1;
 	}

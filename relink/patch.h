@@ -17,6 +17,8 @@ struct patch_site {
 	bool has_entry;		/* false for an import without a stub (-fno-plt): relocations only */
 	uint64_t sym, entry;	/* the symbol, and where the jump starts (after endbr64) */
 	size_t len, jlen;	/* whole instructions displaced; bytes of the jump */
+	bool pad;		/* the jump starts with the entry marker: it displaces an
+				 * implicit one (paciasp) the program's BTI needs there */
 	uint64_t target_addr;	/* after the link */
 	/* --wrap: __real_SYM, after the link, and whether its displaced
 	 * instructions kept their lengths (then the function's CFI describes

@@ -9,6 +9,7 @@
 #include "unexec/anchors.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,7 +39,7 @@ int out_make_groups(struct output *w)
 		if (!g || g->flags != f) {
 			struct group ng = { .vaddr = sh->sh_addr, .fileend = sh->sh_addr, .flags = f };
 
-			if (g && sh->sh_addr < align_up(g->memend, w->img->arch->page_size))
+			if (g && sh->sh_addr < align_up(g->memend, w->img->page_size))
 				return pr_err(w->path, "the linker put section '%s' (0x%llx) on the same page as "
 					      "sections of other permissions", w->news.v[i].name,
 					      (unsigned long long)sh->sh_addr);
@@ -50,8 +51,8 @@ int out_make_groups(struct output *w)
 			g->fileend = sh->sh_addr + sh->sh_size;
 		g->memend = sh->sh_addr + sh->sh_size;
 	}
-	w->vnew = w->groups.v[0].vaddr & ~(w->img->arch->page_size - 1);
-	w->xnew = align_up(w->img->loaded_end, w->img->arch->page_size);
+	w->vnew = w->groups.v[0].vaddr & ~(w->img->page_size - 1);
+	w->xnew = align_up(w->img->loaded_end, w->img->page_size);
 	return 0;
 }
 
@@ -106,8 +107,8 @@ int out_layout(struct output *w)
 	w->shoff = align_up(cursor, 8);
 	cursor = w->shoff + w->secs.n * sizeof(Elf64_Shdr);
 	w->phoff = align_up(cursor, 8);
-	if (img->delta_first + w->phoff < align_up(top, w->img->arch->page_size))
-		w->phoff = align_up(top, w->img->arch->page_size) - img->delta_first;
+	if (img->delta_first + w->phoff < align_up(top, w->img->page_size))
+		w->phoff = align_up(top, w->img->page_size) - img->delta_first;
 	w->end = w->phoff + nph * sizeof(Elf64_Phdr);
 	if (nph >= PN_XNUM)
 		return pr_err(w->path, "too many program headers (%zu)", nph);
@@ -141,7 +142,7 @@ int out_layout(struct output *w)
 			ph = (GElf_Phdr){
 				.p_type = PT_LOAD, .p_flags = gr->flags, .p_offset = w->xnew + (gr->vaddr - w->vnew),
 				.p_vaddr = gr->vaddr, .p_paddr = gr->vaddr, .p_filesz = gr->fileend - gr->vaddr,
-				.p_memsz = gr->memend - gr->vaddr, .p_align = w->img->arch->page_size,
+				.p_memsz = gr->memend - gr->vaddr, .p_align = w->img->page_size,
 			};
 			if (VEC_PUSH(&w->phdrs, ph))
 				return -1;
@@ -154,7 +155,7 @@ int out_layout(struct output *w)
 			.p_type = PT_LOAD, .p_flags = PF_R, .p_offset = w->phoff,
 			.p_vaddr = img->delta_first + w->phoff, .p_paddr = img->delta_first + w->phoff,
 			.p_filesz = nph * sizeof(Elf64_Phdr), .p_memsz = nph * sizeof(Elf64_Phdr),
-			.p_align = w->img->arch->page_size,
+			.p_align = w->img->page_size,
 		};
 		if (VEC_PUSH(&w->phdrs, ph))
 			return -1;
@@ -182,6 +183,37 @@ static int hook_slot(struct output *w, const struct hookuse *h)
 	return edit_add(&w->edits, h->slot, 8, &h->thunk, h->reason);
 }
 
+/* The program's BTI and PAC claims (aarch64's GNU_PROPERTY_AARCH64_FEATURE_1_AND)
+ * hold for the output only if the added code has them too: the linker ANDed
+ * the program's bits with every input's. A bit the added code lacks is
+ * dropped from the program's property, a recorded edit, with a warning: BTI
+ * kept on would make the kernel or ld.so fault the added code's first
+ * indirect call into a function without a landing pad. */
+static int feature_edit(struct output *w)
+{
+	const struct arch *a = w->img->arch;
+	uint32_t old, now;
+	uint64_t addr;
+	char names[64] = "", *why = w->feature_why;
+	size_t pos = 0;
+
+	if (!image_gnu_features(w->img, &old, &addr))
+		return 0;
+	pr_info("GNU property 0x%x: the program has 0x%x, the program and the inputs together 0x%x",
+		a->feature_and, old, w->l->features);
+	if (!(old & ~w->l->features))
+		return 0;
+	now = old & w->l->features;
+	for (unsigned b = 0; b < 32; b++)
+		if ((old & ~now) >> b & 1)
+			pos += snprintf(names + pos, pos < sizeof(names) ? sizeof(names) - pos : 0, "%s%s",
+					pos ? " and " : "", b < 4 && a->feature_bits[b] ? a->feature_bits[b] : "?");
+	snprintf(why, sizeof(w->feature_why), "GNU property: %s dropped (the added code is not built with %s)", names,
+		 a->feature_flag);
+	pr_warn(w->img->path, "%s: the output no longer claims it", why + 14);
+	return edit_add(&w->edits, addr, 4, &now, why);
+}
+
 /* Everything the surgery changes in old bytes, decided before the layout
  * so that the note that records it can be sized. The ELF header's fields
  * get their bytes once the layout is known (header_edit_bytes). */
@@ -202,7 +234,7 @@ int out_plan_edits(struct output *w)
 	/* patching: the entry jumps of --replace and --wrap. */
 	if (patch_plan_edits(w->o->patch_plan, w->img->arch, edits))
 		return -1;
-	return 0;
+	return feature_edit(w);
 }
 
 /* The ELF header's edits take their bytes from the new header. */

@@ -86,7 +86,9 @@ struct newsec {
 struct tls_layout {
 	bool active;			/* the new code has some: a new PT_TLS */
 	uint64_t start, size, memsz, align;	/* the new template: file bytes, then zeros */
-	uint64_t shift;			/* P: the old block's offsets grow by it */
+	uint64_t shift;			/* P: the old block's offsets grow by it (variant II) */
+	bool after;			/* variant I: the new variables after the old, which
+					 * stay at their offsets but move to the template */
 	uint64_t old_vaddr, old_filesz;	/* the old template, whose copy is at start + shift */
 	unsigned char *template;
 	/* Where in linked.secs (+ 1, as ld_to_new) the template is, and the
@@ -113,6 +115,7 @@ struct linked {
 	bool relro;			/* new data to make read-only after relocation */
 	uint64_t init_thunk, fini_thunk, init_first_thunk, fini_first_thunk, entry_thunk;
 	struct tls_layout tls;
+	uint32_t features;	/* arch->feature_and as the linker ANDed it: the program's and every input's */
 	struct {
 		uint64_t addr, size, old_addr;	/* the new .eh_frame_hdr, after the linker's sections */
 		uint64_t blob_addr, blob_size;	/* .eh_frame entries of --wrap's trampolines, after the table */
@@ -195,16 +198,23 @@ struct libs {
 	char *libc_archive;		/* a static program's libc.a */
 	struct strmap *borrowed;	/* names those archives define (static programs) */
 	struct strvec owned;
+	const struct arch *arch;	/* the program's: whose gcc to ask */
 };
 int libs_plan(struct libs *lb, const struct image *img, const struct relink_opts *o, const struct input_refs *refs);
-int libs_archive_names(struct input_refs *refs);
+int libs_archive_names(struct input_refs *refs, const struct arch *a);
 char *libs_find(const struct libs *lb, const char *file);
 /* The -l name of a library in the usual places that defines sym, or NULL. */
 char *libs_who_defines(const struct arch *a, const char *sym, bool shared);
 /* ld's default directories for the arch (its script's SEARCH_DIRs on Debian). */
 const struct strvec *libs_system_dirs(const struct arch *a);
-/* gcc's library directories, asked once; NULL (reported) when gcc cannot say. */
-const struct strvec *libs_gcc_dirs(void);
+/* gcc's library directories (the arch's cross gcc's from another machine),
+ * asked once; NULL (reported) when gcc cannot say. */
+const struct strvec *libs_gcc_dirs(const struct arch *a);
+/* The linker program for --ld's value (NULL: the default) and the arch:
+ * natively ld, ld.bfd, ld.gold, ld.lld or the path given; from another
+ * machine the cross gcc's (TRIPLET-gcc -print-prog-name=ld). Static
+ * storage; NULL (reported) when the cross gcc cannot say. */
+const char *libs_linker(const struct arch *a, const char *ld);
 struct linked;
 int libs_check_duplicates(const struct libs *lb, const struct image *img, const struct linked *l,
 			  const struct input_refs *refs);

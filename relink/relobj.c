@@ -16,6 +16,8 @@ int relobj_write(const char *path, const struct arch *arch, const char *text_nam
 	Elf *e = NULL;
 	size_t i, n;
 	int err = -1;
+	uint32_t note[8] = { 4, 16, NT_GNU_PROPERTY_TYPE_0, 0x554e47 /* "GNU" */, arch->feature_and, 4,
+			     arch->own_features, 0 };
 	struct {
 		const char *name;
 		GElf_Shdr sh;
@@ -32,14 +34,17 @@ int relobj_write(const char *path, const struct arch *arch, const char *text_nam
 		{ ".note.GNU-stack", { .sh_type = SHT_PROGBITS, .sh_addralign = 1 }, NULL, 0 },
 		{ data_name, { .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_WRITE, .sh_addralign = 8 },
 		  data, ndata },
+		/* What surgeon's code is built with (bti c, paciasp): the linker
+		 * ANDs it with the inputs' and the program's. */
+		{ arch->feature_and ? ".note.gnu.property" : NULL,
+		  { .sh_type = SHT_NOTE, .sh_flags = SHF_ALLOC, .sh_addralign = 8 }, note, sizeof(note) },
 		{ ".shstrtab", { .sh_type = SHT_STRTAB, .sh_addralign = 1 }, NULL, 0 },
 	};
 
-	n = sizeof(secs) / sizeof(*secs);
-	if (!data_name) {
-		secs[5] = secs[6];	/* no data section: .shstrtab moves up */
-		n--;
-	}
+	/* Absent sections (no data, no property) close up: .shstrtab stays last. */
+	for (i = 5, n = 5; i < sizeof(secs) / sizeof(*secs); i++)
+		if (secs[i].name)
+			secs[n++] = secs[i];
 	if (!shstr || !rela_name)
 		goto out;
 	/* Every name first, so the tables are complete when their data is taken. */

@@ -1,4 +1,17 @@
-/* New thread-local variables. On x86-64 the TLS block lies below the
+/* New thread-local variables.
+ *
+ * aarch64 (TLS variant I, like arm, riscv, ppc64): the thread pointer points
+ * at a 16-byte TCB and the program's block starts roundup(16, A) past it, A
+ * being the PT_TLS alignment (glibc: TLS_TCB_SIZE and _dl_determine_tlsoffset,
+ * __libc_setup_tls's "l_tls_offset = roundup (TLS_INIT_TCB_SIZE, align)";
+ * musl: GAP_ABOVE_TP; binutils elfNN-aarch64.c: TCB_SIZE in tpoff). The
+ * block grows at its end: the new variables go after the old ones, whose
+ * offsets do not change, as long as A does not grow past 16 or the old A.
+ * The script puts the old block first in the linker's TLS segment, the
+ * template is [old .tdata, zeros for the old .tbss, new .tdata], and the
+ * old symbols move into it at their offsets.
+ *
+ * x86-64 (variant II): the TLS block lies below the
  * thread pointer: a block of size M and alignment A puts the pointer at
  * roundup(M, A) past its start, and old code reaches its variable at block
  * offset o as %fs:(o - roundup(M, A)), a constant in its instructions. The
@@ -108,6 +121,8 @@ int tls_pad_needed(const struct linked *l, const struct image *img, uint64_t *pa
 	uint64_t oldaddr, shift, r, m, want;
 
 	*pad = 0;
+	if (img->arch->tls_variant1)
+		return 0;	/* the new variables follow the old block: no padding to find */
 	if (!old || tls_seen(l, &ts) || !ts.n)
 		return old && ts.n ? -1 : 0;
 	if (ld_old_block(l, &oldaddr))
@@ -131,6 +146,7 @@ int tls_plan(struct linked *l, const struct image *img)
 	uint64_t start, extent, size, memsz, oldaddr = 0, off = 0;
 	GElf_Phdr ph;
 	struct newsec s = { .name = ".tdata" };
+	VEC(size_t) tbss = { 0 };
 
 	if (tls_seen(l, &ts))
 		return -1;
@@ -141,7 +157,35 @@ int tls_plan(struct linked *l, const struct image *img)
 	if (!ph.p_align || start % ph.p_align)
 		return pr_err(img->path, "the new thread-local variables need an alignment of %llu, which their block "
 			      "at 0x%llx does not have", (unsigned long long)ph.p_align, (unsigned long long)start);
-	if (old) {
+	if (old && img->arch->tls_variant1) {
+		uint64_t tcb = img->arch->tls_tcb, end = 0;
+
+		/* Variant I: the block starts roundup(TCB, alignment) past the
+		 * thread pointer. The linker's segment starts with the old block;
+		 * a larger alignment would move that start, and every old offset. */
+		if (ld_old_block(l, &oldaddr))
+			return -1;
+		if (oldaddr != start || oldaddr + old->p_memsz > start + ph.p_memsz)
+			return pr_err(img->path, "the linker did not start its thread-local segment with the "
+				      "program's block");
+		if (align_up(tcb, ph.p_align) != align_up(tcb, old->p_align ? old->p_align : 1))
+			return pr_err(img->path, "the new thread-local variables need an alignment of %llu: the "
+				      "program's block would start %llu bytes past the thread pointer instead of %llu, "
+				      "and its own variables would move (%s TLS is variant I)",
+				      (unsigned long long)ph.p_align, (unsigned long long)align_up(tcb, ph.p_align),
+				      (unsigned long long)align_up(tcb, old->p_align ? old->p_align : 1),
+				      img->arch->name);
+		if (!image_vaddr_to_off(img, old->p_vaddr, old->p_filesz, &off))
+			return pr_err(img->path, "its PT_TLS template lies outside the file");
+		for (i = first; i < first + n; i++)
+			if (l->secs.v[i].sh.sh_type != SHT_NOBITS &&
+			    l->secs.v[i].sh.sh_addr + l->secs.v[i].sh.sh_size - start > end)
+				end = l->secs.v[i].sh.sh_addr + l->secs.v[i].sh.sh_size - start;
+		t->shift = 0;
+		t->after = true;
+		size = end > old->p_filesz ? end : old->p_filesz;
+		memsz = ph.p_memsz;
+	} else if (old) {
 		uint64_t r = align_up(old->p_memsz, old->p_align ? old->p_align : 1);
 
 		if (ld_old_block(l, &oldaddr))
@@ -179,8 +223,12 @@ int tls_plan(struct linked *l, const struct image *img)
 	t->align = ph.p_align;
 	t->old_vaddr = old ? old->p_vaddr : 0;
 	t->old_filesz = old ? old->p_filesz : 0;
-	pr_info("new thread-local variables: %llu bytes in front of the program's %llu",
-		(unsigned long long)t->shift, (unsigned long long)(old ? old->p_memsz : 0));
+	if (t->after)
+		pr_info("new thread-local variables: %llu bytes after the program's %llu",
+			(unsigned long long)(memsz - old->p_memsz), (unsigned long long)old->p_memsz);
+	else
+		pr_info("new thread-local variables: %llu bytes in front of the program's %llu",
+			(unsigned long long)t->shift, (unsigned long long)(old ? old->p_memsz : 0));
 
 	/* One section for the template, in place of the linker's. */
 	s.sh = (GElf_Shdr){ .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_WRITE | SHF_TLS,
@@ -193,6 +241,12 @@ int tls_plan(struct linked *l, const struct image *img)
 	for (i = 0; i <= l->ld_shnum; i++) {
 		size_t p = l->ld_to_new[i];
 
+		/* Variant I: the new .tbss lies past the template, in the zeros. */
+		if (t->after && p > first && p <= first + n && l->secs.v[p - 1].sh.sh_type == SHT_NOBITS &&
+		    VEC_PUSH(&tbss, i)) {
+			VEC_FREE(&tbss);
+			return -1;
+		}
 		if (p > first + 1 && p <= first + n)
 			l->ld_to_new[i] = first + 1;
 		else if (p > first + n)
@@ -211,15 +265,20 @@ int tls_plan(struct linked *l, const struct image *img)
 
 		z.sh = (GElf_Shdr){ .sh_type = SHT_NOBITS, .sh_flags = SHF_ALLOC | SHF_WRITE | SHF_TLS,
 				    .sh_addr = start + size, .sh_size = memsz - size, .sh_addralign = 1 };
-		if (VEC_PUSH(&l->secs, z))
+		if (VEC_PUSH(&l->secs, z)) {
+			VEC_FREE(&tbss);
 			return -1;
+		}
 		memmove(l->secs.v + first + 2, l->secs.v + first + 1, (l->secs.n - first - 2) * sizeof(*l->secs.v));
 		l->secs.v[first + 1] = z;
 		for (i = 0; i <= l->ld_shnum; i++)
 			if (l->ld_to_new[i] > first + 1)
 				l->ld_to_new[i]++;
 		t->bss_pos = first + 2;
+		for (i = 0; i < tbss.n; i++)
+			l->ld_to_new[tbss.v[i]] = t->bss_pos;
 	}
+	VEC_FREE(&tbss);
 	return 0;
 }
 
@@ -230,5 +289,5 @@ size_t tls_old_symbol_pos(const struct linked *l, uint64_t moved)
 
 bool tls_old_offset_moves(const struct linked *l, unsigned sym_type, uint16_t shndx)
 {
-	return l->tls.active && l->tls.shift && sym_type == STT_TLS && shndx != SHN_UNDEF;
+	return l->tls.active && (l->tls.shift || l->tls.after) && sym_type == STT_TLS && shndx != SHN_UNDEF;
 }

@@ -131,8 +131,13 @@ static int parse_core(struct core *c)
 	if (c->size < sizeof(eh) || memcmp(c->d, ELFMAG, SELFMAG))
 		return pr_err(c->path, "not an ELF file");
 	memcpy(&eh, c->d, sizeof(eh));
-	if (c->d[EI_CLASS] != ELFCLASS64 || eh.e_machine != arch_native()->machine)
-		return pr_err(c->path, "not an %s core file", arch_native()->name);
+	if (c->d[EI_CLASS] != ELFCLASS64 || c->d[EI_DATA] != ELFDATA2LSB || eh.e_machine != arch_native()->machine) {
+		char kind[64];
+
+		/* Processes and cores are of the machine surgeon runs on. */
+		return pr_err(c->path, "is %s file, not an %s core file: surgeon reads cores of the machine it runs "
+			      "on", arch_elf_kind(c->d, kind, sizeof(kind)), arch_native()->name);
+	}
 	if (eh.e_type != ET_CORE)
 		return pr_err(c->path, "not a core file (ELF type %u)", eh.e_type);
 	c->phnum = eh.e_phnum;

@@ -348,7 +348,7 @@ static int open_dwo(struct ctx *c, const char *path, Dwarf_Debug main, struct dw
 	    dwarf_elf_init_b(w->elf, DW_DLC_READ, DW_GROUPNUMBER_DWO, NULL, NULL, &w->dbg, &c->err) != DW_DLV_OK ||
 	    dwarf_set_tied_dbg(w->dbg, main, &c->err) != DW_DLV_OK) {
 		pr_warn(path, "unusable split debug info (%s); its declarations are left out",
-			why ? why : c->err ? dwarf_errmsg(c->err) : "not an x86-64 ELF object");
+			why ? why : c->err ? dwarf_errmsg(c->err) : "not a 64-bit ELF object");
 		free(why);
 		if (c->err)
 			dwarf_dealloc(main, c->err, DW_DLA_ERROR);

@@ -112,7 +112,7 @@ int image_load_dynamic(struct image *img)
 		return pr_err(img->path, "dynamic section has no DT_NULL terminator");
 	d->ndyn = i + 1;
 	if (d->val[DT_REL])
-		return pr_err(img->path, "uses REL relocations, which x86-64 programs do not");
+		return pr_err(img->path, "uses REL relocations, which %s programs do not", img->arch->name);
 	if (!d->val[DT_SYMTAB] || !d->val[DT_STRTAB])
 		return 0;	/* nothing symbolic: a minimal static-pie */
 	if (d->val[DT_SYMENT] && d->val[DT_SYMENT] != sizeof(Elf64_Sym))

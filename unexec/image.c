@@ -24,10 +24,21 @@ static const char *elf_type_name(unsigned t)
  * for a wrong file names what is wrong in the user's terms. */
 static int check_ident(const char *path, const unsigned char *d, uint64_t size)
 {
+	char kind[64];
+
 	if (size < EI_NIDENT || memcmp(d, ELFMAG, SELFMAG))
 		return pr_err(path, "not an ELF file");
+	/* aarch64's other ABIs by name: ILP32 (32-bit ELF) and aarch64_be. */
+	if (size >= 20 && d[EI_CLASS] == ELFCLASS32 && arch_elf_kind(d, kind, sizeof(kind)) &&
+	    strstr(kind, "aarch64 ILP32"))
+		return pr_err(path, "is %s program (32-bit ELF); surgeon handles 64-bit (LP64) aarch64 only", kind);
 	if (d[EI_CLASS] != ELFCLASS64)
-		return pr_err(path, "not a 64-bit ELF file (class %u); surgeon handles x86-64 only", d[EI_CLASS]);
+		return pr_err(path, "not a 64-bit ELF file (class %u); surgeon handles x86-64 and aarch64 only",
+			      d[EI_CLASS]);
+	if (size >= 20 && d[EI_DATA] == ELFDATA2MSB && arch_elf_kind(d, kind, sizeof(kind)) &&
+	    strstr(kind, "big-endian aarch64"))
+		return pr_err(path, "is a big-endian aarch64 program (aarch64_be); surgeon handles little-endian "
+			      "aarch64 only");
 	if (d[EI_DATA] != ELFDATA2LSB)
 		return pr_err(path, "not a little-endian ELF file (byte order %u)", d[EI_DATA]);
 	if (d[EI_VERSION] != EV_CURRENT)
@@ -110,9 +121,15 @@ static int read_phdrs(struct image *img)
 				      (unsigned long long)ph->p_align);
 		if (end > img->vaddr_end)
 			img->vaddr_end = end;
+		if (ph->p_align > img->page_size)
+			img->page_size = ph->p_align;
 		if (ph->p_offset + ph->p_filesz > img->loaded_end)
 			img->loaded_end = ph->p_offset + ph->p_filesz;
 	}
+	if (img->page_size < img->arch->page_size)
+		img->page_size = img->arch->page_size;
+	if (img->page_size > img->arch->max_page_size)
+		img->page_size = img->arch->max_page_size;
 	/* Overlapping loads would make "the byte at this address" ambiguous. */
 	for (i = 0; i < img->phnum; i++) {
 		const GElf_Phdr *a = &img->phdrs[i];
@@ -620,4 +637,21 @@ const char *image_kind(const struct image *img)
 	if (img->pie)
 		return img->interp ? "PIE executable" : "static-pie executable";
 	return img->interp ? "dynamic executable" : "static executable";
+}
+
+bool image_gnu_features(const struct image *img, uint32_t *bits, uint64_t *addr)
+{
+	for (size_t i = 0; img->arch->feature_and && i < img->phnum; i++) {
+		const GElf_Phdr *ph = &img->phdrs[i];
+		uint64_t off;
+		size_t at;
+
+		if (ph->p_type != PT_GNU_PROPERTY || !image_vaddr_to_off(img, ph->p_vaddr, ph->p_filesz, &off))
+			continue;
+		if (arch_gnu_property(img->data + off, ph->p_filesz, img->arch->feature_and, bits, &at)) {
+			*addr = ph->p_vaddr + at;
+			return true;
+		}
+	}
+	return false;
 }

@@ -107,6 +107,7 @@ struct image {
 
 	GElf_Ehdr eh;
 	const struct arch *arch;	/* of eh.e_machine: never NULL once the header is checked */
+	uint64_t page_size;	/* new segments' alignment: the PT_LOADs' p_align, within the arch's bounds */
 	GElf_Phdr *phdrs;
 	size_t phnum;
 	struct section *secs;	/* indexed like the file's section headers */
@@ -156,6 +157,9 @@ const struct symbol *image_symbol(const struct image *img, const char *name);
 int image_addr_name(const struct image *img, uint64_t addr, char *buf, size_t len);
 /* Maps a virtual address to its file offset through the PT_LOADs (file-backed part). */
 bool image_vaddr_to_off(const struct image *img, uint64_t addr, uint64_t size, uint64_t *off);
+/* The arch's feature property (arch->feature_and: aarch64's BTI and PAC) in
+ * the program's PT_GNU_PROPERTY: its bits and the address of its 4 bytes. */
+bool image_gnu_features(const struct image *img, uint32_t *bits, uint64_t *addr);
 /* The other way: file bytes [off, off+size) to the address a PT_LOAD maps them at. */
 bool image_off_to_vaddr(const struct image *img, uint64_t off, uint64_t size, uint64_t *va);
 const char *image_kind(const struct image *img);

@@ -33,7 +33,7 @@ bool unexec_reserved_name(const char *name)
 
 uint64_t unexec_new_base(const struct image *img)
 {
-	return align_up(img->vaddr_end, img->arch->page_size);
+	return align_up(img->vaddr_end, img->page_size);
 }
 
 const GElf_Phdr *unexec_tls_segment(const struct image *img)
@@ -465,7 +465,10 @@ int unexec_write_object(const struct image *img, const char *path, const struct 
 	struct dbgsrc dsrc = { .fd = -1 };
 	bytevec rest = { 0 };
 	chunk_vec chunks = { 0 };
-	unsigned char *meta = NULL;
+	unsigned char *meta = NULL, *tls_zeros = NULL;
+	unsigned char feat_note[32];
+	uint32_t feat;
+	uint64_t feat_addr;
 	struct outfile out = { .fd = -1 };
 	Elf64_Sym *symtab = NULL;
 	GElf_Ehdr eh = { 0 };
@@ -513,15 +516,32 @@ int unexec_write_object(const struct image *img, const char *path, const struct 
 			goto out;
 	}
 	/* The TLS block, as the linker must see it to compute the program's
-	 * own thread-pointer offsets: where it starts, its size and alignment. */
+	 * own thread-pointer offsets: where it starts, its size and alignment.
+	 * TLS variant I (aarch64): new variables go after it, in the same
+	 * segment, so it is bytes (zeros) the linker's .tdata can follow. */
 	if (unexec_tls_segment(img)) {
 		const GElf_Phdr *tls = unexec_tls_segment(img);
+		bool v1 = img->arch->tls_variant1;
 
-		sh = (GElf_Shdr){ .sh_type = SHT_NOBITS, .sh_flags = SHF_ALLOC | SHF_WRITE | SHF_TLS,
+		sh = (GElf_Shdr){ .sh_type = v1 ? SHT_PROGBITS : SHT_NOBITS,
+				  .sh_flags = SHF_ALLOC | SHF_WRITE | SHF_TLS,
 				  .sh_addr = tls->p_vaddr, .sh_size = tls->p_memsz,
 				  .sh_addralign = tls->p_align ? tls->p_align : 1 };
+		if (v1 && !(tls_zeros = zalloc(tls->p_memsz ? tls->p_memsz : 1)))
+			goto out;
 		w.tls_shndx = w.nsec;
-		if (!new_section(&w, TLS_SECTION, &sh, NULL, tls->p_memsz, ELF_T_BYTE))
+		if (!new_section(&w, TLS_SECTION, &sh, tls_zeros, tls->p_memsz, ELF_T_BYTE))
+			goto out;
+	}
+	/* The program's BTI/PAC property, for the linker to AND with the
+	 * inputs': what it makes of them says whether the added code keeps the
+	 * program's claims (relink/plan.c). */
+	if (image_gnu_features(img, &feat, &feat_addr)) {
+		uint32_t n[8] = { 4, 16, NT_GNU_PROPERTY_TYPE_0, 0x554e47 /* "GNU" */, img->arch->feature_and, 4, feat, 0 };
+
+		memcpy(feat_note, n, sizeof(n));
+		sh = (GElf_Shdr){ .sh_type = SHT_NOTE, .sh_flags = SHF_ALLOC, .sh_addralign = 8 };
+		if (!new_section(&w, ".note.gnu.property", &sh, feat_note, sizeof(feat_note), ELF_T_BYTE))
 			goto out;
 	}
 	/* The linker must not think the new code wants an executable stack. */
@@ -611,6 +631,7 @@ out:
 		outfile_abort(&out);
 	free(symtab);
 	free(meta);
+	free(tls_zeros);
 	VEC_FREE(&rest);
 	VEC_FREE(&chunks);
 	VEC_FREE(&w.locals);

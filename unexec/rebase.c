@@ -199,7 +199,7 @@ static int rebase_dynamic(struct rb *r)
 				return pr_err(r->path, "has text relocations (DF_TEXTREL): its code differs in memory from the file");
 			break;
 		case DT_REL: case DT_RELSZ:
-			return pr_err(r->path, "has REL relocations, which x86-64 programs do not use");
+			return pr_err(r->path, "has REL relocations, which %s programs do not use", arch_native()->name);
 		case DT_RELR: case DT_RELRSZ: case DT_RELRENT:
 			continue;	/* relative relocations, applied in memory: dropped */
 		case DT_FLAGS_1:

@@ -31,6 +31,7 @@
 	"  /* New read-only data. */\n" \
 	"  .rodata : { *(.rodata .rodata.* .gnu.linkonce.r.*) }\n" \
 	"%s" \
+	"%s" \
 	"  .eh_frame : { KEEP(*(.eh_frame)) *(.eh_frame.*) }\n" \
 	"  .gcc_except_table : { *(.gcc_except_table .gcc_except_table.*) }\n" \
 	"  . = ALIGN(CONSTANT(MAXPAGESIZE));\n" \
@@ -124,6 +125,18 @@ static char *tls_part(const struct image *img, uint64_t pad)
 	char padtxt[64] = "";
 	uint64_t r;
 
+	/* TLS variant I (aarch64): the block starts a fixed distance after the
+	 * thread pointer and grows at its end, so the old block (bytes in the
+	 * frozen object) comes first, where the linker starts its PT_TLS, and
+	 * the new sections follow: the old offsets hold as they are. */
+	if (img->arch->tls_variant1)
+		return xasprintf("  . = ALIGN(64);\n"
+				 "  " ANCHOR_TLS_START " = .;\n"
+				 "%s%s%s"
+				 "  .tdata : { *(.tdata .tdata.* .gnu.linkonce.td.*) }\n"
+				 "  .tbss : { *(.tbss .tbss.* .gnu.linkonce.tb.*) *(.tcommon) }\n"
+				 "  " ANCHOR_TLS_NEW " = SIZEOF(.tdata) + SIZEOF(.tbss);\n",
+				 t ? "  " : "", t ? TLS_SECTION : "", t ? " : { KEEP(*(" TLS_SECTION ")) }\n" : "");
 	if (!t)
 		return xasprintf("  . = ALIGN(64);\n"
 				 "  " ANCHOR_TLS_START " = .;\n"
@@ -193,6 +206,10 @@ int unexec_write_script_tls(const struct image *img, const char *path, uint64_t 
 		 * gold .rela.plt. */
 		img->dyn.present ? "" : "  .rela.iplt : {\n    " ANCHOR_RELA_IPLT_START " = .;\n    *(.rela.iplt) *(.rela.dyn) *(.rela.plt)\n"
 					"    " ANCHOR_RELA_IPLT_END " = .;\n  }\n",
+		/* The inputs' BTI/PAC properties, ANDed by the linker with the
+		 * program's (the frozen object carries them): read back by relink,
+		 * not copied. */
+		img->arch->feature_and ? "  .note.gnu.property : { *(.note.gnu.property) }\n" : "",
 		tls,
 		/* Where the program used RELRO, the new relocated data ends on a page
 		 * of its own, which the init thunk makes read-only. (relink's hook

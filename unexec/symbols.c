@@ -341,7 +341,7 @@ int image_load_symbols(struct image *img)
 	nbefore = img->syms.n;
 	err = err ?: collect_slots(img, &slots);
 	if (!err && slots.n && !img->opts.light) {
-		err = disasm_new(&d, 0);
+		err = disasm_new(&d, img->arch->machine, 0);
 		err = err ?: add_stub_syms(img, d, slots.v, slots.n, nbefore);
 		disasm_free(d);
 	}

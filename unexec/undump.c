@@ -103,8 +103,13 @@ static int parse_exe(struct exe *x)
 	if (x->size < sizeof(Elf64_Ehdr) || memcmp(d, ELFMAG, SELFMAG))
 		return pr_err(p, "not an ELF file");
 	memcpy(&x->eh, d, sizeof(x->eh));
-	if (d[EI_CLASS] != ELFCLASS64 || d[EI_DATA] != ELFDATA2LSB || x->eh.e_machine != arch_native()->machine)
-		return pr_err(p, "not a 64-bit little-endian %s ELF file", arch_native()->name);
+	if (d[EI_CLASS] != ELFCLASS64 || d[EI_DATA] != ELFDATA2LSB || x->eh.e_machine != arch_native()->machine) {
+		char kind[64];
+
+		/* A process is of the machine surgeon runs on; so is its program. */
+		return pr_err(p, "is %s program: surgeon dumps processes of the machine it runs on (%s) only",
+			      arch_elf_kind(d, kind, sizeof(kind)), arch_native()->name);
+	}
 	if (x->eh.e_type != ET_EXEC)
 		return pr_err(p, "not an executable");
 	x->phnum = x->eh.e_phnum;

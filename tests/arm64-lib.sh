@@ -1,0 +1,38 @@
+# Helpers for the aarch64 tests (tests/t-arm64-*.sh), after tests/lib.sh:
+# the cross compiler and qemu-user, found or reported as skips.
+#   A64CC       aarch64-linux-gnu-gcc
+#   a64_need    exits the script with a skip line when the tools are missing
+#   a64_run     runs an aarch64 program: under qemu-aarch64 with Debian's
+#               cross libraries as its root (binfmt is not needed), or
+#               directly on an aarch64 machine
+#   a64_same    NAME REF OUT [ARGS...]: same stdout and exit status under qemu
+A64CC=aarch64-linux-gnu-gcc
+A64AR=aarch64-linux-gnu-ar
+A64ROOT=/usr/aarch64-linux-gnu
+A64NATIVE=$([ "$(uname -m)" = aarch64 ] && echo 1 || echo 0)
+a64_need() {
+	local missing=
+	command -v "$A64CC" >/dev/null || missing="$missing $A64CC (gcc-aarch64-linux-gnu)"
+	if [ "$A64NATIVE" = 0 ]; then
+		[ -e "$A64ROOT/lib/libc.so.6" ] || missing="$missing $A64ROOT/lib (libc6-dev-arm64-cross)"
+		command -v qemu-aarch64 >/dev/null || missing="$missing qemu-aarch64 (qemu-user)"
+	fi
+	if [ -n "$missing" ]; then
+		echo "skip $(basename "$0" .sh): the aarch64 suite needs$missing: make deps installs them"
+		exit 0
+	fi
+}
+#   A64_LIBPATH: a LD_LIBRARY_PATH for the aarch64 program only
+a64_run() {
+	if [ "$A64NATIVE" = 1 ]; then LD_LIBRARY_PATH=${A64_LIBPATH:-${LD_LIBRARY_PATH:-}} "$@"
+	elif [ -n "${A64_LIBPATH:-}" ]; then qemu-aarch64 -L "$A64ROOT" -E LD_LIBRARY_PATH="$A64_LIBPATH" "$@"
+	else qemu-aarch64 -L "$A64ROOT" "$@"; fi
+}
+a64_same() {
+	local n=$1 a=$2 b=$3; shift 3
+	run_capture "$T/.a" a64_run "$a" "$@"; run_capture "$T/.b" a64_run "$b" "$@"
+	if ! cmp -s "$T/.a.out" "$T/.b.out"; then fail "$n" "stdout differs: $(diff "$T/.a.out" "$T/.b.out" | head -5 | tr '\n' ' ')"
+	elif [ "$(cat "$T/.a.rc")" != "$(cat "$T/.b.rc")" ]; then fail "$n" "exit status $(cat "$T/.a.rc") vs $(cat "$T/.b.rc")"
+	elif [ ! -s "$T/.a.out" ]; then fail "$n" "the reference printed nothing: $(head -2 "$T/.a.err" | tr '\n' ' ')"
+	else ok "$n"; fi
+}

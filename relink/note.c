@@ -4,9 +4,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "surgeon.h"
+#include "util/elfview.h"
 
 #define MAX_LINE (1u << 16)
 
@@ -399,102 +399,41 @@ int note_parse(const unsigned char *data, size_t size, struct surgery_history *h
 	return 0;
 }
 
-int note_find(const struct image *img, const unsigned char **data, size_t *size)
+/* The .note.surgeon section of a file (*data NULL, *size 0 when none). */
+static int find_note(const struct elfview *v, const unsigned char **data, size_t *size)
 {
+	size_t i = 0, found = 0;
+
 	*data = NULL;
 	*size = 0;
-	for (size_t i = 1; i < img->shnum; i++) {
-		const struct section *s = &img->secs[i];
-
-		if (strcmp(s->name, NOTE_SECTION))
-			continue;
-		if (s->sh.sh_type != SHT_NOTE)
-			return pr_err(img->path, "section [%zu] '%s' is not a note", i, s->name);
-		if (*data)
-			return pr_err(img->path, "section [%zu]: a second '%s'", i, s->name);
-		*data = img->data + s->sh.sh_offset;	/* checked by image_open */
-		*size = s->sh.sh_size;
+	while ((i = elfview_find_sec(v, NOTE_SECTION, i))) {
+		if (v->sh[i].sh_type != SHT_NOTE)
+			return pr_err(v->name, "section [%zu] '%s' is not a note", i, NOTE_SECTION);
+		if (found)
+			return pr_err(v->name, "section [%zu]: a second '%s'", i, NOTE_SECTION);
+		found = i;
+	}
+	if (found) {
+		*data = v->data + v->sh[found].sh_offset;	/* inside the file: checked by the view */
+		*size = v->sh[found].sh_size;
 	}
 	return 0;
 }
 
-static int pread_all(int fd, void *buf, size_t len, uint64_t off, const char *path)
+int note_find(const struct image *img, const unsigned char **data, size_t *size)
 {
-	ssize_t got = pread(fd, buf, len, off);
-
-	if (got == (ssize_t)len)
-		return 0;
-	return pr_err(path, "cannot read %zu bytes at offset 0x%llx: %s", len, (unsigned long long)off,
-		      got < 0 ? strerror(errno) : "the file is too short");
+	return find_note(&img->view, data, size);
 }
 
 int note_read_fd(int fd, const char *path, struct surgery_history *h)
 {
-	Elf64_Ehdr eh;
-	Elf64_Shdr *sh = NULL;
-	unsigned char *data = NULL;
-	char *names = NULL;
-	off_t fsize = lseek(fd, 0, SEEK_END);
-	uint64_t shnum, strndx, found = 0;
-	int err = -1;
-	size_t i;
+	const unsigned char *data;
+	struct elfview v;
+	size_t size;
+	int err = elfview_map(&v, fd, path, ELFVIEW_PROGRAM) ?: find_note(&v, &data, &size) ?:
+		  note_parse(data, size, h, path);
 
-	if (fsize < (off_t)sizeof(eh) || pread_all(fd, &eh, sizeof(eh), 0, path) ||
-	    memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64)
-		return pr_err(path, "not a 64-bit ELF file");
-	if (!eh.e_shoff)
-		return 0;
-	if (eh.e_shentsize != sizeof(Elf64_Shdr) || !range_ok(eh.e_shoff, sizeof(Elf64_Shdr), fsize))
-		return pr_err(path, "bad section header table");
-	sh = zalloc(sizeof(*sh));
-	if (!sh || pread_all(fd, sh, sizeof(*sh), eh.e_shoff, path))
-		goto out;
-	shnum = eh.e_shnum ? eh.e_shnum : sh[0].sh_size;
-	strndx = eh.e_shstrndx == SHN_XINDEX ? sh[0].sh_link : eh.e_shstrndx;
-	if (!shnum || shnum > (uint64_t)fsize / sizeof(Elf64_Shdr) ||
-	    !range_ok(eh.e_shoff, shnum * sizeof(Elf64_Shdr), fsize) || strndx >= shnum) {
-		err = pr_err(path, "bad section header table");
-		goto out;
-	}
-	free(sh);
-	sh = xrealloc_array(NULL, shnum, sizeof(*sh));
-	if (!sh || pread_all(fd, sh, shnum * sizeof(*sh), eh.e_shoff, path))
-		goto out;
-	if (sh[strndx].sh_type != SHT_STRTAB || !range_ok(sh[strndx].sh_offset, sh[strndx].sh_size, fsize) ||
-	    sh[strndx].sh_size > (64u << 20)) {
-		err = pr_err(path, "bad section name table");
-		goto out;
-	}
-	names = zalloc(sh[strndx].sh_size + 1);
-	if (!names || pread_all(fd, names, sh[strndx].sh_size, sh[strndx].sh_offset, path))
-		goto out;
-	names[sh[strndx].sh_size] = 0;
-	for (i = 1; i < shnum; i++) {
-		if (sh[i].sh_name >= sh[strndx].sh_size || strcmp(names + sh[i].sh_name, NOTE_SECTION))
-			continue;
-		if (found) {
-			err = pr_err(path, "section [%zu]: a second '%s'", i, NOTE_SECTION);
-			goto out;
-		}
-		found = i;
-	}
-	if (!found) {
-		err = 0;
-		goto out;
-	}
-	if (sh[found].sh_type != SHT_NOTE || !range_ok(sh[found].sh_offset, sh[found].sh_size, fsize)) {
-		err = pr_err(path, "section [%llu] '%s': not a note inside the file", (unsigned long long)found,
-			     NOTE_SECTION);
-		goto out;
-	}
-	data = zalloc(sh[found].sh_size);
-	if (!data || pread_all(fd, data, sh[found].sh_size, sh[found].sh_offset, path))
-		goto out;
-	err = note_parse(data, sh[found].sh_size, h, path);
-out:
-	free(data);
-	free(names);
-	free(sh);
+	elfview_free(&v);
 	return err;
 }
 

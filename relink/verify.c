@@ -4,6 +4,7 @@
  * with pread from both files, so a large program is never held in memory and
  * each byte is read once. */
 #include "relink/verify.h"
+#include "util/elfview.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,59 +14,10 @@
 
 #define CHUNK (256u << 10)
 
-struct loadmap {
-	GElf_Phdr *ph;
-	size_t n;
-	uint64_t size;
-};
-
-static int loadmap_read(int fd, const char *path, struct loadmap *ni)
+static const GElf_Phdr *load_at(const struct elfview *v, uint64_t addr)
 {
-	Elf64_Ehdr eh;
-	off_t size = lseek(fd, 0, SEEK_END);
-	size_t i;
-
-	memset(ni, 0, sizeof(*ni));
-	if (size < (off_t)sizeof(eh) || pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
-	    memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64)
-		return pr_err(path, "not a 64-bit ELF file");
-	ni->size = size;
-	if (eh.e_phentsize != sizeof(Elf64_Phdr) || !eh.e_phnum || eh.e_phnum == PN_XNUM ||
-	    !range_ok(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), ni->size))
-		return pr_err(path, "bad program header table");
-	ni->n = eh.e_phnum;
-	ni->ph = zalloc(ni->n * sizeof(*ni->ph));
-	if (!ni->ph)
-		return -1;
-	for (i = 0; i < ni->n; i++) {
-		Elf64_Phdr p;
-
-		if (pread(fd, &p, sizeof(p), eh.e_phoff + i * sizeof(p)) != sizeof(p))
-			return pr_err(path, "cannot read program header %zu", i);
-		ni->ph[i] = p;
-		if (p.p_type == PT_LOAD && (!range_ok(p.p_offset, p.p_filesz, ni->size) || p.p_filesz > p.p_memsz ||
-					    p.p_vaddr + p.p_memsz < p.p_vaddr || p.p_vaddr + p.p_memsz > (1ull << 47)))
-			return pr_err(path, "program header %zu lies outside the file or user space", i);
-	}
-	/* Overlapping loads would make "the byte at this address" ambiguous. */
-	for (i = 0; i < ni->n; i++) {
-		const GElf_Phdr *a = &ni->ph[i];
-
-		for (size_t j = i + 1; a->p_type == PT_LOAD && j < ni->n; j++) {
-			const GElf_Phdr *b = &ni->ph[j];
-
-			if (b->p_type == PT_LOAD && a->p_memsz && b->p_memsz && a->p_vaddr < b->p_vaddr + b->p_memsz &&
-			    b->p_vaddr < a->p_vaddr + a->p_memsz)
-				return pr_err(path, "program headers %zu and %zu: loadable segments overlap", i, j);
-		}
-	}
-	return 0;
-}
-
-static const GElf_Phdr *load_at(const struct loadmap *ni, uint64_t addr)
-{
-	for (size_t i = 0; i < ni->n; i++) {
-		const GElf_Phdr *p = &ni->ph[i];
+	for (size_t i = 0; i < v->phnum; i++) {
+		const GElf_Phdr *p = &v->ph[i];
 
 		if (p->p_type == PT_LOAD && addr >= p->p_vaddr && addr - p->p_vaddr < p->p_memsz)
 			return p;
@@ -151,13 +103,14 @@ struct side {
 	const struct image *img;	/* for names in messages, or NULL */
 };
 
-/* Compares the loaded images at addresses [lo, hi). */
-static int compare(const struct side *o, int fd, const char *path, const edit_vec *edits,
+/* Compares the loaded images at addresses [lo, hi); the new file's bytes
+ * are read from fd, where its view nv says. */
+static int compare(const struct side *o, const struct elfview *nv, int fd, const edit_vec *edits,
 		   struct verify_report *r, struct verify_detail *d, uint64_t lo, uint64_t hi)
 {
 	static const unsigned char zeros[CHUNK];
 	unsigned char *obuf = malloc(CHUNK), *nbuf = malloc(CHUNK);
-	struct loadmap ni = { 0 };
+	const char *path = nv->name;
 	size_t i;
 	int err = -1;
 
@@ -171,8 +124,6 @@ static int compare(const struct side *o, int fd, const char *path, const edit_ve
 		pr_err(NULL, "out of memory");
 		goto out;
 	}
-	if (loadmap_read(fd, path, &ni))
-		goto out;
 	for (i = 0; i < o->n; i++) {
 		const GElf_Phdr *op = &o->ph[i];
 		uint64_t a = op->p_vaddr, end = op->p_vaddr + op->p_memsz;
@@ -186,7 +137,7 @@ static int compare(const struct side *o, int fd, const char *path, const edit_ve
 		if (d)
 			d->segments++;
 		while (a < end) {
-			const GElf_Phdr *np = load_at(&ni, a);
+			const GElf_Phdr *np = load_at(nv, a);
 			uint64_t ofile = op->p_vaddr + op->p_filesz, nfile, lim, len;
 			const unsigned char *ob, *nb;
 
@@ -246,7 +197,6 @@ static int compare(const struct side *o, int fd, const char *path, const edit_ve
 out:
 	if (err && d)
 		verify_detail_free(d);
-	free(ni.ph);
 	free(obuf);
 	free(nbuf);
 	return err;
@@ -256,25 +206,26 @@ int verify_detail(const struct image *orig, int fd, const char *path, const edit
 		  struct verify_report *r, struct verify_detail *d)
 {
 	struct side o = { orig->phdrs, orig->phnum, orig->fd, orig->data, orig->path, orig };
+	struct elfview nv;
+	int err = elfview_map(&nv, fd, path, ELFVIEW_PROGRAM) ?:
+		  compare(&o, &nv, fd, edits, r, d, 0, UINT64_MAX);
 
-	return compare(&o, fd, path, edits, r, d, 0, UINT64_MAX);
+	elfview_free(&nv);
+	return err;
 }
 
 int verify_files(int ofd, const char *opath, int fd, const char *path, const edit_vec *edits,
 		 struct verify_report *r, struct verify_detail *d)
 {
-	struct loadmap om;
+	struct elfview ov, nv = { 0 };
 	struct side o = { .fd = ofd, .path = opath };
-	int err;
+	int err = elfview_map(&ov, ofd, opath, ELFVIEW_PROGRAM) ?: elfview_map(&nv, fd, path, ELFVIEW_PROGRAM);
 
-	if (loadmap_read(ofd, opath, &om)) {
-		free(om.ph);
-		return -1;
-	}
-	o.ph = om.ph;
-	o.n = om.n;
-	err = compare(&o, fd, path, edits, r, d, 0, UINT64_MAX);
-	free(om.ph);
+	o.ph = ov.ph;
+	o.n = ov.phnum;
+	err = err ?: compare(&o, &nv, fd, edits, r, d, 0, UINT64_MAX);
+	elfview_free(&ov);
+	elfview_free(&nv);
 	return err;
 }
 
@@ -314,8 +265,8 @@ static uint64_t halfway(const struct image *img)
 
 struct half {
 	const struct side *o;
+	const struct elfview *nv;
 	int fd;
-	const char *path;
 	const edit_vec *edits;
 	struct verify_report r;
 	uint64_t lo, hi;
@@ -325,7 +276,7 @@ static int compare_half(void *arg)
 {
 	struct half *h = arg;
 
-	return compare(h->o, h->fd, h->path, h->edits, &h->r, NULL, h->lo, h->hi);
+	return compare(h->o, h->nv, h->fd, h->edits, &h->r, NULL, h->lo, h->hi);
 }
 
 /* Two halves on two cores: a 100 MB program is 200 MB to read. */
@@ -334,13 +285,19 @@ int verify_fd(const struct image *orig, int fd, const char *path, const edit_vec
 {
 	struct side o = { orig->phdrs, orig->phnum, orig->fd, orig->data, orig->path, orig };
 	uint64_t mid = halfway(orig);
-	struct half h = { &o, fd, path, edits, { 0 }, mid, UINT64_MAX };
+	struct elfview nv;
+	struct half h = { &o, &nv, fd, edits, { 0 }, mid, UINT64_MAX };
 	struct bgjob job;
 	int err;
 
+	if (elfview_map(&nv, fd, path, ELFVIEW_PROGRAM)) {
+		elfview_free(&nv);
+		return -1;
+	}
 	bg_start(&job, compare_half, &h);
-	err = compare(&o, fd, path, edits, r, NULL, 0, mid);
+	err = compare(&o, &nv, fd, edits, r, NULL, 0, mid);
 	err |= bg_wait(&job);
+	elfview_free(&nv);
 	if (err)
 		return -1;
 	r->compared += h.r.compared;

@@ -73,12 +73,9 @@ static int count_syms(struct image *img, struct dyninfo *d)
 int image_load_dynamic(struct image *img)
 {
 	struct dyninfo *d = &img->dyn;
-	const GElf_Phdr *ph = NULL;
+	const GElf_Phdr *ph = elfview_segment(&img->view, PT_DYNAMIC);
 	size_t i, n;
 
-	for (i = 0; i < img->phnum; i++)
-		if (img->phdrs[i].p_type == PT_DYNAMIC)
-			ph = &img->phdrs[i];
 	if (!ph)
 		return 0;
 	if (ph->p_filesz < sizeof(Elf64_Dyn) || ph->p_offset % 8)

@@ -10,103 +10,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *elf_type_name(unsigned t)
-{
-	switch (t) {
-	case ET_REL: return "a relocatable object";
-	case ET_CORE: return "a core file";
-	case ET_NONE: return "an ELF file of no type";
-	default: return "an ELF file of unknown type";
-	}
-}
-
-/* The ELF header, by hand before libelf sees the file, so that the message
- * for a wrong file names what is wrong in the user's terms. */
-static int check_ident(const char *path, const unsigned char *d, uint64_t size)
-{
-	char kind[64];
-
-	if (size < EI_NIDENT || memcmp(d, ELFMAG, SELFMAG))
-		return pr_err(path, "not an ELF file");
-	/* aarch64's other ABIs by name: ILP32 (32-bit ELF) and aarch64_be. */
-	if (size >= 20 && d[EI_CLASS] == ELFCLASS32 && arch_elf_kind(d, kind, sizeof(kind)) &&
-	    strstr(kind, "aarch64 ILP32"))
-		return pr_err(path, "is %s program (32-bit ELF); surgeon handles 64-bit (LP64) aarch64 only", kind);
-	if (d[EI_CLASS] != ELFCLASS64)
-		return pr_err(path, "not a 64-bit ELF file (class %u); surgeon handles x86-64 and aarch64 only",
-			      d[EI_CLASS]);
-	if (size >= 20 && d[EI_DATA] == ELFDATA2MSB && arch_elf_kind(d, kind, sizeof(kind)) &&
-	    strstr(kind, "big-endian aarch64"))
-		return pr_err(path, "is a big-endian aarch64 program (aarch64_be); surgeon handles little-endian "
-			      "aarch64 only");
-	if (d[EI_DATA] != ELFDATA2LSB)
-		return pr_err(path, "not a little-endian ELF file (byte order %u)", d[EI_DATA]);
-	if (d[EI_VERSION] != EV_CURRENT)
-		return pr_err(path, "unknown ELF version %u", d[EI_VERSION]);
-	if (size < sizeof(Elf64_Ehdr))
-		return pr_err(path, "truncated ELF header (%llu bytes)", (unsigned long long)size);
-	return 0;
-}
-
-static int check_ehdr(struct image *img)
-{
-	const GElf_Ehdr *eh = &img->eh;
-	const char *p = img->path;
-
-	img->arch = arch_for(eh->e_machine);
-	if (!img->arch)
-		return pr_err(p, "not a program of a machine surgeon knows (e_machine %u)", eh->e_machine);
-	if (eh->e_type != ET_EXEC && eh->e_type != ET_DYN)
-		return pr_err(p, "is %s, not an executable", elf_type_name(eh->e_type));
-	if (eh->e_ehsize != sizeof(Elf64_Ehdr))
-		return pr_err(p, "bad ELF header size %u", eh->e_ehsize);
-	if (eh->e_phnum && eh->e_phentsize != sizeof(Elf64_Phdr))
-		return pr_err(p, "bad program header entry size %u", eh->e_phentsize);
-	if (eh->e_shnum && eh->e_shentsize != sizeof(Elf64_Shdr))
-		return pr_err(p, "bad section header entry size %u", eh->e_shentsize);
-	return 0;
-}
-
+/* What the image model needs of the segments beyond the view's checks:
+ * alignments that mean something, and the loaded extent. */
 static int read_phdrs(struct image *img)
 {
 	const char *p = img->path;
-	uint64_t bytes;
-	size_t i, j;
+	bool first = true;
+	size_t i;
 
-	if (img->eh.e_phnum && img->eh.e_phnum != PN_XNUM &&
-	    !range_ok(img->eh.e_phoff, (uint64_t)img->eh.e_phnum * sizeof(Elf64_Phdr), img->size))
-		return pr_err(p, "program header table (%u entries at offset 0x%llx) lies outside the file",
-			      img->eh.e_phnum, (unsigned long long)img->eh.e_phoff);
-	if (elf_getphdrnum(img->elf, &img->phnum))
-		return pr_err(p, "cannot read program headers: %s", elf_errmsg(-1));
-	if (!img->phnum)
-		return pr_err(p, "has no program headers, so nothing is loaded");
-	if (__builtin_mul_overflow(img->phnum, sizeof(Elf64_Phdr), &bytes) ||
-	    !range_ok(img->eh.e_phoff, bytes, img->size))
-		return pr_err(p, "program header table (%zu entries at offset 0x%llx) lies outside the file",
-			      img->phnum, (unsigned long long)img->eh.e_phoff);
-	img->phdrs = zalloc(img->phnum * sizeof(*img->phdrs));
-	if (!img->phdrs)
-		return -1;
+	img->phdrs = img->view.ph;
+	img->phnum = img->view.phnum;
 	for (i = 0; i < img->phnum; i++) {
-		GElf_Phdr *ph = &img->phdrs[i];
-		uint64_t end;
+		const GElf_Phdr *ph = &img->phdrs[i];
 
-		if (!gelf_getphdr(img->elf, i, ph))
-			return pr_err(p, "program header %zu: %s", i, elf_errmsg(-1));
-		if (ph->p_type != PT_LOAD && ph->p_type != PT_INTERP && ph->p_type != PT_DYNAMIC &&
-		    ph->p_type != PT_NOTE && ph->p_type != PT_TLS && ph->p_type != PT_PHDR)
-			continue;
-		if (!range_ok(ph->p_offset, ph->p_filesz, img->size))
-			return pr_err(p, "program header %zu: bytes 0x%llx+0x%llx lie outside the file (size 0x%llx)",
-				      i, (unsigned long long)ph->p_offset, (unsigned long long)ph->p_filesz,
-				      (unsigned long long)img->size);
-		if (ph->p_filesz > ph->p_memsz)
-			return pr_err(p, "program header %zu: file size 0x%llx exceeds memory size 0x%llx",
-				      i, (unsigned long long)ph->p_filesz, (unsigned long long)ph->p_memsz);
-		if (add_overflows(ph->p_vaddr, ph->p_memsz, &end) || end > (1ull << 47))
-			return pr_err(p, "program header %zu: addresses 0x%llx+0x%llx do not fit in user space",
-				      i, (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_memsz);
 		/* The thread pointer's distance to the block is roundup(memsz,
 		 * align): an alignment that is not a power of two has no meaning. */
 		if (ph->p_type == PT_TLS && ph->p_align > 1 && (ph->p_align & (ph->p_align - 1)))
@@ -119,8 +35,11 @@ static int read_phdrs(struct image *img)
 			return pr_err(p, "program header %zu: offset 0x%llx and address 0x%llx disagree modulo alignment 0x%llx",
 				      i, (unsigned long long)ph->p_offset, (unsigned long long)ph->p_vaddr,
 				      (unsigned long long)ph->p_align);
-		if (end > img->vaddr_end)
-			img->vaddr_end = end;
+		if (first)
+			img->delta_first = ph->p_vaddr - ph->p_offset;
+		first = false;
+		if (ph->p_vaddr + ph->p_memsz > img->vaddr_end)
+			img->vaddr_end = ph->p_vaddr + ph->p_memsz;
 		if (ph->p_align > img->page_size)
 			img->page_size = ph->p_align;
 		if (ph->p_offset + ph->p_filesz > img->loaded_end)
@@ -130,52 +49,7 @@ static int read_phdrs(struct image *img)
 		img->page_size = img->arch->page_size;
 	if (img->page_size > img->arch->max_page_size)
 		img->page_size = img->arch->max_page_size;
-	/* Overlapping loads would make "the byte at this address" ambiguous. */
-	for (i = 0; i < img->phnum; i++) {
-		const GElf_Phdr *a = &img->phdrs[i];
-
-		if (a->p_type != PT_LOAD)
-			continue;
-		for (j = i + 1; j < img->phnum; j++) {
-			const GElf_Phdr *b = &img->phdrs[j];
-
-			if (b->p_type != PT_LOAD || !a->p_memsz || !b->p_memsz)
-				continue;
-			if (a->p_vaddr < b->p_vaddr + b->p_memsz && b->p_vaddr < a->p_vaddr + a->p_memsz)
-				return pr_err(p, "program headers %zu and %zu: loadable segments overlap at 0x%llx",
-					      i, j, (unsigned long long)(a->p_vaddr > b->p_vaddr ? a->p_vaddr : b->p_vaddr));
-		}
-	}
-	for (i = 0; i < img->phnum; i++) {
-		const GElf_Phdr *ph = &img->phdrs[i];
-
-		if (ph->p_type == PT_LOAD) {
-			img->delta_first = ph->p_vaddr - ph->p_offset;
-			break;
-		}
-	}
-	if (i == img->phnum)
-		return pr_err(p, "has no loadable segment");
-	/* A program's code comes from the file: segments that load no file
-	 * bytes (only zeroes, or nothing) cannot be all there is. */
-	for (j = 0; j < img->phnum; j++)
-		if (img->phdrs[j].p_type == PT_LOAD && img->phdrs[j].p_filesz)
-			break;
-	if (j == img->phnum)
-		return pr_err(p, "loads no bytes from the file");
 	return 0;
-}
-
-static const char *str_at(const struct image *img, const struct section *strsec, uint64_t off)
-{
-	const char *base;
-
-	if (!strsec || strsec->sh.sh_type == SHT_NOBITS || off >= strsec->sh.sh_size)
-		return NULL;
-	base = (const char *)img->data + strsec->sh.sh_offset;
-	if (!memchr(base + off, 0, strsec->sh.sh_size - off))
-		return NULL;
-	return base + off;
 }
 
 /* Sections of these types are arrays; libelf refuses to write a partial entry. */
@@ -212,60 +86,27 @@ static int check_placement(const struct image *img, size_t idx)
 	return 0;
 }
 
+/* What the image model needs of the sections beyond the view's checks:
+ * alignments, whole entries (libelf refuses to write a partial one), and
+ * one story about every loaded byte. */
 static int read_shdrs(struct image *img)
 {
 	const char *p = img->path;
-	const struct section *shstr;
-	uint64_t bytes;
 	size_t i;
 
-	if (elf_getshdrnum(img->elf, &img->shnum))
-		return pr_err(p, "cannot read section headers: %s", elf_errmsg(-1));
-	/* libelf reports no sections when the table lies outside the file:
-	 * count them from the header ourselves. */
-	if (img->eh.e_shoff) {
-		uint64_t want = img->eh.e_shnum;
-		Elf64_Shdr sh0;
-
-		if (!want) {
-			if (!range_ok(img->eh.e_shoff, sizeof(sh0), img->size))
-				return pr_err(p, "section header table (at offset 0x%llx) lies outside the file",
-					      (unsigned long long)img->eh.e_shoff);
-			memcpy(&sh0, img->data + img->eh.e_shoff, sizeof(sh0));
-			want = sh0.sh_size;
-		}
-		if (want != img->shnum || __builtin_mul_overflow(want, sizeof(Elf64_Shdr), &bytes) ||
-		    !range_ok(img->eh.e_shoff, bytes, img->size))
-			return pr_err(p, "section header table (%llu entries at offset 0x%llx) lies outside the file",
-				      (unsigned long long)want, (unsigned long long)img->eh.e_shoff);
-	} else if (img->eh.e_shnum) {
-		return pr_err(p, "%u section headers at offset 0", img->eh.e_shnum);
-	}
+	img->shnum = img->view.shnum;
+	img->shstrndx = img->view.shstrndx;
 	if (!img->shnum)
 		return 0;
-	if (__builtin_mul_overflow(img->shnum, sizeof(Elf64_Shdr), &bytes) ||
-	    !range_ok(img->eh.e_shoff, bytes, img->size))
-		return pr_err(p, "section header table (%zu entries at offset 0x%llx) lies outside the file",
-			      img->shnum, (unsigned long long)img->eh.e_shoff);
-	if (elf_getshdrstrndx(img->elf, &img->shstrndx))
-		return pr_err(p, "cannot find the section name table: %s", elf_errmsg(-1));
-	if (img->shstrndx >= img->shnum)
-		return pr_err(p, "section name table index %zu is out of range", img->shstrndx);
 	img->secs = zalloc(img->shnum * sizeof(*img->secs));
 	if (!img->secs)
 		return -1;
 	for (i = 0; i < img->shnum; i++) {
 		struct section *s = &img->secs[i];
-		Elf_Scn *scn = elf_getscn(img->elf, i);
 
-		if (!scn || !gelf_getshdr(scn, &s->sh))
-			return pr_err(p, "section [%zu]: %s", i, elf_errmsg(-1));
+		s->sh = img->view.sh[i];
 		s->index = i;
-		if (s->sh.sh_type != SHT_NOBITS && !range_ok(s->sh.sh_offset, s->sh.sh_size, img->size))
-			return pr_err(p, "section [%zu]: bytes 0x%llx+0x%llx lie outside the file", i,
-				      (unsigned long long)s->sh.sh_offset, (unsigned long long)s->sh.sh_size);
-		if (s->sh.sh_link >= img->shnum)
-			return pr_err(p, "section [%zu]: link %u points past the last section", i, s->sh.sh_link);
+		s->name = elfview_sec_name(&img->view, i);
 		if (s->sh.sh_addralign > 1 && (s->sh.sh_addralign & (s->sh.sh_addralign - 1)))
 			return pr_err(p, "section [%zu]: alignment %llu is not a power of two", i,
 				      (unsigned long long)s->sh.sh_addralign);
@@ -277,16 +118,6 @@ static int read_shdrs(struct image *img)
 				      (unsigned long long)s->sh.sh_size, fixed_entry_size(s->sh.sh_type));
 		if (check_placement(img, i))
 			return -1;
-	}
-	shstr = &img->secs[img->shstrndx];
-	if (shstr->sh.sh_type != SHT_STRTAB)
-		return pr_err(p, "section name table [%zu] is not a string table", img->shstrndx);
-	for (i = 0; i < img->shnum; i++) {
-		struct section *s = &img->secs[i];
-
-		s->name = i ? str_at(img, shstr, s->sh.sh_name) : "";
-		if (!s->name)
-			return pr_err(p, "section [%zu]: name offset %u lies outside the name table", i, s->sh.sh_name);
 	}
 	return 0;
 }
@@ -372,13 +203,12 @@ static int init_headers(struct image *img)
 {
 	int err;
 
-	if (check_ident(img->path, img->data, img->size))
-		return -1;
-	if (!gelf_getehdr(img->elf, &img->eh))
-		return pr_err(img->path, "cannot read ELF header: %s", elf_errmsg(-1));
 	img->symtab_idx = img->dynsym_idx = -1;
-	err = check_ehdr(img);
-	err = err ?: read_phdrs(img);
+	if (elfview_init(&img->view, img->path, img->data, img->size, ELFVIEW_PROGRAM))
+		return -1;
+	img->eh = img->view.eh;
+	img->arch = img->view.arch;
+	err = read_phdrs(img);
 	err = err ?: read_shdrs(img);
 	if (err)
 		return err;
@@ -526,7 +356,7 @@ void image_free(struct image *img)
 	strmap_free(img->byname);
 	strmap_free(img->interest);
 	free(img->secs);
-	free(img->phdrs);
+	elfview_free(&img->view);
 	if (img->elf)
 		elf_end(img->elf);
 	if (img->fd >= 0)
@@ -603,19 +433,7 @@ int image_copy_to(const struct image *img, int fd, uint64_t off, uint64_t len)
 
 bool image_vaddr_to_off(const struct image *img, uint64_t addr, uint64_t size, uint64_t *off)
 {
-	size_t i;
-
-	for (i = 0; i < img->phnum; i++) {
-		const GElf_Phdr *ph = &img->phdrs[i];
-
-		if (ph->p_type != PT_LOAD || addr < ph->p_vaddr)
-			continue;
-		if (addr - ph->p_vaddr > ph->p_filesz || size > ph->p_filesz - (addr - ph->p_vaddr))
-			continue;
-		*off = ph->p_offset + (addr - ph->p_vaddr);
-		return true;
-	}
-	return false;
+	return elfview_vaddr_to_off(&img->view, addr, size, off);
 }
 
 bool image_off_to_vaddr(const struct image *img, uint64_t off, uint64_t size, uint64_t *va)

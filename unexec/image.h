@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "arch/arch.h"
+#include "util/elfview.h"
 #include "util/util.h"
 
 /* Prefix of the pinned sections in the object unexec writes. */
@@ -105,10 +106,11 @@ struct image {
 	uint64_t size;
 	void *owned;		/* buffer we allocated for `data`, if any */
 
-	GElf_Ehdr eh;
+	struct elfview view;	/* the headers, checked (util/elfview.h) */
+	GElf_Ehdr eh;		/* the view's, for short */
 	const struct arch *arch;	/* of eh.e_machine: never NULL once the header is checked */
 	uint64_t page_size;	/* new segments' alignment: the PT_LOADs' p_align, within the arch's bounds */
-	GElf_Phdr *phdrs;
+	GElf_Phdr *phdrs;	/* the view's */
 	size_t phnum;
 	struct section *secs;	/* indexed like the file's section headers */
 	size_t shnum;

@@ -11,6 +11,7 @@
  * process, so what they bound must be bound again. */
 #include "unexec/undump.h"
 #include "arch/arch.h"
+#include "util/elfview.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -20,26 +21,8 @@ struct rb {
 	unsigned char *d;	/* the copy being rebased */
 	size_t size;
 	uint64_t base;
-	Elf64_Ehdr eh;
-	Elf64_Phdr *ph;		/* as in the file: addresses from 0 */
-	Elf64_Shdr *sh;
-	size_t phnum, shnum;
+	struct elfview v;	/* of d; its headers are rebased and written back */
 };
-
-/* The file offset of [addr, addr+len) through the file's own PT_LOADs. */
-static bool file_at(const struct rb *r, uint64_t addr, uint64_t len, uint64_t *off)
-{
-	for (size_t i = 0; i < r->phnum; i++) {
-		const Elf64_Phdr *ph = &r->ph[i];
-
-		if (ph->p_type == PT_LOAD && addr >= ph->p_vaddr && addr - ph->p_vaddr <= ph->p_filesz &&
-		    len <= ph->p_filesz - (addr - ph->p_vaddr)) {
-			*off = ph->p_offset + (addr - ph->p_vaddr);
-			return true;
-		}
-	}
-	return false;
-}
 
 static uint64_t get64(const struct rb *r, uint64_t off)
 {
@@ -68,38 +51,17 @@ static bool is_ptr_tag(int64_t tag)
 	}
 }
 
-static int read_headers(struct rb *r)
+/* Every loaded byte must stay in user space once moved by the base. */
+static int check_room(const struct rb *r)
 {
-	size_t i;
+	for (size_t i = 0; i < r->v.phnum; i++) {
+		const Elf64_Phdr *ph = &r->v.ph[i];
 
-	memcpy(&r->eh, r->d, sizeof(r->eh));
-	r->phnum = r->eh.e_phnum;
-	if (r->eh.e_phentsize != sizeof(Elf64_Phdr) || !r->phnum || r->phnum == PN_XNUM ||
-	    !range_ok(r->eh.e_phoff, r->phnum * sizeof(Elf64_Phdr), r->size))
-		return pr_err(r->path, "bad program header table");
-	r->ph = zalloc(r->phnum * sizeof(*r->ph));
-	if (!r->ph)
-		return -1;
-	memcpy(r->ph, r->d + r->eh.e_phoff, r->phnum * sizeof(*r->ph));
-	for (i = 0; i < r->phnum; i++) {
-		const Elf64_Phdr *ph = &r->ph[i];
-
-		if (ph->p_type == PT_LOAD && (!range_ok(ph->p_offset, ph->p_filesz, r->size) ||
-					      ph->p_filesz > ph->p_memsz || ph->p_vaddr >= (1ull << 47) ||
-					      ph->p_memsz > (1ull << 47) - ph->p_vaddr ||
-					      ph->p_vaddr + ph->p_memsz > (1ull << 47) - r->base))
-			return pr_err(r->path, "program header %zu: bad loadable segment", i);
+		if (ph->p_type == PT_LOAD && ph->p_vaddr + ph->p_memsz > (1ull << 47) - r->base)
+			return pr_err(r->path, "program header %zu: addresses 0x%llx+0x%llx do not fit in user space "
+				      "above 0x%llx", i, (unsigned long long)ph->p_vaddr,
+				      (unsigned long long)ph->p_memsz, (unsigned long long)r->base);
 	}
-	if (!r->eh.e_shoff)
-		return 0;
-	r->shnum = r->eh.e_shnum;
-	if (!r->shnum || r->eh.e_shentsize != sizeof(Elf64_Shdr) ||
-	    !range_ok(r->eh.e_shoff, r->shnum * sizeof(Elf64_Shdr), r->size))
-		return pr_err(r->path, "bad section header table");
-	r->sh = zalloc(r->shnum * sizeof(*r->sh));
-	if (!r->sh)
-		return -1;
-	memcpy(r->sh, r->d + r->eh.e_shoff, r->shnum * sizeof(*r->sh));
 	return 0;
 }
 
@@ -110,8 +72,9 @@ static int rebase_symbols(struct rb *r, const Elf64_Shdr *s, size_t idx)
 {
 	uint64_t n, k;
 
-	if (s->sh_type == SHT_NOBITS || !range_ok(s->sh_offset, s->sh_size, r->size) || s->sh_offset % 8)
-		return pr_err(r->path, "section [%zu]: symbol table lies outside the file", idx);
+	if (s->sh_offset % 8)	/* in the file: checked by the view */
+		return pr_err(r->path, "section [%zu]: symbol table at a misaligned offset 0x%llx", idx,
+			      (unsigned long long)s->sh_offset);
 	n = s->sh_size / sizeof(Elf64_Sym);
 	for (k = 1; k < n; k++) {
 		uint64_t off = s->sh_offset + k * sizeof(Elf64_Sym);
@@ -122,7 +85,7 @@ static int rebase_symbols(struct rb *r, const Elf64_Shdr *s, size_t idx)
 		    (sym.st_shndx >= SHN_LORESERVE && sym.st_shndx != SHN_XINDEX))
 			continue;
 		if (sym.st_shndx == SHN_UNDEF ? !sym.st_value :
-		    sym.st_shndx != SHN_XINDEX && (sym.st_shndx >= r->shnum || !(r->sh[sym.st_shndx].sh_flags & SHF_ALLOC)))
+		    sym.st_shndx != SHN_XINDEX && (sym.st_shndx >= r->v.shnum || !(r->v.sh[sym.st_shndx].sh_flags & SHF_ALLOC)))
 			continue;
 		sym.st_value += r->base;
 		memcpy(r->d + off, &sym, sizeof(sym));
@@ -159,7 +122,7 @@ static void rebase_relocs(struct rb *r, const struct reltab *t, uint64_t skip_lo
 			*lead += leading;
 		} else {
 			leading = false;
-			if (type == REL_JUMP_SLOT && file_at(r, rel.r_offset, 8, &off) && get64(r, off))
+			if (type == REL_JUMP_SLOT && elfview_vaddr_to_off(&r->v, rel.r_offset, 8, &off) && get64(r, off))
 				put64(r, off, get64(r, off) + r->base);	/* the lazy stub: ld.so adds nothing */
 			rel.r_offset += r->base;
 			if (type == REL_IRELATIVE)
@@ -171,19 +134,16 @@ static void rebase_relocs(struct rb *r, const struct reltab *t, uint64_t skip_lo
 
 static int rebase_dynamic(struct rb *r)
 {
-	const Elf64_Phdr *dyn = NULL;
+	const Elf64_Phdr *dyn = elfview_segment(&r->v, PT_DYNAMIC);
 	struct reltab rela = { 0 }, plt = { 0 };
 	uint64_t pltgot = 0, relacount_at = 0, rela_at = 0, relasz_at = 0, lead = 0, off, k, w;
 	bool has_symtab = false;
 	size_t i;
 
-	for (i = 0; i < r->phnum; i++)
-		if (r->ph[i].p_type == PT_DYNAMIC)
-			dyn = &r->ph[i];
 	if (!dyn)
 		return 0;
-	if (!range_ok(dyn->p_offset, dyn->p_filesz, r->size) || dyn->p_offset % 8)
-		return pr_err(r->path, "bad PT_DYNAMIC");
+	if (dyn->p_offset % 8)	/* in the file: checked by the view */
+		return pr_err(r->path, "dynamic segment is misaligned (offset 0x%llx)", (unsigned long long)dyn->p_offset);
 	/* Read, moved and written back without the entries dropped. */
 	for (k = w = 0; k + sizeof(Elf64_Dyn) <= dyn->p_filesz; k += sizeof(Elf64_Dyn)) {
 		Elf64_Dyn e;
@@ -224,14 +184,14 @@ static int rebase_dynamic(struct rb *r)
 		memset(r->d + dyn->p_offset + w, 0, k - w);
 
 	if (has_symtab) {
-		for (i = 1; i < r->shnum && r->sh[i].sh_type != SHT_DYNSYM; i++)
+		for (i = 1; i < r->v.shnum && r->v.sh[i].sh_type != SHT_DYNSYM; i++)
 			;
-		if (i >= r->shnum)
+		if (i >= r->v.shnum)
 			return pr_err(r->path, "has no section header for its dynamic symbol table");
 	}
-	if (rela.size && !file_at(r, rela.addr, rela.size, &rela.off))
+	if (rela.size && !elfview_vaddr_to_off(&r->v, rela.addr, rela.size, &rela.off))
 		return pr_err(r->path, "relocation table at 0x%llx lies outside the file", (unsigned long long)rela.addr);
-	if (plt.size && !file_at(r, plt.addr, plt.size, &plt.off))
+	if (plt.size && !elfview_vaddr_to_off(&r->v, plt.addr, plt.size, &plt.off))
 		return pr_err(r->path, "PLT relocation table at 0x%llx lies outside the file", (unsigned long long)plt.addr);
 	if ((rela.size && rela.off % 8) || (plt.size && plt.off % 8))
 		return pr_err(r->path, "misaligned relocation table");
@@ -250,7 +210,7 @@ static int rebase_dynamic(struct rb *r)
 		rebase_relocs(r, &plt, rela.addr, rela.addr + rela.size, &plt_lead);
 	}
 	/* GOT[0]: the link-time address of _DYNAMIC. */
-	if (pltgot && file_at(r, pltgot, 8, &off) && get64(r, off))
+	if (pltgot && elfview_vaddr_to_off(&r->v, pltgot, 8, &off) && get64(r, off))
 		put64(r, off, get64(r, off) + r->base);
 	return 0;
 }
@@ -258,47 +218,46 @@ static int rebase_dynamic(struct rb *r)
 int undump_rebase(const char *path, const unsigned char *d, size_t size, uint64_t base, unsigned char **out)
 {
 	struct rb r = { .path = path, .size = size, .base = base };
+	Elf64_Ehdr *eh = &r.v.eh;
 	size_t i;
 	int err = -1;
 
 	*out = NULL;
-	if (size < sizeof(Elf64_Ehdr))
-		return pr_err(path, "not an ELF file");
 	if (base % 0x1000 || !base || base >= (1ull << 47))
 		return pr_err(path, "bad load address 0x%llx", (unsigned long long)base);
-	r.d = malloc(size);
+	r.d = malloc(size ? size : 1);
 	if (!r.d)
 		return pr_err(path, "out of memory (%zu bytes)", size);
 	memcpy(r.d, d, size);
-	if (read_headers(&r) || rebase_dynamic(&r))
+	if (elfview_init(&r.v, path, r.d, size, ELFVIEW_PROGRAM) || check_room(&r) || rebase_dynamic(&r))
 		goto out;
-	for (i = 1; i < r.shnum; i++)
-		if ((r.sh[i].sh_type == SHT_SYMTAB || r.sh[i].sh_type == SHT_DYNSYM) && rebase_symbols(&r, &r.sh[i], i))
+	for (i = 1; i < r.v.shnum; i++)
+		if ((r.v.sh[i].sh_type == SHT_SYMTAB || r.v.sh[i].sh_type == SHT_DYNSYM) &&
+		    rebase_symbols(&r, &r.v.sh[i], i))
 			goto out;
-	for (i = 0; i < r.phnum; i++) {
-		Elf64_Phdr *ph = &r.ph[i];
+	for (i = 0; i < r.v.phnum; i++) {
+		Elf64_Phdr *ph = &r.v.ph[i];
 
 		if (ph->p_type == PT_GNU_STACK || (!ph->p_vaddr && !ph->p_memsz && ph->p_type != PT_LOAD))
 			continue;
 		ph->p_vaddr += base;
 		ph->p_paddr += base;
 	}
-	memcpy(r.d + r.eh.e_phoff, r.ph, r.phnum * sizeof(*r.ph));
-	for (i = 1; i < r.shnum; i++)
-		if (r.sh[i].sh_flags & SHF_ALLOC)
-			r.sh[i].sh_addr += base;
-	if (r.shnum)
-		memcpy(r.d + r.eh.e_shoff, r.sh, r.shnum * sizeof(*r.sh));
-	r.eh.e_type = ET_EXEC;
-	if (r.eh.e_entry)
-		r.eh.e_entry += base;
-	memcpy(r.d, &r.eh, sizeof(r.eh));
+	memcpy(r.d + eh->e_phoff, r.v.ph, r.v.phnum * sizeof(*r.v.ph));
+	for (i = 1; i < r.v.shnum; i++)
+		if (r.v.sh[i].sh_flags & SHF_ALLOC)
+			r.v.sh[i].sh_addr += base;
+	if (r.v.shnum)
+		memcpy(r.d + eh->e_shoff, r.v.sh, r.v.shnum * sizeof(*r.v.sh));
+	eh->e_type = ET_EXEC;
+	if (eh->e_entry)
+		eh->e_entry += base;
+	memcpy(r.d, eh, sizeof(*eh));
 	*out = r.d;
 	r.d = NULL;
 	err = 0;
 out:
 	free(r.d);
-	free(r.ph);
-	free(r.sh);
+	elfview_free(&r.v);
 	return err;
 }

@@ -8,6 +8,7 @@
  * address, so AT_PHDR is right for kernels before and after 5.18. */
 #include "unexec/undump.h"
 #include "arch/arch.h"
+#include "util/elfview.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,11 +27,7 @@ struct exe {
 	const unsigned char *d;		/* what the dump starts from (a PIE rebased) */
 	const unsigned char *orig;	/* the file as the process mapped it */
 	size_t size;
-	Elf64_Ehdr eh;
-	Elf64_Phdr *ph;
-	size_t phnum;
-	Elf64_Shdr *sh;
-	size_t shnum;
+	struct elfview v;		/* of d */
 	bool interp;
 	uint64_t lo, hi;	/* page range of every PT_LOAD */
 };
@@ -94,94 +91,57 @@ int undump_read_file(const char *path, unsigned char **buf, size_t *size)
 	return 0;
 }
 
+/* The headers of x->d, checked; what the dump needs beyond the view's checks. */
 static int parse_exe(struct exe *x)
 {
-	const unsigned char *d = x->d;
 	const char *p = x->path;
 	size_t i;
 
-	if (x->size < sizeof(Elf64_Ehdr) || memcmp(d, ELFMAG, SELFMAG))
-		return pr_err(p, "not an ELF file");
-	memcpy(&x->eh, d, sizeof(x->eh));
-	if (d[EI_CLASS] != ELFCLASS64 || d[EI_DATA] != ELFDATA2LSB || x->eh.e_machine != arch_native()->machine) {
+	elfview_free(&x->v);
+	x->interp = false;
+	x->lo = UINT64_MAX;
+	x->hi = 0;
+	if (elfview_init(&x->v, p, x->d, x->size, ELFVIEW_PROGRAM))
+		return -1;
+	if (x->v.arch != arch_native()) {
 		char kind[64];
 
 		/* A process is of the machine surgeon runs on; so is its program. */
 		return pr_err(p, "is %s program: surgeon dumps processes of the machine it runs on (%s) only",
-			      arch_elf_kind(d, kind, sizeof(kind)), arch_native()->name);
+			      arch_elf_kind(x->d, kind, sizeof(kind)), arch_native()->name);
 	}
-	if (x->eh.e_type != ET_EXEC)
-		return pr_err(p, "not an executable");
-	x->phnum = x->eh.e_phnum;
-	if (x->eh.e_phentsize != sizeof(Elf64_Phdr) || !x->phnum || x->phnum == PN_XNUM ||
-	    !range_ok(x->eh.e_phoff, x->phnum * sizeof(Elf64_Phdr), x->size))
-		return pr_err(p, "bad program header table");
-	x->ph = zalloc(x->phnum * sizeof(*x->ph));
-	if (!x->ph)
-		return -1;
-	memcpy(x->ph, d + x->eh.e_phoff, x->phnum * sizeof(*x->ph));
-	x->lo = UINT64_MAX;
-	for (i = 0; i < x->phnum; i++) {
-		const Elf64_Phdr *ph = &x->ph[i];
+	for (i = 0; i < x->v.phnum; i++) {
+		const Elf64_Phdr *ph = &x->v.ph[i];
 
 		if (ph->p_type == PT_INTERP)
 			x->interp = true;
 		if (ph->p_type != PT_LOAD)
 			continue;
-		if (!range_ok(ph->p_offset, ph->p_filesz, x->size) || ph->p_filesz > ph->p_memsz ||
-		    ph->p_vaddr >= (1ull << 47) || ph->p_memsz > (1ull << 47) - ph->p_vaddr ||
-		    (ph->p_offset - ph->p_vaddr) % PG)
-			return pr_err(p, "program header %zu: bad loadable segment", i);
+		/* The dump maps whole pages of the file at their addresses. */
+		if ((ph->p_offset - ph->p_vaddr) % PG)
+			return pr_err(p, "program header %zu: offset 0x%llx and address 0x%llx disagree modulo the page size",
+				      i, (unsigned long long)ph->p_offset, (unsigned long long)ph->p_vaddr);
 		if (ph->p_vaddr < x->lo)
 			x->lo = ph->p_vaddr & ~(PG - 1);
 		if (align_up(ph->p_vaddr + ph->p_memsz, PG) > x->hi)
 			x->hi = align_up(ph->p_vaddr + ph->p_memsz, PG);
 	}
-	if (!x->hi)
-		return pr_err(p, "has no loadable segment");
-	if (x->eh.e_shoff && !x->eh.e_shnum)
-		return pr_err(p, "extended section numbering is not supported");
-	x->shnum = x->eh.e_shnum;
-	if (x->shnum) {
-		if (x->eh.e_shentsize != sizeof(Elf64_Shdr) ||
-		    !range_ok(x->eh.e_shoff, x->shnum * sizeof(Elf64_Shdr), x->size))
-			return pr_err(p, "bad section header table");
-		x->sh = zalloc(x->shnum * sizeof(*x->sh));
-		if (!x->sh)
-			return -1;
-		memcpy(x->sh, d + x->eh.e_shoff, x->shnum * sizeof(*x->sh));
-	}
 	return 0;
-}
-
-static bool vaddr_off(const struct exe *x, uint64_t addr, uint64_t size, uint64_t *off)
-{
-	for (size_t i = 0; i < x->phnum; i++) {
-		const Elf64_Phdr *ph = &x->ph[i];
-
-		if (ph->p_type == PT_LOAD && addr >= ph->p_vaddr && addr - ph->p_vaddr <= ph->p_filesz &&
-		    size <= ph->p_filesz - (addr - ph->p_vaddr)) {
-			*off = ph->p_offset + (addr - ph->p_vaddr);
-			return true;
-		}
-	}
-	return false;
 }
 
 /* Walks .symtab; calls fn(sym, name, file) until it returns true. */
 static bool each_sym(const struct exe *x, bool (*fn)(const Elf64_Sym *, const char *, const char *, void *),
 		     void *arg)
 {
-	for (size_t i = 1; i < x->shnum; i++) {
-		const Elf64_Shdr *s = &x->sh[i], *str;
+	for (size_t i = 1; i < x->v.shnum; i++) {
+		const Elf64_Shdr *s = &x->v.sh[i], *str;
 		const char *file = NULL;
 		uint64_t n, k;
 
-		if (s->sh_type != SHT_SYMTAB || s->sh_link >= x->shnum)
+		if (s->sh_type != SHT_SYMTAB)
 			continue;
-		str = &x->sh[s->sh_link];
-		if (!range_ok(s->sh_offset, s->sh_size, x->size) || str->sh_type != SHT_STRTAB ||
-		    !range_ok(str->sh_offset, str->sh_size, x->size))
+		str = &x->v.sh[s->sh_link];	/* link and bytes checked by the view */
+		if (str->sh_type != SHT_STRTAB)
 			return false;
 		n = s->sh_size / sizeof(Elf64_Sym);
 		for (k = 1; k < n; k++) {
@@ -274,16 +234,11 @@ static void addr_name(const struct exe *x, uint64_t addr, char *buf, size_t len)
 static int dynamic_keeps(const struct exe *x, range_vec *keep)
 {
 	uint64_t rela[2][2] = { { 0 } }, pltgot = 0, off;
-	const Elf64_Phdr *dyn = NULL;
+	const Elf64_Phdr *dyn = elfview_segment(&x->v, PT_DYNAMIC);
 	size_t i, k;
 
-	for (i = 0; i < x->phnum; i++)
-		if (x->ph[i].p_type == PT_DYNAMIC)
-			dyn = &x->ph[i];
 	if (!dyn)
 		return 0;
-	if (!range_ok(dyn->p_offset, dyn->p_filesz, x->size))
-		return pr_err(x->path, "bad PT_DYNAMIC");
 	if (VEC_PUSH(keep, ((struct range){ dyn->p_vaddr, dyn->p_filesz })))
 		return -1;
 	for (k = 0; k + sizeof(Elf64_Dyn) <= dyn->p_filesz; k += sizeof(Elf64_Dyn)) {
@@ -305,7 +260,7 @@ static int dynamic_keeps(const struct exe *x, range_vec *keep)
 	for (i = 0; i < 2; i++) {
 		if (!rela[i][1])
 			continue;
-		if (!vaddr_off(x, rela[i][0], rela[i][1], &off))
+		if (!elfview_vaddr_to_off(&x->v, rela[i][0], rela[i][1], &off))
 			return pr_err(x->path, "relocation table at 0x%llx lies outside the file",
 				      (unsigned long long)rela[i][0]);
 		for (k = 0; k + sizeof(Elf64_Rela) <= rela[i][1]; k += sizeof(Elf64_Rela)) {
@@ -325,9 +280,9 @@ static int static_keeps(const struct exe *x, range_vec *keep)
 {
 	size_t k;
 
-	for (k = 1; k < x->shnum && x->sh[k].sh_type != SHT_SYMTAB; k++)
+	for (k = 1; k < x->v.shnum && x->v.sh[k].sh_type != SHT_SYMTAB; k++)
 		;
-	if (k >= x->shnum)
+	if (k >= x->v.shnum)
 		pr_warn(x->path, "static program without .symtab: libc state that must restart (brk, exit "
 			"handlers, link maps) cannot be found, and the dump may crash");
 	for (size_t i = 0; i < sizeof(resets) / sizeof(*resets); i++) {
@@ -491,68 +446,29 @@ static int pick_regions(const struct exe *x, struct memsrc *src, unsigned flags,
 	return 0;
 }
 
-/* glibc's start files carry the NT_GNU_ABI_TAG note; musl's do not. */
-static bool has_abi_tag(const struct exe *x, const Elf64_Phdr *ph)
-{
-	uint64_t k;
-
-	if (!range_ok(ph->p_offset, ph->p_filesz, x->size))
-		return false;
-	for (k = 0; k + 12 <= ph->p_filesz;) {
-		uint32_t nsz, dsz, type;
-		uint64_t dpos;
-
-		memcpy(&nsz, x->d + ph->p_offset + k, 4);
-		memcpy(&dsz, x->d + ph->p_offset + k + 4, 4);
-		memcpy(&type, x->d + ph->p_offset + k + 8, 4);
-		dpos = 12 + align_up(nsz, 4);
-		if (dpos > ph->p_filesz - k || dsz > ph->p_filesz - k - dpos)
-			return false;
-		if (type == NT_GNU_ABI_TAG && nsz == 4 && !memcmp(x->d + ph->p_offset + k + 12, "GNU", 4))
-			return true;
-		k += dpos + align_up(dsz, 4);
-	}
-	return false;
-}
-
 /* A PIE is dumped as the fixed-address program it is in memory: its file
  * rebased to the load address that the entry point in memory gives. */
 static int place_pie(struct exe *x, const struct memsrc *src, unsigned char **rebased)
 {
-	Elf64_Ehdr eh;
-	bool interp = false, glibc = false;
-	uint64_t base;
+	struct elfnote n;
+	uint64_t base, entry = x->v.eh.e_entry;
 
-	x->orig = x->d;
-	if (x->size < sizeof(eh) || memcmp(x->d, ELFMAG, SELFMAG))
-		return 0;	/* parse_exe says why */
-	memcpy(&eh, x->d, sizeof(eh));
-	if (eh.e_type != ET_DYN)
-		return 0;
-	if (eh.e_phentsize != sizeof(Elf64_Phdr) || !range_ok(eh.e_phoff, eh.e_phnum * sizeof(Elf64_Phdr), x->size))
-		return pr_err(x->path, "bad program header table");
-	for (size_t i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-
-		memcpy(&ph, x->d + eh.e_phoff + i * sizeof(ph), sizeof(ph));
-		interp |= ph.p_type == PT_INTERP;
-		glibc |= ph.p_type == PT_NOTE && has_abi_tag(x, &ph);
-	}
 	/* A static-pie relocates itself. musl's takes its load address from
 	 * PT_DYNAMIC's place, which the rebased headers make 0; glibc's takes
 	 * it from __ehdr_start and adds it to PT_TLS, PT_GNU_RELRO and every
 	 * address dl_iterate_phdr reports, while the kernel needs those same
-	 * headers absolute to place an ET_EXEC. */
-	if (!interp && glibc)
+	 * headers absolute to place an ET_EXEC. glibc's start files carry the
+	 * NT_GNU_ABI_TAG note; musl's do not. */
+	if (!x->interp && elfview_gnu_note(&x->v, NT_GNU_ABI_TAG, &n))
 		return pr_err(x->path, "is a glibc static-pie: it adds the address it starts at to its own program "
 			      "headers, which a fixed-address program must give absolute, so it cannot be "
 			      "undumped (link it with -static -no-pie)");
 	if (!src->have_entry)
 		return pr_err(src->name, "does not say where the PIE %s was loaded (no auxiliary vector)", x->path);
-	base = src->entry - eh.e_entry;
-	if (src->entry < eh.e_entry || base % PG || !base)
+	base = src->entry - entry;
+	if (src->entry < entry || base % PG || !base)
 		return pr_err(src->name, "its entry point 0x%llx does not fit %s (entry 0x%llx): not this program",
-			      (unsigned long long)src->entry, x->path, (unsigned long long)eh.e_entry);
+			      (unsigned long long)src->entry, x->path, (unsigned long long)entry);
 	if (undump_rebase(x->path, x->d, x->size, base, rebased))
 		return -1;
 	x->d = *rebased;
@@ -590,7 +506,7 @@ static uint64_t newoff(const struct insert *ins, size_t n, uint64_t off)
 int undump_build(const char *exe_path, const unsigned char *exe, size_t exe_size, struct memsrc *src,
 		 unsigned flags, bytevec *out)
 {
-	struct exe x = { .path = exe_path, .d = exe, .size = exe_size };
+	struct exe x = { .path = exe_path, .d = exe, .orig = exe, .size = exe_size };
 	seg_vec segs = { 0 };
 	range_vec keep = { 0 };
 	struct insert ins[64];
@@ -600,7 +516,7 @@ int undump_build(const char *exe_path, const unsigned char *exe, size_t exe_size
 	int err = -1;
 
 	out->n = 0;
-	if (place_pie(&x, src, &rebased) || parse_exe(&x))
+	if (parse_exe(&x) || (x.v.eh.e_type == ET_DYN && (place_pie(&x, src, &rebased) || parse_exe(&x))))
 		goto out;
 	if (dynamic_keeps(&x, &keep) || (!x.interp && static_keeps(&x, &keep)))
 		goto out;
@@ -612,8 +528,8 @@ int undump_build(const char *exe_path, const unsigned char *exe, size_t exe_size
 	memcpy(patched, x.d, x.size);
 
 	/* The program's own segments: data from memory, text checked. */
-	for (i = 0; i < x.phnum; i++) {
-		const Elf64_Phdr *ph = &x.ph[i];
+	for (i = 0; i < x.v.phnum; i++) {
+		const Elf64_Phdr *ph = &x.v.ph[i];
 		struct seg s = { .ph = *ph, .orig = i };
 
 		if (ph->p_type != PT_LOAD)
@@ -652,7 +568,7 @@ int undump_build(const char *exe_path, const unsigned char *exe, size_t exe_size
 		goto out;
 
 	/* The program header table's own segment, below everything. */
-	nph = x.phnum + 1;
+	nph = x.v.phnum + 1;
 	lowest = x.lo;
 	for (i = 0; i < segs.n; i++) {
 		if (segs.v[i].orig < 0)
@@ -761,12 +677,12 @@ int undump_build(const char *exe_path, const unsigned char *exe, size_t exe_size
 	 * first load was; sections and the section table moved; .bss now in the file. */
 	{
 		Elf64_Phdr *tab = (Elf64_Phdr *)(out->v + segs.v[0].newoff);
-		Elf64_Ehdr eh = x.eh;
+		Elf64_Ehdr eh = x.v.eh;
 		size_t k = 0;
 		bool loads_done = false;
 
-		for (i = 0; i < x.phnum; i++) {
-			Elf64_Phdr ph = x.ph[i];
+		for (i = 0; i < x.v.phnum; i++) {
+			Elf64_Phdr ph = x.v.ph[i];
 
 			if (ph.p_type == PT_LOAD) {
 				if (loads_done)
@@ -791,11 +707,11 @@ int undump_build(const char *exe_path, const unsigned char *exe, size_t exe_size
 		}
 		eh.e_phoff = segs.v[0].newoff;
 		eh.e_phnum = nph;
-		if (x.shnum)
-			eh.e_shoff = newoff(ins, nins, x.eh.e_shoff);
+		if (x.v.shnum)
+			eh.e_shoff = newoff(ins, nins, x.v.eh.e_shoff);
 		memcpy(out->v, &eh, sizeof(eh));
-		for (i = 0; i < x.shnum; i++) {
-			Elf64_Shdr sh = x.sh[i];
+		for (i = 0; i < x.v.shnum; i++) {
+			Elf64_Shdr sh = x.v.sh[i];
 
 			if (!i)
 				goto put;
@@ -826,7 +742,6 @@ out:
 	VEC_FREE(&keep);
 	free(patched);
 	free(rebased);
-	free(x.ph);
-	free(x.sh);
+	elfview_free(&x.v);
 	return err;
 }

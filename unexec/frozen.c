@@ -62,7 +62,7 @@ static int rebuild(const char *path, const struct image_opts *opts, Elf *elf, co
 	}
 	if (elf_getshdrnum(elf, &shnum)) {
 		free(orig);
-		return pr_err(path, "cannot read section headers: %s", elf_errmsg(-1));
+		return pr_elf(path, "cannot read section headers");
 	}
 	buf = malloc(h.file_size);
 	if (!buf) {
@@ -124,7 +124,7 @@ int image_open_frozen(struct image **out, const char *path, const struct image_o
 	}
 	raw = (const unsigned char *)elf_rawfile(elf, &rawsize);
 	if (!raw || !gelf_getehdr(elf, &eh)) {
-		pr_err(path, "cannot read: %s", elf_errmsg(-1));
+		pr_elf(path, "cannot read");
 		goto out;
 	}
 	if (eh.e_type != ET_REL || elf_getshdrstrndx(elf, &shstrndx)) {

@@ -241,13 +241,13 @@ static int image_init(struct image *img)
 static int begin(struct image *img)
 {
 	if (elf_version(EV_CURRENT) == EV_NONE)
-		return pr_err(NULL, "libelf is too old: %s", elf_errmsg(-1));
+		return pr_elf(NULL, "libelf is too old");
 	if (img->fd >= 0)
 		img->elf = elf_begin(img->fd, ELF_C_READ_MMAP, NULL);
 	else
 		img->elf = elf_memory((char *)img->data, img->size);
 	if (!img->elf)
-		return pr_err(img->path, "cannot read: %s", elf_errmsg(-1));
+		return pr_elf(img->path, "cannot read");
 	if (elf_kind(img->elf) != ELF_K_ELF)
 		return pr_err(img->path, elf_kind(img->elf) == ELF_K_AR ? "is an archive, not an executable" :
 			      "not an ELF file");
@@ -256,7 +256,7 @@ static int begin(struct image *img)
 
 		img->data = (const unsigned char *)elf_rawfile(img->elf, &sz);
 		if (!img->data)
-			return pr_err(img->path, "cannot map: %s", elf_errmsg(-1));
+			return pr_elf(img->path, "cannot map");
 		img->size = sz;
 	}
 	return 0;

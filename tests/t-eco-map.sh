@@ -263,7 +263,7 @@ done
 # driver of relink/note.c): old and new cannot be told apart, and the map
 # says so ('?', origin null) instead of guessing.
 gcc -O1 -g -std=gnu11 -D_GNU_SOURCE -I"$TOP/include" -I"$TOP" $(pkg-config --cflags libelf) -o note-tool \
-	"$TOP/tests/tools/note-tool.c" "$TOP/relink/note.c" "$TOP/relink/sha256.c" "$TOP/util/util.c" "$TOP/util/elfview.c" "$TOP/arch/x86_64.c" \
+	"$TOP/tests/tools/note-tool.c" "$TOP/relink/note.c" "$TOP/relink/sha256.c" "$TOP/util/util.c" "$TOP/util/elfview.c" "$TOP/arch/arch.c" "$TOP/arch/x86_64.c" "$TOP/arch/aarch64.c" \
 	$(pkg-config --libs libelf libcrypto) 2>note-tool.err || fail note-tool "$(head -2 note-tool.err | tr '\n' ' ')"
 ./note-tool append - oldnote add-lib --input dyn && ./note-tool attach dyn.out oldnote dyn.oldnote ||
 	fail oldnote "note-tool failed"

@@ -9,7 +9,7 @@ int main(void) { printf("counter=%d\n", counter); puts("x"); return 0; }
 C
 gcc -no-pie -O1 -o app app.c && gcc -static -O1 -o app_static app.c && gcc -pie -fPIE -O1 -o app_pie app.c &&
 gcc -O1 -g $([ "${ASAN:-0}" = 1 ] && echo -fsanitize=address,undefined) -std=gnu11 -D_GNU_SOURCE -I"$TOP/include" -I"$TOP" $(pkg-config --cflags libelf) -o note-tool \
-	"$TOP/tests/tools/note-tool.c" "$TOP/relink/note.c" "$TOP/relink/sha256.c" "$TOP/util/util.c" "$TOP/util/elfview.c" "$TOP/arch/x86_64.c" $(pkg-config --libs libelf libcrypto) ||
+	"$TOP/tests/tools/note-tool.c" "$TOP/relink/note.c" "$TOP/relink/sha256.c" "$TOP/util/util.c" "$TOP/util/elfview.c" "$TOP/arch/arch.c" "$TOP/arch/x86_64.c" "$TOP/arch/aarch64.c" $(pkg-config --libs libelf libcrypto) ||
 	{ fail build "cannot build the test programs"; exit 0; }
 
 cat >check.py <<'PY'

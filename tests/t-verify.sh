@@ -17,7 +17,7 @@ __attribute__((constructor)) static void init(void) { hook = my_hook; }
 C
 gcc -no-pie -O1 -o app app.c && gcc -O1 -c plug.c && ar rcs libplug.a plug.o &&
 gcc -O1 -g $([ "${ASAN:-0}" = 1 ] && echo -fsanitize=address,undefined) -std=gnu11 -D_GNU_SOURCE -I"$TOP/include" -I"$TOP" $(pkg-config --cflags libelf) -o note-tool \
-	"$TOP/tests/tools/note-tool.c" "$TOP/relink/note.c" "$TOP/relink/sha256.c" "$TOP/util/util.c" "$TOP/util/elfview.c" "$TOP/arch/x86_64.c" $(pkg-config --libs libelf libcrypto) ||
+	"$TOP/tests/tools/note-tool.c" "$TOP/relink/note.c" "$TOP/relink/sha256.c" "$TOP/util/util.c" "$TOP/util/elfview.c" "$TOP/arch/arch.c" "$TOP/arch/x86_64.c" "$TOP/arch/aarch64.c" $(pkg-config --libs libelf libcrypto) ||
 	{ fail build "cannot build the test programs"; exit 0; }
 
 # file offset of a virtual address, through readelf's PT_LOADs

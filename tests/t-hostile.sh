@@ -3,8 +3,9 @@
 # tests/hostile/regress/, fed to every verb that reads a file. Each run must
 # end with exactly one line on stderr naming the file and a status 1..127
 # (or, for a file that may still be valid, success; a linker diagnostic
-# "surgeon: ld: ..." counts as naming the file then), within 20 s, with no
-# output file, no temporary files left behind and the input unchanged.
+# "surgeon: ld: ..." or "surgeon: /path/to/cross-ld: ..." counts as naming
+# the file then), within 20 s, with no output file, no temporary files left
+# behind and the input unchanged.
 # One assertion per (mutation class, verb); every case is checked.
 . "$TOP/tests/lib.sh"
 
@@ -86,7 +87,7 @@ run_case() {
 	elif [ $rc != 0 ] && [ "$n" != 1 ]; then why="status $rc with $n lines on stderr: ${lines[*]:0:2}"
 	elif [[ ${lines[*]} == *"syntax error"* ]]; then why="surgeon wrote a linker script ld cannot parse: $err"
 	elif [ $rc != 0 ] && [[ $err != *"surgeon: $f: "* ]] &&
-		! { [ "$expect" = any ] && [[ $err == "surgeon: ld: "* ]]; }; then
+		! { [ "$expect" = any ] && [[ $err =~ ^surgeon:\ ([^:]*/)?[^/:]*ld(\.[a-z]+)?:\  ]]; }; then
 		why="message does not name the file: $err"
 	elif [ $rc != 0 ] && [ ${#left[@]} != 0 ]; then why="failed but left ${left[*]##*/}"
 	elif [ $rc = 0 ] && [ "$name" = add-lib -o "$name" = relink ] && [ ! -s "$outd/out" ]; then why="succeeded without an output"

@@ -616,6 +616,20 @@ int libs_plan(struct libs *lb, const struct image *img, const struct relink_opts
 	lb->arch = img->arch;
 	if (gcc_dirs(lb, img->arch))
 		return -1;
+	if (!is_static && o->live) {
+		/* inject into a dynamic program: the shared libraries are the
+		 * process's own (live/link.c); only gcc's static helpers are
+		 * linked in: libgcc.a, and glibc's libc_nonshared.a (atexit). */
+		char *p = musl_dyn ? NULL : libs_find(lb, "libc_nonshared.a");
+
+		if (add_archive(lb, NULL, "libgcc.a", true) || (p && (push_owned(&lb->archives, xstrdup(p)) ||
+								      add_arg(lb, p)))) {
+			free(p);
+			return -1;
+		}
+		free(p);
+		return 0;
+	}
 	if (!is_static) {
 		/* As gcc links a dynamic executable: libgcc for its helpers,
 		 * libgcc_s only when unwinding is needed, libc.so's script for

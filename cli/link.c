@@ -259,7 +259,8 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 		case OPT_EXPORT:
 		case OPT_INTERPOSE:
 			if (help == inject_help)
-				return usage_error("inject takes no option '%s'", argv[optind - 1]);
+				return usage_error("inject takes no option '%s'", opt == 'o' ? "-o" : opt == 'T' ? "-T" :
+						   opt == OPT_EXPORT ? "--export" : "--allow-interpose");
 			if (opt == 'o') c->output = optarg;
 			if (opt == 'T') c->script = optarg;
 			if (opt == OPT_EXPORT) c->ro.exports = optarg;

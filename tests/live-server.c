@@ -7,6 +7,7 @@
  *   live-server park          a thread spins inside parked() until SIGUSR1;
  *                             lines are answered as in pipe mode
  *   live-server parkforever   the same, but the thread never leaves
+ * A line "s" is answered with how many SIGRTMIN it has received.
  * It prints "ready" on stderr when it is.
  * handler(x) = 3x + 7; libfix's handler_fixed(x) = 3x + 1000. */
 #include <pthread.h>
@@ -52,6 +53,14 @@ static void on_usr1(int sig)
 	go = 1;
 }
 
+static volatile sig_atomic_t rt_count;
+
+static void on_rt(int sig)
+{
+	(void)sig;
+	rt_count++;
+}
+
 static volatile long calls[16], olds[16], news[16];
 
 static void *worker(void *arg)
@@ -86,7 +95,10 @@ int main(int argc, char **argv)
 	int nthreads = 0;
 	pthread_t th;
 
+	struct sigaction sa = { .sa_handler = on_rt, .sa_flags = SA_RESTART };
+
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	sigaction(SIGRTMIN, &sa, NULL);
 	if (!strcmp(mode, "threads")) {
 		nthreads = argc > 2 ? atoi(argv[2]) : 4;
 		for (long k = 0; k < nthreads && k < 16; k++)
@@ -106,7 +118,9 @@ int main(int argc, char **argv)
 	while (fgets(line, sizeof(line), stdin)) {
 		long n = strtol(line, NULL, 10);
 
-		if (nthreads) {
+		if (line[0] == 's') {
+			printf("signals=%ld\n", (long)rt_count);
+		} else if (nthreads) {
 			long o = 0, w = 0, c = 0;
 
 			for (int k = 0; k < nthreads; k++)

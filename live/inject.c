@@ -150,7 +150,7 @@ static int plan_record(struct load *ld)
 	memcpy(r->strings, strset_data(ld->str), r->h.strings_size);
 	if (record_encode(r))
 		goto out;
-	size = align_up(r->h.size, 4096);
+	size = rec_map_size(r->h.size);
 	r->map_size = size;
 	err = 0;
 out:
@@ -272,7 +272,8 @@ static void undo(struct load *ld)
 		run_array(t, ld->rx, ld->fini, ld->fini_end, true, "destructor");
 	if (ld->region_mapped)
 		remote_munmap(ld->rx, ld->ll.base, ld->ll.end - ld->ll.base);
-	if (ld->rec_mapped)
+	/* The code surgeon runs cannot unmap itself: it moves out first. */
+	if (ld->rec_mapped && !remote_move_code(ld->rx, 0))
 		remote_munmap(ld->rx, ld->rec.addr, ld->rec.map_size);
 }
 
@@ -290,13 +291,14 @@ static int load(struct load *ld)
 		if (maps_find(&t->maps, a))
 			return pr_err(t->name, "the addresses 0x%llx-0x%llx were taken meanwhile: try again",
 				      (unsigned long long)ld->ll.base, (unsigned long long)ld->ll.end);
-	if (remote_begin(t, &ld->rx))
+	if (remote_begin(t, 0, &ld->rx))
 		return -1;
-	/* The record first: from here on, eject can find what was done. */
-	if (remote_mmap(ld->rx, 0, ld->rec.map_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, &ld->rec.addr))
+	/* The record first: from here on, eject can find what was done. Its
+	 * mapping takes over from the program's page the code surgeon runs. */
+	if (remote_mmap(ld->rx, 0, ld->rec.map_size, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, &ld->rec.addr))
 		return -1;
 	ld->rec_mapped = true;
-	if (mem_write(t, ld->rec.addr, ld->rec.raw, ld->rec.h.size))
+	if (remote_move_code(ld->rx, rec_code_at(&ld->rec)) || mem_write(t, ld->rec.addr, ld->rec.raw, ld->rec.h.size))
 		return -1;
 	{
 		char name[64];
@@ -499,7 +501,7 @@ int live_eject(const char *pid_arg, const char *id_arg)
 	}
 	if (stop_when_safe(&t, &hot, PATIENCE, "eject"))
 		goto out;
-	if (remote_begin(&t, &rx))
+	if (remote_begin(&t, rec_code_at(r), &rx))
 		goto resume;
 	{
 		uint32_t was = r->h.state;
@@ -533,7 +535,7 @@ int live_eject(const char *pid_arg, const char *id_arg)
 	if (r->h.region_end > r->h.region && region_is_ours(&t, r) &&
 	    remote_munmap(rx, r->h.region, r->h.region_end - r->h.region))
 		goto end;
-	if (remote_munmap(rx, r->addr, r->map_size))
+	if (remote_move_code(rx, 0) || remote_munmap(rx, r->addr, r->map_size))
 		goto end;
 	err = 0;
 end:

@@ -110,7 +110,12 @@ struct remote;
  * surgeon; remote_end puts it back exactly as it was. Whatever happens to
  * surgeon meanwhile (SIGKILL), the thread finds its way back by itself:
  * the code it runs restores its registers from its own stack. */
-int remote_begin(struct target *t, struct remote **out);
+#define REMOTE_CODE_MAX 128	/* bytes of that code */
+int remote_begin(struct target *t, uint64_t code_at, struct remote **out);
+/* Where that code is: at `to` (a page of surgeon's own, read-only and
+ * executable), or with to = 0 in the unused end of an executable page of
+ * the program (put back as its file has it when the code moves or ends). */
+int remote_move_code(struct remote *r, uint64_t to);
 int remote_syscall(struct remote *r, long nr, const uint64_t args[6], int64_t *ret);
 int remote_call(struct remote *r, uint64_t fn, const uint64_t args[6], uint64_t *ret, const char *what);
 int remote_end(struct remote *r);
@@ -202,6 +207,9 @@ void records_free(record_vec *v);
 const char *rec_state_name(uint32_t state);
 const char *rec_str(const struct record *r, uint32_t off);
 int record_set_state(struct target *t, struct record *r, uint32_t state);
+/* The record's mapping: the record, then room for surgeon's code at its end. */
+uint64_t rec_map_size(uint32_t size);
+uint64_t rec_code_at(const struct record *r);
 
 /* ---- link.c ---- */
 struct live_link {

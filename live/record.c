@@ -4,7 +4,10 @@
  * code is, its constructor and destructor arrays, the edits with the bytes
  * they replaced, the inputs with their digests, the new code's symbols,
  * and how far the injection got (a surgeon killed halfway leaves a record
- * that eject can still clean up). */
+ * that eject can still clean up). The mapping is executable: its last
+ * bytes hold the code through which surgeon runs system calls in the
+ * target (live/remote.c), so that no byte of the program is borrowed for
+ * it while a record exists to say so. */
 #include "live/live.h"
 
 #include <errno.h>
@@ -123,45 +126,60 @@ static int by_id(const void *a, const void *b)
 	return x->h.id < y->h.id ? -1 : x->h.id > y->h.id;
 }
 
+/* The record at addr, if one starts there: 1 found, 0 not, -1 error. */
+static int read_record(struct target *t, uint64_t addr, uint64_t room, record_vec *out)
+{
+	struct record r = { .addr = addr };
+	int bad;
+
+	if (mem_read(t, addr, &r.h, sizeof(r.h)) || memcmp(r.h.magic, REC_MAGIC, sizeof(r.h.magic)))
+		return 0;
+	if (r.h.size < sizeof(r.h) || r.h.size > room)
+		goto damaged;
+	r.map_size = rec_map_size(r.h.size);
+	if (r.map_size > room)
+		goto damaged;
+	r.raw = malloc(r.h.size);
+	if (!r.raw)
+		return -1;
+	if (mem_read(t, addr, r.raw, r.h.size)) {
+		free(r.raw);
+		return 0;
+	}
+	bad = decode(&r);
+	if (bad < 0 || (!bad && VEC_PUSH(out, r))) {
+		record_free(&r);
+		return -1;
+	}
+	if (!bad)
+		return 1;
+	record_free(&r);
+damaged:
+	pr_warn(t->name, "a damaged injection record at 0x%llx is ignored", (unsigned long long)addr);
+	return 0;
+}
+
 int records_find(struct target *t, record_vec *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (maps_read(t->pid, t->name, &t->maps))
 		return -1;
-	/* Candidates: private anonymous read-only mappings; the magic decides. */
+	/* Candidates: private anonymous read-only mappings, page by page (the
+	 * kernel merges neighbouring ones: two records mapped one after the
+	 * other are one mapping); the magic decides. */
 	for (size_t i = 0; i < t->maps.v.n; i++) {
 		const struct mapping *m = &t->maps.v.v[i];
-		struct record r = { .addr = m->start, .map_size = m->end - m->start };
-		int bad;
 
-		if (m->shared || m->prot != PROT_READ || m->inode || (m->path[0] && strncmp(m->path, "[anon:", 6)) ||
-		    m->end - m->start > REC_MAX || mem_read(t, m->start, &r.h, sizeof(r.h)) ||
-		    memcmp(r.h.magic, REC_MAGIC, sizeof(r.h.magic)))
+		if (m->shared || (m->prot != PROT_READ && m->prot != (PROT_READ | PROT_EXEC)) || m->inode || (m->path[0] && strncmp(m->path, "[anon:", 6)) ||
+		    m->end - m->start > 4 * REC_MAX)
 			continue;
-		if (r.h.size < sizeof(r.h) || r.h.size > m->end - m->start) {
-			pr_warn(t->name, "a damaged injection record at 0x%llx is ignored", (unsigned long long)m->start);
-			continue;
-		}
-		r.raw = malloc(r.h.size);
-		if (!r.raw)
-			goto fail;
-		if (mem_read(t, m->start, r.raw, r.h.size)) {
-			free(r.raw);
-			continue;
-		}
-		bad = decode(&r);
-		if (bad < 0) {
-			record_free(&r);
-			goto fail;
-		}
-		if (bad) {
-			pr_warn(t->name, "a damaged injection record at 0x%llx is ignored", (unsigned long long)m->start);
-			record_free(&r);
-			continue;
-		}
-		if (VEC_PUSH(out, r)) {
-			record_free(&r);
-			goto fail;
+		for (uint64_t a = m->start; a < m->end;) {
+			size_t before = out->n;
+			int r = read_record(t, a, m->end - a, out);
+
+			if (r < 0)
+				goto fail;
+			a += r ? out->v[before].map_size : 4096;
 		}
 	}
 	if (out->n)
@@ -170,6 +188,16 @@ int records_find(struct target *t, record_vec *out)
 fail:
 	records_free(out);
 	return -1;
+}
+
+uint64_t rec_map_size(uint32_t size)
+{
+	return align_up((uint64_t)size + REMOTE_CODE_MAX, 4096);
+}
+
+uint64_t rec_code_at(const struct record *r)
+{
+	return r->addr + r->map_size - REMOTE_CODE_MAX;
 }
 
 int record_set_state(struct target *t, struct record *r, uint32_t state)

@@ -28,6 +28,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -58,10 +59,11 @@ struct remote {
 	size_t fp_size;
 	bool xsave;
 	bool fp_dirty;			/* a function ran: put the state back */
-	uint64_t scratch;		/* the code, in a page tail */
-	unsigned char saved[128];	/* the bytes it covers */
-	size_t code_len;
-	bool code_written;
+	uint64_t scratch;		/* the code: in a page tail, or surgeon's own page */
+	unsigned char saved[REMOTE_CODE_MAX];	/* the bytes it covers in a page tail */
+	unsigned char code[REMOTE_CODE_MAX];
+	size_t code_len, land_off, marker_off;
+	bool in_tail;			/* then put the saved bytes back */
 	uint64_t gpr_area, call_sp;	/* on the thread's stack */
 	uint64_t land, marker;		/* L, and the address after its syscall */
 };
@@ -155,6 +157,56 @@ static int find_scratch(struct remote *r, size_t need, uint64_t *at)
 		      "(every executable segment ends at a page boundary)");
 }
 
+/* What belongs at addr: in the program's own pages, its file's bytes (a
+ * surgeon killed before it put them back left its code there: this puts
+ * the file's back), elsewhere what memory holds. */
+static int original_bytes(struct target *t, uint64_t addr, void *buf, size_t len)
+{
+	const struct mapping *m = maps_find(&t->maps, addr);
+	char path[64];
+	int fd;
+	bool ok;
+
+	if (!m || strcmp(m->path, t->exe))
+		return mem_read(t, addr, buf, len);
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)t->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return mem_read(t, addr, buf, len);
+	ok = pread(fd, buf, len, (off_t)(m->off + (addr - m->start))) == (ssize_t)len;
+	close(fd);
+	return ok ? 0 : mem_read(t, addr, buf, len);
+}
+
+int remote_move_code(struct remote *r, uint64_t to)
+{
+	uint64_t from = r->scratch;
+	bool tail = r->in_tail;
+
+	if (!to) {
+		if (find_scratch(r, r->code_len, &to))
+			return -1;
+		if (original_bytes(r->t, to, r->saved, r->code_len))
+			return pr_err(r->t->name, "cannot read its memory at 0x%llx", (unsigned long long)to);
+		r->in_tail = true;
+	} else {
+		r->in_tail = false;
+	}
+	if (mem_write(r->t, to, r->code, r->code_len)) {
+		r->in_tail = tail;
+		return -1;
+	}
+	r->scratch = to;
+	r->land = to + r->land_off;
+	r->marker = to + r->marker_off;
+	/* The page tail it leaves gets its own bytes back. */
+	if (tail && from != to && mem_write(r->t, from, r->saved, r->code_len))
+		return -1;
+	pr_info("%s: thread %d runs surgeon's calls from code at 0x%llx%s", r->t->name, (int)r->tid,
+		(unsigned long long)to, r->in_tail ? " (the unused end of an executable page)" : "");
+	return 0;
+}
+
 static bool in_syscall_restart(const struct user_regs_struct *g)
 {
 	int64_t ax = (int64_t)g->rax;
@@ -163,13 +215,13 @@ static bool in_syscall_restart(const struct user_regs_struct *g)
 					     ax == -ERESTARTNOHAND_ || ax == -ERESTART_RESTARTBLOCK_);
 }
 
-int remote_begin(struct target *t, struct remote **out)
+int remote_begin(struct target *t, uint64_t code_at, struct remote **out)
 {
 	struct remote *r = zalloc(sizeof(*r));
 	struct user_regs_struct g;
 	struct iovec iov;
-	unsigned char code[128], area[15 * 8 + 16];
-	size_t land, marker, best = SIZE_MAX;
+	unsigned char area[15 * 8 + 16];
+	size_t best = SIZE_MAX;
 	uint64_t top, xs;
 
 	*out = NULL;
@@ -221,11 +273,7 @@ int remote_begin(struct target *t, struct remote **out)
 	r->gpr_area = top - 16 - 15 * 8;
 	xs = (r->gpr_area - r->fp_size) & ~(uint64_t)63;
 	r->call_sp = xs - 8;
-	r->code_len = make_code(code, r->xsave, (uint32_t)(r->gpr_area - xs), &land, &marker);
-	if (find_scratch(r, r->code_len, &r->scratch))
-		goto fail;
-	r->land = r->scratch + land;
-	r->marker = r->scratch + marker;
+	r->code_len = make_code(r->code, r->xsave, (uint32_t)(r->gpr_area - xs), &r->land_off, &r->marker_off);
 	{
 		const struct user_regs_struct *b = &r->back;
 		const uint64_t v[17] = { b->r15, b->r14, b->r13, b->r12, b->r11, b->r10, b->r9, b->r8, b->rdi, b->rsi,
@@ -234,17 +282,8 @@ int remote_begin(struct target *t, struct remote **out)
 		memcpy(area, v, sizeof(area));
 	}
 	if (mem_write(t, r->gpr_area, area, sizeof(area)) || mem_write(t, xs, r->fp, r->fp_size) ||
-	    mem_write(t, r->call_sp, &r->land, 8))
+	    remote_move_code(r, code_at))
 		goto fail;
-	if (mem_read(t, r->scratch, r->saved, r->code_len)) {
-		pr_err(t->name, "cannot read its memory at 0x%llx", (unsigned long long)r->scratch);
-		goto fail;
-	}
-	r->code_written = true;
-	if (mem_write(t, r->scratch, code, r->code_len))
-		goto fail;
-	pr_info("%s: thread %d runs surgeon's calls (restoring code at 0x%llx)", t->name, (int)r->tid,
-		(unsigned long long)r->scratch);
 	*out = r;
 	return 0;
 fail:
@@ -270,7 +309,7 @@ int remote_end(struct remote *r)
 	if (ptrace(PTRACE_SETREGS, r->tid, 0, &r->back))
 		err = pr_err(r->t->name, "cannot restore thread %d's registers: %s", (int)r->tid, strerror(errno));
 	/* Once the thread is back where it was, the code is not needed. */
-	if (r->code_written && mem_write(r->t, r->scratch, r->saved, r->code_len))
+	if (r->in_tail && mem_write(r->t, r->scratch, r->saved, r->code_len))
 		err = -1;
 	free(r->fp);
 	free(r);
@@ -357,6 +396,10 @@ int remote_syscall(struct remote *r, long nr, const uint64_t a[6], int64_t *ret)
 	    ptrace(PTRACE_GETREGS, r->tid, 0, &g))
 		return -1;
 	*ret = (int64_t)g.rax;
+	/* Back where it was at once: between two calls the thread never
+	 * depends on surgeon's code (which may move, or be unmapped). */
+	if (ptrace(PTRACE_SETREGS, r->tid, 0, &r->back))
+		return pr_err(r->t->name, "cannot restore thread %d's registers: %s", (int)r->tid, strerror(errno));
 	return 0;
 }
 

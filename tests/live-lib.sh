@@ -45,7 +45,7 @@ mem_equals_file() {
 	local pid=$1 file n=0 range perms off rest lo hi
 	file=$(readlink -f "$2")
 	while read -r range perms off _ _ rest; do
-		[ "$(readlink -f "$rest" 2>/dev/null)" = "$file" ] && [ "${perms:2:1}" = x ] || continue
+		[ "$rest" = "$file" ] && [ "${perms:2:1}" = x ] || continue
 		lo=$((16#${range%-*})) hi=$((16#${range#*-})) off=$((16#$off))
 		dd if=/proc/$pid/mem bs=4096 iflag=skip_bytes,count_bytes skip=$lo count=$((hi - lo)) 2>/dev/null >mem.bytes
 		dd if="$file" bs=4096 iflag=skip_bytes,count_bytes skip=$off count=$((hi - lo)) 2>/dev/null >file.bytes

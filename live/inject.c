@@ -324,6 +324,8 @@ static int load(struct load *ld)
 		uint64_t fn;
 		char what[128];
 
+		if (!is->slot)
+			continue;	/* the link did not need it */
 		snprintf(what, sizeof(what), "the IFUNC resolver of '%s'", is->name);
 		if (remote_call(ld->rx, is->resolver, args, &fn, what) || mem_write(t, is->slot, &fn, 8))
 			return -1;

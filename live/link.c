@@ -32,12 +32,32 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define SLOTS_SYM ANCHOR_PREFIX "live_slots"
+#define SLOT_PREFIX ANCHOR_PREFIX "slot."
 /* A 32-bit displacement's reach, less 16 MiB to spare. */
 #define REACH ((1ull << 31) - (16ull << 20))
 /* Room left above the brk heap for it to grow. */
 #define HEAP_ROOM (64ull << 20)
 #define STUB_LEN 8
+
+/* A rebased PIE's .init_array and .fini_array hold what the dynamic
+ * loader put there (the rebase drops the RELATIVE relocations that said
+ * it): which function each slot runs, as add-lib reads it from the file. */
+static void relocated_arrays(struct target *t, unsigned char *d, size_t size)
+{
+	Elf64_Ehdr eh;
+
+	memcpy(&eh, d, sizeof(eh));
+	if (eh.e_shentsize != sizeof(Elf64_Shdr) || !range_ok(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr), size))
+		return;
+	for (unsigned i = 0; i < eh.e_shnum; i++) {
+		Elf64_Shdr sh;
+
+		memcpy(&sh, d + eh.e_shoff + i * sizeof(sh), sizeof(sh));
+		if ((sh.sh_type == SHT_INIT_ARRAY || sh.sh_type == SHT_FINI_ARRAY) && range_ok(sh.sh_offset, sh.sh_size, size) &&
+		    sh.sh_size <= 65536)
+			mem_read(t, sh.sh_addr, d + sh.sh_offset, sh.sh_size);
+	}
+}
 
 /* The program as the process runs it: a PIE rebased to its load address. */
 static int read_program(struct target *t, const struct image_opts *io, struct image **img)
@@ -74,11 +94,13 @@ static int read_program(struct target *t, const struct image_opts *io, struct im
 		free(buf);
 		buf = rb;
 		pr_info("%s: %s is a PIE loaded at 0x%llx", t->name, t->exe, (unsigned long long)base);
+		relocated_arrays(t, buf, size);
 	}
 	return image_open_mem_headers(img, t->exe, buf, size, io);
 }
 
 struct libsym {
+	char *name;
 	uint64_t addr;
 	unsigned char type;
 	const char *lib;
@@ -140,6 +162,11 @@ static int scan_lib(struct lookup *lk, const struct proclib *pl)
 			err = -1;
 			goto out;
 		}
+		ls->name = xstrdup(name);
+		if (!ls->name) {
+			err = -1;
+			goto out;
+		}
 		ls->addr = s.st_shndx == SHN_ABS ? s.st_value : pl->bias + s.st_value;
 		ls->type = GELF_ST_TYPE(s.st_info);
 		ls->lib = pl->path;
@@ -154,92 +181,153 @@ out:
 	return err;
 }
 
-struct stubs_ctx {
-	VEC(unsigned char) text;
-	VEC(uint64_t) slots;
-	VEC(Elf64_Rela) rela;
-	VEC(Elf64_Sym) syms;
-	struct strset *str;
-	struct live_link *ll;
-	const struct arch *arch;
-	int err;
+/* A member of the stubs' archive: an object defining one name. */
+struct member {
+	const char *name;
+	unsigned char *bytes;
+	size_t size;
 };
 
-static int add_stub(const char *name, void *val, void *arg)
+static int cmp_member(const void *a, const void *b)
 {
-	struct stubs_ctx *c = arg;
-	const struct libsym *ls = val;
-	Elf64_Sym sym = { .st_name = (Elf64_Word)strset_add(c->str, name) };
+	return strcmp(((const struct member *)a)->name, ((const struct member *)b)->name);
+}
 
-	if (val == &not_found)
-		return 0;
-	if (ls->type == STT_TLS) {
-		c->err = pr_err(c->ll->img->path, "the added code uses '%s', a thread-local variable of %s: inject "
-				"cannot reach a shared library's thread-local variables", name, ls->lib);
-		return 1;
-	}
-	if (ls->type == STT_FUNC || ls->type == STT_GNU_IFUNC) {
-		/* jmp *slot(%rip); int3; int3 */
-		const unsigned char code[STUB_LEN] = { 0xff, 0x25, 0, 0, 0, 0, 0xcc, 0xcc };
-		Elf64_Rela r = { .r_offset = c->text.n + 2, .r_info = ELF64_R_INFO(1, c->arch->rel_type(REL_PC32)),
-				 .r_addend = (int64_t)(c->slots.n * 8) - 4 };
+/* The object for one library name: a function's stub (jmp *slot(%rip))
+ * and its slot, or a variable's absolute symbol. */
+static int stub_object(struct live_link *ll, const char *name, const struct libsym *ls, const char *tmp,
+		       struct member *m)
+{
+	const struct arch *a = ll->img->arch;
+	static const unsigned char code[STUB_LEN] = { 0xff, 0x25, 0, 0, 0, 0, 0xcc, 0xcc };
+	struct strset *str = strset_new();
+	char *slot_name = xasprintf(SLOT_PREFIX "%s", name);
+	bool fn = ls->type == STT_FUNC || ls->type == STT_GNU_IFUNC;
+	uint64_t slot = ls->addr;
+	Elf64_Sym syms[3] = { { 0 } };
+	Elf64_Rela r = { .r_offset = 2, .r_info = ELF64_R_INFO(1, a->rel_type(REL_PC32)), .r_addend = -4 };
+	int err = -1;
 
-		sym.st_info = ELF64_ST_INFO(STB_WEAK, STT_FUNC);
-		sym.st_shndx = 1;
-		sym.st_value = c->text.n;
-		sym.st_size = STUB_LEN;
-		for (size_t k = 0; k < STUB_LEN; k++)
-			if (VEC_PUSH(&c->text, code[k]))
-				return c->err = -1, 1;
-		if (ls->type == STT_GNU_IFUNC) {
-			struct ifunc_slot is = { .name = xstrdup(name), .slot = c->slots.n * 8, .resolver = ls->addr };
-
-			if (!is.name || VEC_PUSH(&c->ll->ifuncs, is)) {
-				free(is.name);
-				return c->err = -1, 1;
-			}
-		}
-		if (VEC_PUSH(&c->rela, r) || VEC_PUSH(&c->slots, ls->addr))
-			return c->err = -1, 1;
+	if (!str || !slot_name || strset_add(str, "") < 0)
+		goto out;
+	syms[1] = (Elf64_Sym){ .st_name = (Elf64_Word)strset_add(str, slot_name),
+			       .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT), .st_other = STV_HIDDEN,
+			       .st_shndx = 6, .st_size = 8 };
+	syms[2] = (Elf64_Sym){ .st_name = (Elf64_Word)strset_add(str, name) };
+	if (fn) {
+		syms[2].st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
+		syms[2].st_shndx = 1;
+		syms[2].st_size = STUB_LEN;
 	} else {
-		sym.st_info = ELF64_ST_INFO(STB_WEAK, ls->type == STT_NOTYPE ? STT_NOTYPE : STT_OBJECT);
-		sym.st_shndx = SHN_ABS;
-		sym.st_value = ls->addr;
+		syms[2].st_info = ELF64_ST_INFO(STB_GLOBAL, ls->type == STT_NOTYPE ? STT_NOTYPE : STT_OBJECT);
+		syms[2].st_shndx = SHN_ABS;
+		syms[2].st_value = ls->addr;
 	}
-	pr_info("%s: '%s' is %s's, at 0x%llx%s", c->ll->img->path, name, ls->lib, (unsigned long long)ls->addr,
-		ls->type == STT_GNU_IFUNC ? " (an IFUNC: resolved in the process)" : "");
-	if (VEC_PUSH(&c->syms, sym))
-		return c->err = -1, 1;
+	if (relobj_write(tmp, a, ".surgeon.text", fn ? code : NULL, fn ? STUB_LEN : 0, fn ? &r : NULL, fn, syms, 3,
+			 str, ".surgeon.relro", &slot, 8) ||
+	    undump_read_file(tmp, &m->bytes, &m->size))
+		goto out;
+	m->name = name;
+	err = 0;
+out:
+	strset_free(str);
+	free(slot_name);
+	return err;
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = v >> 24, p[1] = v >> 16, p[2] = v >> 8, p[3] = v;
+}
+
+static int ar_header(bytevec *b, const char *name, size_t size)
+{
+	char h[61];
+
+	snprintf(h, sizeof(h), "%-16s%-12s%-6s%-6s%-8s%-10zu`\n", name, "0", "0", "0", "644", size);
+	for (size_t i = 0; i < 60; i++)
+		if (VEC_PUSH(b, (unsigned char)h[i]))
+			return -1;
 	return 0;
 }
 
-/* The object standing for the process's libraries (see the top). */
+static int ar_bytes(bytevec *b, const void *p, size_t n)
+{
+	if (VEC_RESERVE(b, b->n + n + 1))
+		return -1;
+	memcpy(b->v + b->n, p, n);
+	b->n += n;
+	return (n & 1) ? VEC_PUSH(b, (unsigned char)'\n') : 0;
+}
+
+/* The process's libraries as an archive (see the top): one member per
+ * name, with ld's symbol index, so that the linker takes only the stubs
+ * the link turns out to need (gcc's archives included). */
 static int write_stubs(struct live_link *ll, struct lookup *lk, const char *path)
 {
-	struct stubs_ctx c = { .ll = ll, .arch = ll->img->arch, .str = strset_new() };
-	Elf64_Sym slots = { .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT), .st_other = STV_HIDDEN, .st_shndx = 6 };
+	VEC(struct member) ms = { 0 };
+	bytevec ar = { 0 }, index = { 0 };
+	char *tmp = xasprintf("%s.member.o", path);
+	size_t names = 0, at;
 	int err = -1;
 
-	if (!c.str || VEC_PUSH(&c.syms, ((Elf64_Sym){ 0 })))
+	if (!tmp)
+		return -1;
+	for (size_t i = 0; i < lk->found.n; i++) {
+		const struct libsym *ls = lk->found.v[i];
+		struct member m = { 0 };
+
+		if (ls->type == STT_TLS)
+			continue;	/* the linker's error names it */
+		if (stub_object(ll, ls->name, ls, tmp, &m) || VEC_PUSH(&ms, m)) {
+			free(m.bytes);
+			goto out;
+		}
+		if (ls->type == STT_GNU_IFUNC) {
+			struct ifunc_slot is = { .name = xstrdup(ls->name), .resolver = ls->addr };
+
+			if (!is.name || VEC_PUSH(&ll->ifuncs, is)) {
+				free(is.name);
+				goto out;
+			}
+		}
+		pr_info("%s: '%s' is %s's, at 0x%llx%s", ll->img->path, ls->name, ls->lib, (unsigned long long)ls->addr,
+			ls->type == STT_GNU_IFUNC ? " (an IFUNC: resolved in the process)" : "");
+	}
+	if (ms.n)
+		qsort(ms.v, ms.n, sizeof(*ms.v), cmp_member);
+	/* The symbol index: each name and where its member's header is. */
+	for (size_t i = 0; i < ms.n; i++)
+		names += strlen(ms.v[i].name) + 1;
+	at = 8 + 60 + 4 + 4 * ms.n + names + ((4 + 4 * ms.n + names) & 1);
+	if (VEC_RESERVE(&index, 4 + 4 * ms.n + names) )
 		goto out;
-	slots.st_name = (Elf64_Word)strset_add(c.str, SLOTS_SYM);
-	if (VEC_PUSH(&c.syms, slots))
+	index.n = 4 + 4 * ms.n;
+	put_be32(index.v, (uint32_t)ms.n);
+	for (size_t i = 0; i < ms.n; i++) {
+		put_be32(index.v + 4 + 4 * i, (uint32_t)at);
+		at += 60 + ms.v[i].size + (ms.v[i].size & 1);
+	}
+	for (size_t i = 0; i < ms.n; i++) {
+		size_t len = strlen(ms.v[i].name) + 1;
+
+		memcpy(index.v + index.n, ms.v[i].name, len);
+		index.n += len;
+	}
+	if (ar_bytes(&ar, "!<arch>\n", 8) || ar_header(&ar, "/", index.n) || ar_bytes(&ar, index.v, index.n))
 		goto out;
-	strmap_each(lk->want, add_stub, &c);
-	if (c.err)
-		goto out;
-	/* An empty data section still gives the slots' symbol a place. */
-	if (!c.slots.n && VEC_PUSH(&c.slots, 0))
-		goto out;
-	c.syms.v[1].st_size = c.slots.n * 8;
-	err = relobj_write(path, c.arch, ".surgeon.text", c.text.v, c.text.n, c.rela.v, c.rela.n, c.syms.v, c.syms.n,
-			   c.str, ".surgeon.relro", c.slots.v, c.slots.n * 8);
+	for (size_t i = 0; i < ms.n; i++)
+		if (ar_header(&ar, "stub.o/", ms.v[i].size) || ar_bytes(&ar, ms.v[i].bytes, ms.v[i].size))
+			goto out;
+	err = write_file(path, ar.v, ar.n, 0644);
 out:
-	VEC_FREE(&c.text);
-	VEC_FREE(&c.slots);
-	VEC_FREE(&c.rela);
-	VEC_FREE(&c.syms);
-	strset_free(c.str);
+	unlink(tmp);
+	for (size_t i = 0; i < ms.n; i++)
+		free(ms.v[i].bytes);
+	VEC_FREE(&ms);
+	VEC_FREE(&ar);
+	VEC_FREE(&index);
+	free(tmp);
 	return err;
 }
 
@@ -295,15 +383,16 @@ static int link_libraries(struct target *t, struct live_link *ll)
 	}
 	ll->ro.inputs.n = j;
 	if (lk.found.n) {
-		struct input in = { IN_FILE, ll->stubs };
-
-		if (write_stubs(ll, &lk, ll->stubs) || VEC_PUSH(&ll->ro.inputs, in))
+		if (write_stubs(ll, &lk, ll->stubs))
 			goto out;
+		ll->ro.live_stubs = ll->stubs;
 	}
 	err = 0;
 out:
-	for (size_t i = 0; i < lk.found.n; i++)
+	for (size_t i = 0; i < lk.found.n; i++) {
+		free(lk.found.v[i]->name);
 		free(lk.found.v[i]);
+	}
 	VEC_FREE(&lk.found);
 	strmap_free(lk.want);
 	proclibs_free(&libs);
@@ -454,9 +543,22 @@ int live_link(struct target *t, struct live_link *ll, const struct relink_opts *
 	if (!ll->refs.set)
 		return pr_err(t->name, "cannot tell which names the inputs use (an LTO object, a linker script, a "
 			      "library that is not found?): inject needs to know them");
-	for (size_t i = 0; i < ll->ro.patch_reqs.n; i++)
-		if (strmap_put(ll->refs.set, ll->ro.patch_reqs.v[i].old, (void *)ll->ro.patch_reqs.v[i].old))
+	for (size_t i = 0; i < ll->ro.patch_reqs.n; i++) {
+		const struct patch_req *pq = &ll->ro.patch_reqs.v[i];
+
+		if (strmap_put(ll->refs.set, pq->old, (void *)pq->old))
 			return -1;
+		/* --wrap's __real_SYM: the trampolines' object defines it. */
+		if (pq->wrap) {
+			char *real = xasprintf("__real_%s", pq->old);
+
+			if (!real || VEC_PUSH(&ll->owned, real) || strmap_put(ll->refs.defined, real, (void *)1)) {
+				if (real && (!ll->owned.n || ll->owned.v[ll->owned.n - 1] != real))
+					free(real);
+				return -1;
+			}
+		}
+	}
 	if (img->interp && image_want(img, ll->refs.set))
 		return -1;
 	if (image_load(img))
@@ -499,17 +601,20 @@ int live_link(struct target *t, struct live_link *ll, const struct relink_opts *
 				      (unsigned long long)size, (unsigned long long)(ll->end - ll->base));
 	}
 	/* Where the IFUNC slots landed. */
-	for (size_t i = 1; i < ll->lr.l.nsyms && ll->ifuncs.n; i++) {
-		const char *name = linked_str(&ll->lr.l, ll->lr.l.sym_strndx, ll->lr.l.syms[i].st_name);
+	for (size_t k = 0; k < ll->ifuncs.n; k++) {
+		char *want = xasprintf(SLOT_PREFIX "%s", ll->ifuncs.v[k].name);
 
-		if (name && !strcmp(name, SLOTS_SYM)) {
-			for (size_t k = 0; k < ll->ifuncs.n; k++)
-				ll->ifuncs.v[k].slot += ll->lr.l.syms[i].st_value;
-			return 0;
+		if (!want)
+			return -1;
+		ll->ifuncs.v[k].slot = 0;
+		for (size_t i = 1; i < ll->lr.l.nsyms && !ll->ifuncs.v[k].slot; i++) {
+			const char *name = linked_str(&ll->lr.l, ll->lr.l.sym_strndx, ll->lr.l.syms[i].st_name);
+
+			if (name && !strcmp(name, want))
+				ll->ifuncs.v[k].slot = ll->lr.l.syms[i].st_value;
 		}
+		free(want);
 	}
-	if (ll->ifuncs.n)
-		return pr_err(t->name, "the linker lost the IFUNC slots (%s)", SLOTS_SYM);
 	return 0;
 }
 
@@ -524,6 +629,9 @@ void live_link_free(struct live_link *ll)
 	for (size_t i = 0; i < ll->ifuncs.n; i++)
 		free(ll->ifuncs.v[i].name);
 	VEC_FREE(&ll->ifuncs);
+	for (size_t i = 0; i < ll->owned.n; i++)
+		free(ll->owned.v[i]);
+	VEC_FREE(&ll->owned);
 	free(ll->obj);
 	free(ll->script);
 	free(ll->stubs);

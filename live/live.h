@@ -221,9 +221,11 @@ struct live_link {
 	char *obj, *script, *stubs;
 	uint64_t base, end;		/* the new region */
 	/* Library functions reached through stubs whose slot must hold what
-	 * an IFUNC resolver returns: the slot's address and the resolver. */
+	 * an IFUNC resolver returns: the slot's address (0: the link did not
+	 * take that stub) and the resolver. */
 	VEC(struct ifunc_slot) ifuncs;
 	struct relink_opts ro;
+	VEC(char *) owned;
 };
 struct ifunc_slot {
 	char *name;

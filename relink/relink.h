@@ -51,6 +51,7 @@ struct relink_opts {
 	 * to a file: linked statically, everything resolved by the linker (the
 	 * process's libraries come as stubs, live/link.c), no dynamic tables. */
 	bool live;
+	const char *live_stubs;		/* the process's libraries, as an archive of stubs (live/link.c) */
 };
 
 /* A deliberate change to old bytes: planned once, with its bytes and its

@@ -318,8 +318,8 @@ static int load(struct load *ld)
 		if (s->bytes && s->sh.sh_type != SHT_NOBITS && mem_write(t, s->sh.sh_addr, s->bytes, s->sh.sh_size))
 			return -1;
 	}
-	for (size_t i = 0; i < ld->ll.ifuncs.n; i++) {
-		const struct ifunc_slot *is = &ld->ll.ifuncs.v[i];
+	for (size_t i = 0; i < ld->ll.ifuncs.n + ld->ll.irels.n; i++) {
+		const struct ifunc_slot *is = i < ld->ll.ifuncs.n ? &ld->ll.ifuncs.v[i] : &ld->ll.irels.v[i - ld->ll.ifuncs.n];
 		const uint64_t args[6] = { 0 };
 		uint64_t fn;
 		char what[128];

@@ -479,6 +479,9 @@ static int link_at(struct live_link *ll, uint64_t base)
 	if (ll->linked)
 		relink_link_free(&ll->lr);
 	ll->linked = false;
+	for (size_t i = 0; i < ll->irels.n; i++)
+		free(ll->irels.v[i].name);
+	ll->irels.n = 0;
 	ll->img->new_base = base;
 	if (unexec_write_script(ll->img, ll->script) ||
 	    relink_link(ll->img, ll->obj, ll->script, &ll->ro, &ll->lr))
@@ -486,6 +489,31 @@ static int link_at(struct live_link *ll, uint64_t base)
 	ll->linked = true;
 	ll->base = base;
 	ll->end = align_up(linked_end(&ll->lr.l, base), ll->img->arch->page_size);
+	return 0;
+}
+
+/* The new code's IFUNCs (a static program's libc.a has many): each
+ * IRELATIVE relocation's slot gets what its resolver returns when run in
+ * the process (inject.c), as the constructor thunk does in a file. */
+static int irelative_slots(struct live_link *ll, const struct newsec *s)
+{
+	const Elf64_Rela *r = (const Elf64_Rela *)s->bytes;
+
+	if (!s->bytes || s->sh.sh_size % sizeof(*r))
+		return pr_err(ll->img->path, "the linker's '%s' is not a relocation table", s->name);
+	for (size_t i = 0; i < s->sh.sh_size / sizeof(*r); i++) {
+		struct ifunc_slot is = { .slot = r[i].r_offset, .resolver = r[i].r_addend };
+
+		if (ll->img->arch->rel_class(ELF64_R_TYPE(r[i].r_info)) != REL_IRELATIVE)
+			return pr_err(ll->img->path, "the added code needs a relocation of type %u at 0x%llx, which only "
+				      "a dynamic loader applies", (unsigned)ELF64_R_TYPE(r[i].r_info),
+				      (unsigned long long)r[i].r_offset);
+		is.name = xasprintf("IRELATIVE 0x%llx", (unsigned long long)is.slot);
+		if (!is.name || VEC_PUSH(&ll->irels, is)) {
+			free(is.name);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -497,10 +525,14 @@ static int check_linked(const struct target *t, struct live_link *ll)
 	if (l->tls.active)
 		return pr_err(t->name, "the added code has thread-local variables: the threads the process "
 			      "already runs cannot be given them");
-	if (l->has_irel)
-		return pr_err(t->name, "the added code defines IFUNCs, which inject does not resolve");
+	for (size_t i = 0; i < l->secs.n; i++)
+		if (!strcmp(l->secs.v[i].name, ".rela.iplt") && l->secs.v[i].sh.sh_size && irelative_slots(ll, &l->secs.v[i]))
+			return -1;
 	for (size_t i = 0; i < l->meta.n; i++)
-		if (l->meta.v[i].sh.sh_size)
+		if (!strcmp(l->meta.v[i].name, ".rela.iplt") && l->meta.v[i].sh.sh_size) {
+			if (irelative_slots(ll, &l->meta.v[i]))
+				return -1;
+		} else if (l->meta.v[i].sh.sh_size)
 			return pr_err(t->name, "the added code needs the dynamic loader (the linker made '%s'), which "
 				      "inject does without", l->meta.v[i].name);
 	for (size_t i = 0; i < l->secs.n; i++) {
@@ -629,6 +661,9 @@ void live_link_free(struct live_link *ll)
 	for (size_t i = 0; i < ll->ifuncs.n; i++)
 		free(ll->ifuncs.v[i].name);
 	VEC_FREE(&ll->ifuncs);
+	for (size_t i = 0; i < ll->irels.n; i++)
+		free(ll->irels.v[i].name);
+	VEC_FREE(&ll->irels);
 	for (size_t i = 0; i < ll->owned.n; i++)
 		free(ll->owned.v[i]);
 	VEC_FREE(&ll->owned);

@@ -224,6 +224,8 @@ struct live_link {
 	 * an IFUNC resolver returns: the slot's address (0: the link did not
 	 * take that stub) and the resolver. */
 	VEC(struct ifunc_slot) ifuncs;
+	/* The same for the IFUNCs the link itself defines (IRELATIVE relocations). */
+	VEC(struct ifunc_slot) irels;
 	struct relink_opts ro;
 	VEC(char *) owned;
 };

@@ -39,6 +39,7 @@ struct load {
 	/* how far it got, for the undoing */
 	struct remote *rx;
 	bool rec_mapped, region_mapped, ctors_ran;
+	bool no_names;		/* the kernel cannot name mappings */
 	size_t patched;
 };
 
@@ -229,11 +230,15 @@ static void name_mapping(struct load *ld, uint64_t addr, uint64_t len, const cha
 	const char *s = ld->rec.strings;
 	int64_t ret;
 
+	if (ld->no_names)
+		return;
 	/* The name is read from the target's memory: the record's copy. */
 	for (uint32_t off = 0; off < ld->rec.h.strings_size; off += strlen(s + off) + 1)
 		if (!strcmp(s + off, name)) {
 			a[4] = ld->rec.addr + ld->rec.h.strings_off + off;
-			remote_syscall(ld->rx, SYS_prctl, a, &ret);	/* a kernel without it: no name */
+			/* A kernel without CONFIG_ANON_VMA_NAME: no names. */
+			if (!remote_syscall(ld->rx, SYS_prctl, a, &ret) && ret < 0)
+				ld->no_names = true;
 			return;
 		}
 }
@@ -293,6 +298,7 @@ static int load(struct load *ld)
 				      (unsigned long long)ld->ll.base, (unsigned long long)ld->ll.end);
 	if (remote_begin(t, 0, &ld->rx))
 		return -1;
+	stop_mark(t, "ready to make system calls");
 	/* The record first: from here on, eject can find what was done. Its
 	 * mapping takes over from the program's page the code surgeon runs. */
 	if (remote_mmap(ld->rx, 0, ld->rec.map_size, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, &ld->rec.addr))
@@ -310,6 +316,7 @@ static int load(struct load *ld)
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, &addr))
 		return -1;
 	ld->region_mapped = true;
+	stop_mark(t, "record written, region mapped");
 	if (record_set_state(t, &ld->rec, REC_MAPPED))
 		return -1;
 	for (size_t i = 0; i < l->secs.n; i++) {
@@ -339,6 +346,7 @@ static int load(struct load *ld)
 		snprintf(name, sizeof(name), "surgeon-injection-%u-code", ld->rec.h.id);
 		name_mapping(ld, ld->ll.base, ld->ll.end - ld->ll.base, name);
 	}
+	stop_mark(t, "loaded and protected");
 	if (record_set_state(t, &ld->rec, REC_LOADED) || record_set_state(t, &ld->rec, REC_CTORS))
 		return -1;
 	ld->ctors_ran = true;
@@ -353,6 +361,7 @@ static int load(struct load *ld)
 		pr_info("%s: edit 0x%llx-0x%llx: %s", t->name, (unsigned long long)e->addr,
 			(unsigned long long)(e->addr + e->size), rec_str(&ld->rec, e->reason));
 	}
+	stop_mark(t, "constructors run, patched");
 	return record_set_state(t, &ld->rec, REC_ACTIVE);
 }
 
@@ -419,6 +428,7 @@ int live_inject(const char *pid_arg, const struct relink_opts *o, const struct i
 		err = -1;
 	}
 	ld.rx = NULL;
+	stop_mark(&ld.t, "registers back");
 	target_resume(&ld.t);
 	if (!err)
 		pr_info("%s: stopped for %.2f ms (%u stops)", ld.t.name, ld.t.stopped_for * 1e3, ld.t.stops);
@@ -505,6 +515,7 @@ int live_eject(const char *pid_arg, const char *id_arg)
 		goto out;
 	if (remote_begin(&t, rec_code_at(r), &rx))
 		goto resume;
+	stop_mark(&t, "ready to make system calls");
 	{
 		uint32_t was = r->h.state;
 
@@ -534,15 +545,18 @@ int live_eject(const char *pid_arg, const char *id_arg)
 		pr_info("%s: restored 0x%llx-0x%llx (%s)", t.name, (unsigned long long)e->addr,
 			(unsigned long long)(e->addr + e->size), rec_str(r, e->reason));
 	}
+	stop_mark(&t, "destructors run, bytes restored");
 	if (r->h.region_end > r->h.region && region_is_ours(&t, r) &&
 	    remote_munmap(rx, r->h.region, r->h.region_end - r->h.region))
 		goto end;
 	if (remote_move_code(rx, 0) || remote_munmap(rx, r->addr, r->map_size))
 		goto end;
 	err = 0;
+	stop_mark(&t, "unmapped");
 end:
 	if (remote_end(rx))
 		err = -1;
+	stop_mark(&t, "registers back");
 resume:
 	target_resume(&t);
 	if (!err)

@@ -80,7 +80,7 @@ int proc_libs(struct target *t, const struct image *img, proclib_vec *out);
 void proclibs_free(proclib_vec *v);
 
 /* ---- stop.c ---- */
-enum thread_stop { TS_EVENT, TS_SIGNAL };
+enum thread_stop { TS_PENDING, TS_EVENT, TS_SIGNAL };
 struct thread {
 	pid_t tid;
 	enum thread_stop how;
@@ -101,6 +101,8 @@ void target_resume(struct target *t);
 /* Waits for tid's next stop (timeout in seconds); 0, or -1 on timeout,
  * exit or error (printing nothing; errno says). */
 int wait_stop(struct target *t, pid_t tid, int *status, double timeout);
+/* With -v -v: how long the process has been stopped when `what` is done. */
+void stop_mark(const struct target *t, const char *what);
 /* A signal taken from a thread that surgeon runs, to be given back. */
 int hold_signal(struct target *t, pid_t tid, int sig);
 

@@ -61,16 +61,18 @@ static bool stop_signal(int sig)
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
+/* Seizes and interrupts a thread; its stop is waited for later
+ * (settle()), so that all threads stop at once rather than one by one.
+ * 1: seized, 0: it has just exited, -1: error. */
 static int seize(struct target *t, pid_t tid, bool leader)
 {
-	struct thread th = { .tid = tid };
-	int st;
+	struct thread th = { .tid = tid, .how = TS_PENDING };
 
 	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)PTRACE_O_TRACESYSGOOD)) {
 		int e = errno;
 
 		if (e == ESRCH && !leader)
-			return 0;	/* it has just exited */
+			return 0;
 		if (e == ESRCH)
 			return pr_err(t->name, "no such process");
 		if (e == EPERM)
@@ -83,26 +85,45 @@ static int seize(struct target *t, pid_t tid, bool leader)
 	}
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) && errno != ESRCH)
 		return pr_err(t->name, "cannot stop thread %d: %s", (int)tid, strerror(errno));
-	if (wait_stop(t, tid, &st, STOP_TIMEOUT)) {
-		if (errno == ESRCH || errno == ECHILD) {
-			t->threads.n--;
-			return leader ? pr_err(t->name, "exited") : 0;
+	return 1;
+}
+
+/* Waits for every seized thread's first stop. */
+static int settle(struct target *t)
+{
+	size_t j = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < t->threads.n; i++) {
+		struct thread *th = &t->threads.v[i];
+		int st;
+
+		if (th->how == TS_PENDING) {
+			if (wait_stop(t, th->tid, &st, STOP_TIMEOUT)) {
+				if (errno == ESRCH || errno == ECHILD) {
+					if (th->tid == t->pid)
+						err = pr_err(t->name, "exited");
+					continue;	/* gone */
+				}
+				if (!err)
+					err = errno == ETIMEDOUT ?
+					      pr_err(t->name, "thread %d does not stop (in uninterruptible sleep?)", (int)th->tid) :
+					      pr_err(t->name, "cannot wait for thread %d: %s", (int)th->tid, strerror(errno));
+			} else if ((st >> 16) == PTRACE_EVENT_STOP) {
+				if (stop_signal(WSTOPSIG(st)) && !err)
+					err = pr_err(t->name, "was stopped (by a stop signal) while surgeon attached: "
+						     "continue it and try again");
+				th->how = TS_EVENT;
+			} else {
+				/* A signal-delivery stop came first: the thread stays at it. */
+				th->how = TS_SIGNAL;
+				th->sig = WSTOPSIG(st);
+			}
 		}
-		if (errno == ETIMEDOUT)
-			return pr_err(t->name, "thread %d does not stop (in uninterruptible sleep?)", (int)tid);
-		return pr_err(t->name, "cannot wait for thread %d: %s", (int)tid, strerror(errno));
+		t->threads.v[j++] = *th;
 	}
-	if ((st >> 16) == PTRACE_EVENT_STOP) {
-		if (stop_signal(WSTOPSIG(st)))
-			return pr_err(t->name, "was stopped (by a stop signal) while surgeon attached: continue it "
-				      "and try again");
-		t->threads.v[t->threads.n - 1].how = TS_EVENT;
-	} else {
-		/* A signal-delivery stop came first: the thread stays at it. */
-		t->threads.v[t->threads.n - 1].how = TS_SIGNAL;
-		t->threads.v[t->threads.n - 1].sig = WSTOPSIG(st);
-	}
-	return 0;
+	t->threads.n = j;
+	return err;
 }
 
 int target_stop(struct target *t)
@@ -112,7 +133,7 @@ int target_stop(struct target *t)
 
 	t->stop_started = now_seconds();
 	t->stopped = true;
-	if (seize(t, t->pid, true))
+	if (seize(t, t->pid, true) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)t->pid);
 	/* Again until a pass finds nothing new: a thread may be creating another. */
@@ -129,15 +150,26 @@ int target_stop(struct target *t)
 
 			if (*end || tid <= 0 || known(t, tid))
 				continue;
-			if (seize(t, tid, false)) {
+			switch (seize(t, tid, false)) {
+			case -1:
 				closedir(d);
+				settle(t);
 				return -1;
+			case 1:
+				grew = true;
 			}
-			grew = true;
 		}
 		closedir(d);
+		if (settle(t))
+			return -1;
 	}
 	return 0;
+}
+
+void stop_mark(const struct target *t, const char *what)
+{
+	if (verbose > 1 && t->stopped)
+		pr_info("%s: %.3f ms stopped: %s", t->name, (now_seconds() - t->stop_started) * 1e3, what);
 }
 
 int hold_signal(struct target *t, pid_t tid, int sig)
@@ -219,7 +251,9 @@ int stop_when_safe(struct target *t, const hot_vec *hot, double patience, const 
 
 		if (target_stop(t))
 			return -1;
+		stop_mark(t, "every thread stopped");
 		r = threads_check(t, hot, &u);
+		stop_mark(t, "every thread's stack unwound");
 		if (r <= 0)
 			return r;
 		if (now_seconds() > deadline) {

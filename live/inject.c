@@ -202,6 +202,8 @@ static int protect_region(struct load *ld)
 		for (size_t i = 0; p < ld->ll.end && i < l->secs.n; i++) {
 			const GElf_Shdr *sh = &l->secs.v[i].sh;
 
+			if (live_unloaded(l, &l->secs.v[i]))
+				continue;
 			if (sh->sh_addr < p + page && sh->sh_addr + sh->sh_size > p) {
 				if (sh->sh_flags & SHF_WRITE)
 					prot |= PROT_WRITE;
@@ -322,7 +324,8 @@ static int load(struct load *ld)
 	for (size_t i = 0; i < l->secs.n; i++) {
 		const struct newsec *s = &l->secs.v[i];
 
-		if (s->bytes && s->sh.sh_type != SHT_NOBITS && mem_write(t, s->sh.sh_addr, s->bytes, s->sh.sh_size))
+		if (s->bytes && s->sh.sh_type != SHT_NOBITS && !live_unloaded(l, s) &&
+		    mem_write(t, s->sh.sh_addr, s->bytes, s->sh.sh_size))
 			return -1;
 	}
 	for (size_t i = 0; i < ld->ll.ifuncs.n + ld->ll.irels.n; i++) {

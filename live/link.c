@@ -68,18 +68,30 @@ static int read_program(struct target *t, const struct image_opts *io, struct im
 	Elf64_Ehdr eh;
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)t->pid);
+	{
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? pread(fd, &eh, sizeof(eh), 0) : -1;
+
+		if (fd >= 0)
+			close(fd);
+		if (n < 0)
+			return pr_err(t->name, "cannot read its program %s: %s", t->exe, strerror(errno));
+		if (n < (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG))
+			return pr_err(t->name, "its program %s is not an ELF file", t->exe);
+	}
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || (eh.e_type != ET_EXEC && eh.e_type != ET_DYN))
+		return pr_err(t->name, "its program %s is not a 64-bit executable", t->exe);
+	/* A fixed-address program is read where it is (mapped, not copied). */
+	if (eh.e_type == ET_EXEC) {
+		if (image_open_headers(img, path, io))
+			return -1;
+		free((*img)->path);
+		(*img)->path = xstrdup(t->exe);
+		return (*img)->path ? 0 : -1;
+	}
 	if (undump_read_file(path, &buf, &size))
 		return -1;
-	if (size < sizeof(eh) || memcmp(buf, ELFMAG, SELFMAG)) {
-		free(buf);
-		return pr_err(t->name, "its program %s is not an ELF file", t->exe);
-	}
-	memcpy(&eh, buf, sizeof(eh));
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)) {
-		free(buf);
-		return pr_err(t->name, "its program %s is not a 64-bit executable", t->exe);
-	}
-	if (eh.e_type == ET_DYN) {
+	{
 		uint64_t entry = proc_entry(t), base = entry - eh.e_entry;
 		unsigned char *rb = NULL;
 
@@ -463,13 +475,22 @@ static int choose_base(const struct target *t, const struct image *img, uint64_t
 	return 0;
 }
 
+/* The program's unwinding table that relink makes for a file (the
+ * program's functions and the new ones): a process's unwinder never sees
+ * it (it reads the program's PT_GNU_EH_FRAME in memory), so it is not
+ * loaded. */
+bool live_unloaded(const struct linked *l, const struct newsec *s)
+{
+	return l->ehhdr.bytes && s->bytes == l->ehhdr.bytes;
+}
+
 /* The end of what the link added (its sections after the old image). */
 static uint64_t linked_end(const struct linked *l, uint64_t base)
 {
 	uint64_t end = base;
 
 	for (size_t i = 0; i < l->secs.n; i++)
-		if (l->secs.v[i].sh.sh_addr + l->secs.v[i].sh.sh_size > end)
+		if (!live_unloaded(l, &l->secs.v[i]) && l->secs.v[i].sh.sh_addr + l->secs.v[i].sh.sh_size > end)
 			end = l->secs.v[i].sh.sh_addr + l->secs.v[i].sh.sh_size;
 	return end;
 }

@@ -236,6 +236,8 @@ struct ifunc_slot {
 	uint64_t slot, resolver;
 };
 int live_link(struct target *t, struct live_link *ll, const struct relink_opts *o, const struct image_opts *io);
+/* A section of the link that inject does not load. */
+bool live_unloaded(const struct linked *l, const struct newsec *s);
 void live_link_free(struct live_link *ll);
 
 /* ---- inject.c ---- */

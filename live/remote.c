@@ -19,7 +19,13 @@
  *          mov $-1, %eax; mov $-1, %edx
  *          xrstor64 (%rsp)      (or fxrstor64)
  *          add $N, %rsp
- *   R:     pop %r15 ... pop %rax; popfq; ret $128
+ *   R:     rt_sigprocmask(SIG_SETMASK, saved mask)
+ *          pop %r15 ... pop %rax; popfq; ret $128
+ *
+ * While it runs surgeon's calls the thread blocks every signal
+ * (PTRACE_SETSIGMASK), so that the signals sent to it meanwhile stay
+ * queued in the kernel and reach the program afterwards as they would
+ * have; the restoring path puts its mask back too.
  *
  * Surgeon follows each system call with PTRACE_SYSCALL, takes the result at
  * its exit stop and sets the registers back itself; the restoring path runs
@@ -32,6 +38,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -64,6 +71,8 @@ struct remote {
 	unsigned char code[REMOTE_CODE_MAX];
 	size_t code_len, land_off, marker_off;
 	bool in_tail;			/* then put the saved bytes back */
+	uint64_t mask;			/* the thread's signal mask */
+	bool masked;			/* every signal blocked meanwhile */
 	uint64_t gpr_area, call_sp;	/* on the thread's stack */
 	uint64_t land, marker;		/* L, and the address after its syscall */
 };
@@ -79,8 +88,16 @@ static size_t put(unsigned char *b, size_t at, const void *bytes, size_t n)
 static size_t make_code(unsigned char *b, bool xsave, uint32_t skip, size_t *land, size_t *marker)
 {
 	static const unsigned char pops[] = {
+		/* rt_sigprocmask(SIG_SETMASK, the saved mask, NULL, 8) */
+		0xb8, SYS_rt_sigprocmask, 0, 0, 0,		/* mov $SYS_rt_sigprocmask,%eax */
+		0xbf, SIG_SETMASK, 0, 0, 0,			/* mov $SIG_SETMASK,%edi */
+		0x48, 0x8d, 0x74, 0x24, 15 * 8,			/* lea 120(%rsp),%rsi */
+		0x31, 0xd2,					/* xor %edx,%edx */
+		0x41, 0xba, 8, 0, 0, 0,				/* mov $8,%r10d */
+		0x0f, 0x05,					/* syscall */
 		0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x41, 0x5b, 0x41, 0x5a, 0x41, 0x59, 0x41, 0x58,
 		0x5f, 0x5e, 0x5d, 0x5a, 0x59, 0x5b, 0x58,	/* r15..r8, rdi rsi rbp rdx rcx rbx rax */
+		0x48, 0x83, 0xc4, 0x08,				/* add $8,%rsp: past the mask */
 		0x9d,						/* popfq */
 		0xc2, 0x80, 0x00,				/* ret $128 */
 	};
@@ -220,7 +237,7 @@ int remote_begin(struct target *t, uint64_t code_at, struct remote **out)
 	struct remote *r = zalloc(sizeof(*r));
 	struct user_regs_struct g;
 	struct iovec iov;
-	unsigned char area[15 * 8 + 16];
+	unsigned char area[15 * 8 + 24];
 	size_t best = SIZE_MAX;
 	uint64_t top, xs;
 
@@ -267,23 +284,37 @@ int remote_begin(struct target *t, uint64_t code_at, struct remote **out)
 		pr_err(t->name, "cannot read thread %d's floating-point state: %s", (int)r->tid, strerror(errno));
 		goto fail;
 	}
+	if (ptrace(PTRACE_GETSIGMASK, r->tid, (void *)sizeof(r->mask), &r->mask)) {
+		pr_err(t->name, "cannot read thread %d's signal mask: %s", (int)r->tid, strerror(errno));
+		goto fail;
+	}
 	/* The stack: [call_sp] = L, the FPU state (64-aligned), the general
-	 * registers, rflags and rip right under the 128-byte red zone. */
+	 * registers, the signal mask, rflags and rip right under the 128-byte
+	 * red zone. */
 	top = r->back.rsp - 128;
-	r->gpr_area = top - 16 - 15 * 8;
+	r->gpr_area = top - 24 - 15 * 8;
 	xs = (r->gpr_area - r->fp_size) & ~(uint64_t)63;
 	r->call_sp = xs - 8;
 	r->code_len = make_code(r->code, r->xsave, (uint32_t)(r->gpr_area - xs), &r->land_off, &r->marker_off);
 	{
 		const struct user_regs_struct *b = &r->back;
-		const uint64_t v[17] = { b->r15, b->r14, b->r13, b->r12, b->r11, b->r10, b->r9, b->r8, b->rdi, b->rsi,
-					 b->rbp, b->rdx, b->rcx, b->rbx, b->rax, b->eflags, b->rip };
+		const uint64_t v[18] = { b->r15, b->r14, b->r13, b->r12, b->r11, b->r10, b->r9, b->r8, b->rdi, b->rsi,
+					 b->rbp, b->rdx, b->rcx, b->rbx, b->rax, r->mask, b->eflags, b->rip };
 
 		memcpy(area, v, sizeof(area));
 	}
 	if (mem_write(t, r->gpr_area, area, sizeof(area)) || mem_write(t, xs, r->fp, r->fp_size) ||
 	    remote_move_code(r, code_at))
 		goto fail;
+	{
+		uint64_t all = ~(uint64_t)0;
+
+		if (ptrace(PTRACE_SETSIGMASK, r->tid, (void *)sizeof(all), &all)) {
+			pr_err(t->name, "cannot block thread %d's signals: %s", (int)r->tid, strerror(errno));
+			goto fail;
+		}
+		r->masked = true;
+	}
 	*out = r;
 	return 0;
 fail:
@@ -308,6 +339,8 @@ int remote_end(struct remote *r)
 	}
 	if (ptrace(PTRACE_SETREGS, r->tid, 0, &r->back))
 		err = pr_err(r->t->name, "cannot restore thread %d's registers: %s", (int)r->tid, strerror(errno));
+	if (r->masked && ptrace(PTRACE_SETSIGMASK, r->tid, (void *)sizeof(r->mask), &r->mask))
+		err = pr_err(r->t->name, "cannot restore thread %d's signal mask: %s", (int)r->tid, strerror(errno));
 	/* Once the thread is back where it was, the code is not needed. */
 	if (r->in_tail && mem_write(r->t, r->scratch, r->saved, r->code_len))
 		err = -1;

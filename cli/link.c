@@ -172,18 +172,24 @@ struct link_cli {
 
 static const char *verb_name(const char *help)
 {
-	return help == unexec_help ? "unexec" : help == relink_help ? "relink" : "add-lib";
+	return help == unexec_help ? "unexec" : help == relink_help ? "relink" : help == inject_help ? "inject" : "add-lib";
 }
 
-/* Which options a verb takes: the three share one table. unexec links
+/* Which options a verb takes: the four share one table. unexec links
  * nothing; relink's object was frozen already, so how its exports bind
- * (--allow-interpose) is settled; only unexec undumps. */
+ * (--allow-interpose) is settled; only unexec undumps; inject writes no
+ * file and exports nothing (the process's dynamic loader never learns of
+ * the new code). */
 static bool verb_takes(const char *help, int opt)
 {
 	switch (opt) {
-	case 'l': case 'L': case 'u': case OPT_ONLY: case OPT_LD: case OPT_EXPORT:
+	case 'l': case 'L': case 'u': case OPT_ONLY: case OPT_LD:
 	case OPT_REPLACE: case OPT_WRAP: case OPT_LIBC: case OPT_PTHREAD:
 		return help != unexec_help;
+	case OPT_EXPORT:
+		return help != unexec_help && help != inject_help;
+	case 'o': case 'T':
+		return help != inject_help;
 	case OPT_INTERPOSE:
 		return help == add_lib_help;
 	case OPT_PID: case OPT_CORE: case OPT_EXE: case OPT_ANON:
@@ -254,18 +260,10 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 			if (VEC_PUSH(&c->ro.inputs, in))
 				return EXIT_FAIL;
 			break;
-		case 'o':
-		case 'T':
-		case OPT_EXPORT:
-		case OPT_INTERPOSE:
-			if (help == inject_help)
-				return usage_error("inject takes no option '%s'", opt == 'o' ? "-o" : opt == 'T' ? "-T" :
-						   opt == OPT_EXPORT ? "--export" : "--allow-interpose");
-			if (opt == 'o') c->output = optarg;
-			if (opt == 'T') c->script = optarg;
-			if (opt == OPT_EXPORT) c->ro.exports = optarg;
-			if (opt == OPT_INTERPOSE) c->ro.allow_interpose = true;
-			break;
+		case 'o': c->output = optarg; break;
+		case 'T': c->script = optarg; break;
+		case OPT_EXPORT: c->ro.exports = optarg; break;
+		case OPT_INTERPOSE: c->ro.allow_interpose = true; break;
 		case OPT_DEBUG_FILE: c->io.debug_file = optarg; break;
 		case OPT_REPLACE:	/* patching */
 		case OPT_WRAP: {

@@ -135,7 +135,9 @@ bad no-injection-7 1 "^surgeon: pid $pid: has no injection 7 " "$SURGEON" info -
 # Usage errors.
 bad usage-inject 2 "^surgeon: inject needs a process" "$SURGEON" inject
 bad usage-inject-no-input 2 "^surgeon: inject needs a process" "$SURGEON" inject $pid
-bad usage-inject-output 2 "^surgeon: inject takes no option '-o'" "$SURGEON" inject $pid libfix.a -o x
+bad usage-inject-output 2 "^surgeon: inject does not take -o" "$SURGEON" inject $pid libfix.a -o x
+bad usage-inject-export 2 "^surgeon: inject does not take --export" "$SURGEON" inject $pid libfix.a --export=none
+bad usage-inject-pid 2 "^surgeon: inject does not take --pid" "$SURGEON" inject $pid libfix.a --pid 1
 bad usage-eject 2 "^surgeon: eject takes a process" "$SURGEON" eject
 bad usage-eject-many 2 "^surgeon: eject takes a process" "$SURGEON" eject $pid 1 2
 bad usage-info-pid-file 2 "^surgeon: info --pid takes no file" "$SURGEON" info --pid $pid srv

@@ -504,10 +504,12 @@ static int link_at(struct live_link *ll, uint64_t base)
 		free(ll->irels.v[i].name);
 	ll->irels.n = 0;
 	ll->img->new_base = base;
-	if (unexec_write_script(ll->img, ll->script) ||
-	    relink_link(ll->img, ll->obj, ll->script, &ll->ro, &ll->lr))
+	if (unexec_write_script(ll->img, ll->script))
 		return -1;
+	/* Freed by live_link_free whether it succeeds or not. */
 	ll->linked = true;
+	if (relink_link(ll->img, ll->obj, ll->script, &ll->ro, &ll->lr))
+		return -1;
 	ll->base = base;
 	ll->end = align_up(linked_end(&ll->lr.l, base), ll->img->arch->page_size);
 	return 0;

@@ -260,6 +260,28 @@ int remote_begin(struct target *t, uint64_t code_at, struct remote **out)
 			r->back = g;
 		}
 	}
+	/* Every thread is stopped at a signal (a flood of them): one takes its
+	 * signal later instead, held and given back at the end with its
+	 * siginfo (stop.c); its interrupt stop comes before the next one. */
+	for (size_t i = 0; best == SIZE_MAX && i < t->threads.n; i++) {
+		struct thread *th = &t->threads.v[i];
+		int st, tries = 0;
+
+		while (th->how == TS_SIGNAL && tries++ < 64) {
+			if (hold_signal(t, th->tid, th->sig) || ptrace(PTRACE_CONT, th->tid, 0, 0) ||
+			    wait_stop(t, th->tid, &st, 5.0))
+				break;
+			if ((st >> 16) == PTRACE_EVENT_STOP)
+				th->how = TS_EVENT;
+			else
+				th->sig = WSTOPSIG(st);
+		}
+		if (th->how == TS_EVENT && !ptrace(PTRACE_GETREGS, th->tid, 0, &g)) {
+			best = 0;
+			r->tid = th->tid;
+			r->back = g;
+		}
+	}
 	if (best == SIZE_MAX) {
 		free(r);
 		return pr_err(t->name, "no thread can run surgeon's system calls (all are taking signals)");

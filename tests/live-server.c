@@ -53,12 +53,12 @@ static void on_usr1(int sig)
 	go = 1;
 }
 
-static volatile sig_atomic_t rt_count;
+static long rt_count;	/* handled by any thread: counted atomically */
 
 static void on_rt(int sig)
 {
 	(void)sig;
-	rt_count++;
+	__atomic_fetch_add(&rt_count, 1, __ATOMIC_RELAXED);
 }
 
 static volatile long calls[16], olds[16], news[16];
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 		long n = strtol(line, NULL, 10);
 
 		if (line[0] == 's') {
-			printf("signals=%ld\n", (long)rt_count);
+			printf("signals=%ld\n", __atomic_load_n(&rt_count, __ATOMIC_RELAXED));
 		} else if (nthreads) {
 			long o = 0, w = 0, c = 0;
 

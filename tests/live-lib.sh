@@ -3,12 +3,13 @@
 # mappings read back for the checks. Source after lib.sh.
 SERVER_SRC=$TOP/tests/live-server.c
 
-# lbuild NAME KIND: the server as an ET_EXEC, a PIE or a static glibc program.
+# lbuild NAME KIND: the server as an ET_EXEC, a PIE, a static glibc or a static musl program.
 lbuild() {
 	case $2 in
 	exec) gcc -O2 -no-pie -pthread -o "$1" "$SERVER_SRC" ;;
 	pie) gcc -O2 -fPIE -pie -pthread -o "$1" "$SERVER_SRC" ;;
 	static) gcc -O2 -static -pthread -o "$1" "$SERVER_SRC" ;;
+	musl) musl-gcc -O2 -static -o "$1" "$SERVER_SRC" ;;
 	esac
 }
 

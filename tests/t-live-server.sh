@@ -1,7 +1,7 @@
 # surgeon inject and eject on a server that a client keeps asking, one
 # request at a time over a pipe, before, during and after each: an ET_EXEC,
-# a PIE, a static glibc program, and a PIE with 4 threads busy calling the
-# patched function. Every request is answered once, in order; the answers
+# a PIE, a static glibc program, a static musl one, and a PIE with 4 threads
+# busy calling the patched function. Every request is answered once, in order; the answers
 # change from the program's handler (3x + 7) to the injected one (3x + 1000)
 # exactly once, during inject, and back exactly once, during eject. After
 # eject the program's code in memory is its file's, byte for byte, and the
@@ -28,7 +28,7 @@ pattern() {
 		if ($2 == 3 * $1 + 7) printf "o"; else if ($2 == 3 * $1 + 1000) printf "n"; else printf "x" } END { print "" }' "$1"
 }
 
-for kind in exec pie static threads; do
+for kind in exec pie static musl threads; do
 	n=$kind
 	case $kind in threads) lbuild $n pie ;; *) lbuild $n $kind ;; esac || { fail "$n-build" "cannot build"; continue; }
 	rm -f $n.replies

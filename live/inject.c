@@ -352,9 +352,11 @@ static int load(struct load *ld)
 	stop_mark(t, "loaded and protected");
 	if (record_set_state(t, &ld->rec, REC_LOADED) || record_set_state(t, &ld->rec, REC_CTORS))
 		return -1;
+	/* The destructors are undone only after every constructor ran. */
+	if (run_array(t, ld->rx, ld->init, ld->init_end, false, "constructor"))
+		return -1;
 	ld->ctors_ran = true;
-	if (run_array(t, ld->rx, ld->init, ld->init_end, false, "constructor") ||
-	    record_set_state(t, &ld->rec, REC_READY) || record_set_state(t, &ld->rec, REC_PATCHING))
+	if (record_set_state(t, &ld->rec, REC_READY) || record_set_state(t, &ld->rec, REC_PATCHING))
 		return -1;
 	for (; ld->patched < ld->rec.h.nedits; ld->patched++) {
 		const struct rec_edit *e = &ld->rec.edits[ld->patched];

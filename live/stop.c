@@ -249,11 +249,15 @@ int stop_when_safe(struct target *t, const hot_vec *hot, double patience, const 
 	for (attempt = 0;; attempt++) {
 		int r;
 
-		if (target_stop(t))
+		if (target_stop(t)) {
+			target_resume(t);
 			return -1;
+		}
 		stop_mark(t, "every thread stopped");
 		r = threads_check(t, hot, &u);
 		stop_mark(t, "every thread's stack unwound");
+		if (r < 0)
+			target_resume(t);
 		if (r <= 0)
 			return r;
 		if (now_seconds() > deadline) {

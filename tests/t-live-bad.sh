@@ -1,7 +1,7 @@
 # inject and eject on what they cannot work on: a process that does not
 # exist, another user's, a zombie, a kernel thread, a process whose program
 # is not an ELF file, inputs that do not link or name what the program
-# lacks, and usage errors. Each gets one line and status 1 (2 for usage),
+# lacks, a constructor that crashes, and usage errors. Each gets one line and status 1 (2 for usage),
 # and a target is left as it was.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/live-lib.sh"
@@ -129,6 +129,12 @@ bad junk-input 1 "^surgeon: " "$SURGEON" inject $pid junk.o
 bad missing-input 1 "^surgeon: " "$SURGEON" inject $pid nosuchfile.a
 bad replace-unknown 1 "^surgeon: .*'nosuch'" "$SURGEON" inject $pid libfix.a --replace nosuch=handler_fixed
 bad replace-undefined-new 1 "^surgeon: .*'nosuch_new'" "$SURGEON" inject $pid libfix.a --replace handler=nosuch_new
+# A constructor that crashes in the process: the call is abandoned, and
+# everything done before it undone.
+printf 'long handler_fixed(long x) { return x; }\n__attribute__((constructor)) static void boom(void) { *(volatile int *)16 = 1; }\n' >boom.c
+gcc -O2 -c boom.c
+bad constructor-crashes 1 "^surgeon: pid $pid: the added constructor at 0x[0-9a-f]* crashed: Segmentation fault at 0x[0-9a-f]* \(address 0x10\)$" \
+	"$SURGEON" inject $pid boom.o --replace handler=handler_fixed
 bad nothing-to-eject 1 "^surgeon: pid $pid: has no injection to eject$" "$SURGEON" eject $pid
 bad no-injection-7 1 "^surgeon: pid $pid: has no injection 7 " "$SURGEON" info --pid $pid >/dev/null; "$SURGEON" eject $pid 7 2>/dev/null; true
 

@@ -585,6 +585,9 @@ int live_link(struct target *t, struct live_link *ll, const struct relink_opts *
 	for (size_t i = 0; i < o->inputs.n; i++)
 		if (VEC_PUSH(&ll->ro.inputs, o->inputs.v[i]))
 			return -1;
+	for (size_t i = 0; i < o->inputs.n; i++)
+		if (o->inputs.v[i].kind == IN_FILE && access(o->inputs.v[i].arg, R_OK))
+			return pr_err(o->inputs.v[i].arg, "%s", strerror(errno));
 	if (!dir || !(ll->obj = xasprintf("%s/image.o", dir)) || !(ll->script = xasprintf("%s/image.ld", dir)) ||
 	    !(ll->stubs = xasprintf("%s/libraries.o", dir)))
 		return -1;

@@ -126,7 +126,7 @@ gcc -O2 -c undef.c
 bad undefined-symbol 1 "^surgeon: .*undefined symbol 'nosuch_function_xyz'" "$SURGEON" inject $pid undef.o --replace handler=handler_fixed
 echo 'this is not an object' >junk.o
 bad junk-input 1 "^surgeon: " "$SURGEON" inject $pid junk.o
-bad missing-input 1 "^surgeon: " "$SURGEON" inject $pid nosuchfile.a
+bad missing-input 1 "^surgeon: nosuchfile.a: No such file or directory$" "$SURGEON" inject $pid nosuchfile.a
 bad replace-unknown 1 "^surgeon: .*'nosuch'" "$SURGEON" inject $pid libfix.a --replace nosuch=handler_fixed
 bad replace-undefined-new 1 "^surgeon: .*'nosuch_new'" "$SURGEON" inject $pid libfix.a --replace handler=nosuch_new
 # A constructor that crashes in the process: the call is abandoned, and

@@ -224,6 +224,23 @@ int remote_move_code(struct remote *r, uint64_t to)
 	return 0;
 }
 
+/* The executor's registers go on its stack, below where it is: that must be
+ * a stack (the main thread's [stack], or a thread's, which has a guard page
+ * under it) with room for them and for the functions surgeon calls, not an
+ * alternate signal stack in the heap. */
+#define STACK_ROOM (XSTATE_MAX + 32768)
+static bool stack_ok(const struct target *t, uint64_t rsp)
+{
+	const struct mapping *m = maps_find(&t->maps, rsp - 128), *below;
+
+	if (!m || !(m->prot & PROT_WRITE) || m->inode || rsp - 128 - m->start < STACK_ROOM)
+		return false;
+	if (!strcmp(m->path, "[stack]"))
+		return true;
+	below = m->start ? maps_find(&t->maps, m->start - 1) : NULL;
+	return below && below->end == m->start && !below->prot && !below->inode;
+}
+
 static bool in_syscall_restart(const struct user_regs_struct *g)
 {
 	int64_t ax = (int64_t)g->rax;
@@ -251,7 +268,7 @@ int remote_begin(struct target *t, uint64_t code_at, struct remote **out)
 		const struct thread *th = &t->threads.v[i];
 		size_t rank;
 
-		if (th->how != TS_EVENT || ptrace(PTRACE_GETREGS, th->tid, 0, &g))
+		if (th->how != TS_EVENT || ptrace(PTRACE_GETREGS, th->tid, 0, &g) || !stack_ok(t, g.rsp))
 			continue;
 		rank = ((int64_t)g.orig_rax >= 0) * 2 + (th->tid != t->pid);
 		if (rank < best) {
@@ -276,7 +293,7 @@ int remote_begin(struct target *t, uint64_t code_at, struct remote **out)
 			else
 				th->sig = WSTOPSIG(st);
 		}
-		if (th->how == TS_EVENT && !ptrace(PTRACE_GETREGS, th->tid, 0, &g)) {
+		if (th->how == TS_EVENT && !ptrace(PTRACE_GETREGS, th->tid, 0, &g) && stack_ok(t, g.rsp)) {
 			best = 0;
 			r->tid = th->tid;
 			r->back = g;
@@ -284,7 +301,8 @@ int remote_begin(struct target *t, uint64_t code_at, struct remote **out)
 	}
 	if (best == SIZE_MAX) {
 		free(r);
-		return pr_err(t->name, "no thread can run surgeon's system calls (all are taking signals)");
+		return pr_err(t->name, "no thread can run surgeon's system calls (all are taking signals, or "
+			      "running on a signal stack, or out of stack)");
 	}
 	/* A system call it was in is restarted as the kernel would have. */
 	if (in_syscall_restart(&r->back)) {

@@ -622,7 +622,7 @@ int live_link(struct target *t, struct live_link *ll, const struct relink_opts *
 	if (image_load(img))
 		return -1;
 	if (img->interest && !input_refs_all_known(img, &ll->refs)) {
-		err = libs_archive_names(&ll->refs);
+		err = libs_archive_names(&ll->refs, img->arch);
 		if (err < 0 || (err > 0 && image_want(img, NULL)) || image_reload_symbols(img))
 			return -1;
 	}

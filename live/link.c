@@ -81,6 +81,10 @@ static int read_program(struct target *t, const struct image_opts *io, struct im
 	}
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || (eh.e_type != ET_EXEC && eh.e_type != ET_DYN))
 		return pr_err(t->name, "its program %s is not a 64-bit executable", t->exe);
+	/* ptrace, the registers and the code surgeon runs there are x86-64's. */
+	if (eh.e_machine != EM_X86_64)
+		return pr_err(t->name, "its program %s is not an x86-64 one (emulated?): inject works on x86-64 "
+			      "processes", t->exe);
 	/* A fixed-address program is read where it is (mapped, not copied). */
 	if (eh.e_type == ET_EXEC) {
 		if (image_open_headers(img, path, io))

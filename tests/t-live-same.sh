@@ -20,7 +20,7 @@ for kind in exec pie; do
 	n=$kind
 	lbuild $n $kind || { fail "$n-build" "cannot build"; continue; }
 	start $n ./$n pipe
-	check "$n-add-lib" "$SURGEON" add-lib $n libwrap.a --wrap handler -o $n.out
+	check "$n-add-lib" "$SURGEON" add-lib $n libwrap.a --wrap handler -o $n.addlib
 	check "$n-inject" "$SURGEON" inject $pid libwrap.a --wrap handler
 	ask 5
 	check_eq "$n-answers-new" "5 1015" "$reply"
@@ -33,11 +33,11 @@ for kind in exec pie; do
 		off=$((off)) vaddr=$((vaddr)) filesz=$((filesz))
 		a=$((vaddr + base))
 		[ $a -ge $((start)) ] && [ $((a + filesz)) -le $((end)) ] && [ $filesz -gt 0 ] || continue
-		dd if=$n.out bs=4096 iflag=skip_bytes,count_bytes skip=$off count=$filesz 2>/dev/null >seg.file
+		dd if=$n.addlib bs=4096 iflag=skip_bytes,count_bytes skip=$off count=$filesz 2>/dev/null >seg.file
 		dd if=/proc/$pid/mem bs=4096 iflag=skip_bytes,count_bytes skip=$a count=$filesz 2>/dev/null >seg.mem
 		cmp -s seg.file seg.mem || differ="$differ 0x$(printf %x $a) ($(cmp seg.file seg.mem | head -1))"
 		compared=$((compared + 1))
-	done < <(readelf -lW $n.out | awk '$1 == "LOAD" { print $2, $3, $5 }')
+	done < <(readelf -lW $n.addlib | awk '$1 == "LOAD" { print $2, $3, $5 }')
 	[ $compared -ge 2 ] && ok "$n-segments-compared" || fail "$n-segments-compared" "only $compared new segments inside 0x$(printf %x $((start)))-0x$(printf %x $((end)))"
 	check_eq "$n-same-code-and-data" "" "$differ"
 	# The patch: handler's first bytes, in the output and in memory.
@@ -46,7 +46,7 @@ for kind in exec pie; do
 	while read -r off vaddr filesz; do
 		[ $h -ge $((vaddr)) ] && [ $h -lt $((vaddr + filesz)) ] && hoff=$((h - vaddr + off))
 	done < <(readelf -lW $n | awk '$1 == "LOAD" { print $2, $3, $5 }')
-	dd if=$n.out bs=1 skip=$hoff count=16 2>/dev/null >patch.file
+	dd if=$n.addlib bs=1 skip=$hoff count=16 2>/dev/null >patch.file
 	dd if=/proc/$pid/mem bs=1 skip=$((h + base)) count=16 2>/dev/null >patch.mem
 	dd if=$n bs=1 skip=$hoff count=16 2>/dev/null >patch.orig
 	cmp -s patch.file patch.orig && fail "$n-patched" "add-lib left handler as it was" || ok "$n-patched"

@@ -129,6 +129,18 @@ bad junk-input 1 "^surgeon: " "$SURGEON" inject $pid junk.o
 bad missing-input 1 "^surgeon: nosuchfile.a: No such file or directory$" "$SURGEON" inject $pid nosuchfile.a
 bad replace-unknown 1 "^surgeon: .*'nosuch'" "$SURGEON" inject $pid libfix.a --replace nosuch=handler_fixed
 bad replace-undefined-new 1 "^surgeon: .*'nosuch_new'" "$SURGEON" inject $pid libfix.a --replace handler=nosuch_new
+# A shared library's variable (environ: the program has no copy of it),
+# reached directly by gcc's default -fPIE code: too far; with -fPIC, through
+# the GOT the linker fills, it works.
+printf 'extern char **environ;\nlong handler_fixed(long x) { return x * 3 + 1000 + (environ == 0); }\n' >env.c
+gcc -O2 -c -o env-pie.o env.c && gcc -O2 -fPIC -c -o env-pic.o env.c
+bad library-variable-pie 1 "^surgeon: env-pie.o: cannot reach 'environ' with a 32-bit relocation: .*build the added code with -fPIC$" \
+	"$SURGEON" inject $pid env-pie.o --replace handler=handler_fixed
+check library-variable-pic "$SURGEON" inject $pid env-pic.o --replace handler=handler_fixed
+ask 3
+check_eq library-variable-pic-answers "3 1009" "$reply"
+check library-variable-pic-eject "$SURGEON" eject $pid
+
 # A constructor that crashes in the process: the call is abandoned, and
 # everything done before it undone.
 printf 'long handler_fixed(long x) { return x; }\n__attribute__((constructor)) static void boom(void) { *(volatile int *)16 = 1; }\n' >boom.c

@@ -55,6 +55,9 @@ struct target {
  * program is read (through /proc/PID/exe). */
 int target_open(struct target *t, const char *pid_arg);
 void target_close(struct target *t);
+/* Why ptrace may not attach (a tracer already there, the owner, Yama's
+ * ptrace_scope), in one line; returns -1. */
+int not_permitted(const struct target *t);
 int maps_read(pid_t pid, const char *name, struct maps *m);
 void maps_free(struct maps *m);
 /* The mapping holding addr, or NULL. */

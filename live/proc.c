@@ -68,7 +68,7 @@ static long status_field(pid_t pid, const char *field)
 }
 
 /* Why ptrace may not attach: the owner, or Yama's setting. Only reads. */
-static int not_permitted(const struct target *t)
+int not_permitted(const struct target *t)
 {
 	char buf[16];
 	long tracer = status_field(t->pid, "TracerPid");

@@ -76,7 +76,7 @@ static int seize(struct target *t, pid_t tid, bool leader)
 		if (e == ESRCH)
 			return pr_err(t->name, "no such process");
 		if (e == EPERM)
-			return pr_err(t->name, "not permitted to trace it%s", leader ? "" : " (a thread refused)");
+			return not_permitted(t);
 		return pr_err(t->name, "cannot attach to thread %d: %s", (int)tid, strerror(e));
 	}
 	if (VEC_PUSH(&t->threads, th)) {

@@ -55,6 +55,16 @@ bad zombie 1 "^surgeon: pid $zombie: is a zombie: it has exited, and its parent 
 	"$SURGEON" inject "$zombie" libfix.a
 kill $parent; wait $parent 2>/dev/null
 
+# Traced by a debugger already.
+if command -v gdb >/dev/null; then
+	gdb -p $pid -batch -nx -ex "shell sleep 3" >/dev/null 2>&1 & gpid=$!
+	for _ in $(seq 1 500); do [ "$(awk '/^TracerPid:/ { print $2 }' /proc/$pid/status)" != 0 ] && break; sleep 0.01; done
+	tracer=$(awk '/^TracerPid:/ { print $2 }' /proc/$pid/status)
+	bad traced 1 "^surgeon: pid $pid: is already traced by pid $tracer \(a debugger\?\); detach it first$" \
+		"$SURGEON" inject $pid libfix.a --replace handler=handler_fixed
+	wait $gpid
+fi
+
 # A kernel thread: no program.
 bad kernel-thread 1 "^surgeon: pid 2: has no program \(a kernel thread\?\)$|^surgeon: pid 2: no such process$" "$SURGEON" inject 2 libfix.a
 

@@ -68,3 +68,26 @@ for kind in pie static; do
 	check "$n-code-is-the-file-s" mem_equals_file $pid $n
 	stop
 done
+
+# Two injections at once: the second goes elsewhere (add-lib's place is the
+# first's); one that patches what another already did is refused; they are
+# ejected by number, in any order.
+libfix && lbuild multi exec || { fail multi-build "cannot build"; exit 0; }
+printf 'long __real_strtol(const char *, char **, int);\nlong __wrap_strtol(const char *s, char **e, int b) { return __real_strtol(s, e, b) + 100; }\n' >w.c
+gcc -O2 -c w.c
+start m ./multi pipe
+check multi-inject-1 "$SURGEON" inject $pid libfix.a --replace handler=handler_fixed
+check multi-inject-2 "$SURGEON" inject $pid w.o --wrap strtol
+run_capture m.third "$SURGEON" inject $pid libfix.a --replace handler=handler_fixed
+check_eq multi-overlap-refused "1 surgeon: pid $pid: --replace handler=handler_fixed: injection 1 already changed the bytes at 0x$(nm multi | awk '$3 == "handler" { print $1 }' | sed 's/^0*//') (--replace handler=handler_fixed): eject it first" \
+	"$(cat m.third.rc) $(cat m.third.err)"
+check_eq multi-two "1 active 2 active" "$(injections $pid | awk '{ print $1, $5 }' | tr '\n' ' ' | sed 's/ $//')"
+ask 5
+check_eq multi-both-work "105 1315" "$reply"
+check multi-eject-1 "$SURGEON" eject $pid 1
+ask 5
+check_eq multi-second-still-works "105 322" "$reply"
+check multi-eject-2 "$SURGEON" eject $pid
+alive multi-alive
+check multi-code-is-the-file-s mem_equals_file $pid multi
+stop

@@ -633,9 +633,11 @@ int live_link(struct target *t, struct live_link *ll, const struct relink_opts *
 	if (input_refs_need_dwarf(img, &ll->ro, &ll->refs) && image_load_dwarf(img))
 		return -1;
 	ll->ro.names_all_known = input_refs_all_known(img, &ll->refs);
+	/* A dynamic program's libraries: what the process has loaded (and -l
+	 * of a loaded library is dropped, even when nothing is wanted). */
+	if (img->interp && link_libraries(t, ll))
+		return -1;
 	if (!ll->ro.names_all_known) {
-		if (img->interp && link_libraries(t, ll))
-			return -1;
 		if (libs_plan(&ll->libs, img, &ll->ro, &ll->refs))
 			return -1;
 		ll->ro.libs = &ll->libs;

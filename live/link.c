@@ -593,7 +593,7 @@ int live_link(struct target *t, struct live_link *ll, const struct relink_opts *
 		if (o->inputs.v[i].kind == IN_FILE && access(o->inputs.v[i].arg, R_OK))
 			return pr_err(o->inputs.v[i].arg, "%s", strerror(errno));
 	if (!dir || !(ll->obj = xasprintf("%s/image.o", dir)) || !(ll->script = xasprintf("%s/image.ld", dir)) ||
-	    !(ll->stubs = xasprintf("%s/libraries.o", dir)))
+	    !(ll->stubs = xasprintf("%s/libraries.a", dir)))
 		return -1;
 	opts.defer_dwarf = true;
 	if (read_program(t, &opts, &ll->img))

@@ -37,8 +37,19 @@ for kind in exec pie static musl threads; do
 	i=0
 	for _ in $(seq 1 20); do ask $i; echo "$reply" >>$n.replies; i=$((i + 1)); done
 	before=$i
-	through $n.inject "$SURGEON" inject $pid libfix.a --replace handler=handler_fixed
+	# (The threaded one under LD_DEBUG=bindings: libdw and libdwarf define
+	# functions of the same names, and neither may reach the other's.)
+	if [ $kind = threads ]; then
+		through $n.inject env LD_DEBUG=bindings LD_DEBUG_OUTPUT="$T/bindings" "$SURGEON" inject $pid libfix.a --replace handler=handler_fixed
+	else
+		through $n.inject "$SURGEON" inject $pid libfix.a --replace handler=handler_fixed
+	fi
 	check_eq "$n-inject" "0 " "$rc $(cat $n.inject.cmd.err)"
+	if [ $kind = threads ]; then
+		check_eq "$n-libdw-and-libdwarf-apart" "" \
+			"$(cat "$T"/bindings.* | grep -E 'binding file [^ ]*libdw\.so[^ ]* .* to [^ ]*libdwarf\.so|binding file [^ ]*libdwarf\.so[^ ]* .* to [^ ]*libdw\.so' | head -3)"
+		grep -q "to [^ ]*libdw\.so.*dwfl_getthread_frames" "$T"/bindings.* && ok "$n-libdwfl-used" || fail "$n-libdwfl-used" "no binding of dwfl_getthread_frames"
+	fi
 	injected=$i
 	injections $pid >$n.inj
 	read -r id start end record state <$n.inj

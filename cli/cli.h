@@ -39,5 +39,7 @@ int cmd_headers(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_inject(int argc, char **argv);
+int cmd_eject(int argc, char **argv);
 
 #endif

@@ -6,15 +6,17 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "live/live.h"
 #include "relink/note.h"
 #include "relink/payload.h"
 #include "unexec/image.h"
 
-enum { OPT_JSON = OPT_FIRST_VERB, OPT_MAP };
+enum { OPT_JSON = OPT_FIRST_VERB, OPT_MAP, OPT_PID };
 
 static const struct option info_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "map", no_argument, NULL, OPT_MAP },
+	{ "pid", required_argument, NULL, OPT_PID },
 	CLI_COMMON_LONG_OPTS,
 	{ 0 }
 };
@@ -22,6 +24,7 @@ static const struct option info_opts[] = {
 static const char info_help[] =
 	"usage: surgeon info FILE [--json]\n"
 	"       surgeon info --map FILE [NEW] [--json]\n"
+	"       surgeon info --pid PID [--json]\n"
 	"\n"
 	"Describe the executable FILE: ELF type, PIE or not, static or dynamic,\n"
 	"interpreter, entry point, program headers, the overlay (bytes after\n"
@@ -34,7 +37,10 @@ static const char info_help[] =
 	"           permissions, old or added by a surgery, the segment holding\n"
 	"           the program headers, the gaps and the overlay, to scale where\n"
 	"           a line can show it; with NEW, the original FILE and the\n"
-	"           output NEW side by side, each NEW segment kept, new or changed\n";
+	"           output NEW side by side, each NEW segment kept, new or changed\n"
+	"  --pid PID  what 'surgeon inject' put into the running process PID: each\n"
+	"           injection's state, where its code is, its inputs with their\n"
+	"           SHA-256, its edits of old bytes and the names it defines\n";
 
 const char *phdr_type_name(uint32_t t, char *buf, size_t len)
 {
@@ -256,6 +262,7 @@ int cmd_info(int argc, char **argv)
 	const unsigned char *note;
 	struct counts c;
 	bool json = false, map = false;
+	const char *pid = NULL;
 	size_t note_size;
 	int opt, rc = EXIT_FAIL;
 
@@ -265,6 +272,7 @@ int cmd_info(int argc, char **argv)
 		switch (opt) {
 		case OPT_JSON: json = true; break;
 		case OPT_MAP: map = true; break;
+		case OPT_PID: pid = optarg; break;
 		case '?':
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		default:
@@ -272,6 +280,10 @@ int cmd_info(int argc, char **argv)
 				return usage_error("option '%s' needs an argument", argv[optind - 1]);
 		}
 	}
+	if (pid && (map || argc != optind))
+		return usage_error("info --pid takes no file: surgeon info --pid PID [--json]");
+	if (pid)
+		return live_info(pid, json) ? EXIT_FAIL : EXIT_OK;
 	if (map && (argc - optind == 1 || argc - optind == 2))
 		return info_map(argv + optind, argc - optind, json);
 	if (map)

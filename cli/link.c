@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "live/live.h"
 #include "relink/relink.h"
 #include "relink/sha256.h"
 #include "unexec/dwarf.h"
@@ -126,6 +127,40 @@ static const char relink_help[] =
 	"      --keep-temps   keep the linker output\n"
 	"  -v, --verbose      print the linker command and every deliberate edit of old bytes\n";
 
+static const char inject_help[] =
+	"usage: surgeon inject PID INPUT... [--replace OLD=NEW] [--wrap SYM] [options]\n"
+	"\n"
+	"Link static libraries and objects into the running process PID, as add-lib\n"
+	"links them into a file, and undoably: 'surgeon eject PID' takes them out.\n"
+	"The system linker resolves the new code against the program at its load\n"
+	"address and the process's shared libraries where they are loaded. The code\n"
+	"goes within 2 GiB of the program (where add-lib would put it, when that is\n"
+	"free), its constructors run in the process, then --replace and --wrap patch\n"
+	"the old functions. Every thread is stopped meanwhile, and none may be running\n"
+	"in, or return into, bytes a patch changes: inject lets the process run and\n"
+	"tries again for up to 2 s, then refuses and changes nothing. Each injection\n"
+	"leaves a record in the process, for eject and 'surgeon info --pid PID'.\n"
+	"\n"
+	"Inputs, in link order:\n"
+	"  FILE.a, FILE.o    archives named here are added whole (every member)\n"
+	"  -l NAME, -L DIR   a library the process has loaded gives its functions where\n"
+	"                    they are; otherwise NAME's static archive is searched\n"
+	"  -pthread, --pthread  as gcc's: -lpthread\n"
+	"  -u SYM            instead of whole archives, pull only what SYM needs (repeatable)\n"
+	"  --only SYM,...    the same, for a list of symbols\n"
+	"\n"
+	"Options:\n"
+	"      --replace OLD=NEW  every call of the program's function OLD reaches the\n"
+	"                     added NEW: a jump is written at OLD's entry (repeatable)\n"
+	"      --wrap SYM     the same to the added __wrap_SYM, which may call\n"
+	"                     __real_SYM for SYM's original behaviour (repeatable)\n"
+	"      --ld LINKER    ld (default), bfd, gold, lld, or a path\n"
+	"      --debug-file FILE  the program's separate debug info\n"
+	"      --libc FILE    a static program's C library archive (as for add-lib)\n"
+	"      --keep-temps   keep the frozen object, script and linker output\n"
+	"  -v, --verbose      print the linker command, the address chosen, every edit,\n"
+	"                     and how long the process was stopped\n";
+
 struct link_cli {
 	VEC(const char *) args;	/* positionals, in order */
 	struct image_opts io;
@@ -137,18 +172,24 @@ struct link_cli {
 
 static const char *verb_name(const char *help)
 {
-	return help == unexec_help ? "unexec" : help == relink_help ? "relink" : "add-lib";
+	return help == unexec_help ? "unexec" : help == relink_help ? "relink" : help == inject_help ? "inject" : "add-lib";
 }
 
-/* Which options a verb takes: the three share one table. unexec links
+/* Which options a verb takes: the four share one table. unexec links
  * nothing; relink's object was frozen already, so how its exports bind
- * (--allow-interpose) is settled; only unexec undumps. */
+ * (--allow-interpose) is settled; only unexec undumps; inject writes no
+ * file and exports nothing (the process's dynamic loader never learns of
+ * the new code). */
 static bool verb_takes(const char *help, int opt)
 {
 	switch (opt) {
-	case 'l': case 'L': case 'u': case OPT_ONLY: case OPT_LD: case OPT_EXPORT:
+	case 'l': case 'L': case 'u': case OPT_ONLY: case OPT_LD:
 	case OPT_REPLACE: case OPT_WRAP: case OPT_LIBC: case OPT_PTHREAD:
 		return help != unexec_help;
+	case OPT_EXPORT:
+		return help != unexec_help && help != inject_help;
+	case 'o': case 'T':
+		return help != inject_help;
 	case OPT_INTERPOSE:
 		return help == add_lib_help;
 	case OPT_PID: case OPT_CORE: case OPT_EXE: case OPT_ANON:
@@ -191,8 +232,6 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 			if (c->args.n > 1 && VEC_PUSH(&c->ro.inputs, in))
 				return EXIT_FAIL;
 			break;
-		case 'o': c->output = optarg; break;
-		case 'T': c->script = optarg; break;
 		case 'l':
 		case 'L':
 			in = (struct input){ opt == 'l' ? IN_LIB : IN_LIBDIR, optarg };
@@ -221,6 +260,8 @@ static int parse(struct link_cli *c, int argc, char **argv, const char *help)
 			if (VEC_PUSH(&c->ro.inputs, in))
 				return EXIT_FAIL;
 			break;
+		case 'o': c->output = optarg; break;
+		case 'T': c->script = optarg; break;
 		case OPT_EXPORT: c->ro.exports = optarg; break;
 		case OPT_INTERPOSE: c->ro.allow_interpose = true; break;
 		case OPT_DEBUG_FILE: c->io.debug_file = optarg; break;
@@ -291,8 +332,6 @@ static char *script_beside(const char *obj)
 		return xasprintf("%.*s.ld", (int)(n - 2), obj);
 	return xasprintf("%s.ld", obj);
 }
-
-static bool names_all_known(const struct image *img, const struct input_refs *r);
 
 /* --pid and --core: the program as it is in memory, as an image in memory. */
 static int undump(struct link_cli *c, struct image **img)
@@ -394,7 +433,7 @@ int cmd_relink(int argc, char **argv)
 	/* The libraries gcc would add, as add-lib adds them. */
 	if (!err && c.ro.inputs.n) {
 		err = inputs_referenced(&c.ro, img->arch, img->dynamic, &refs) ||
-		      (!names_all_known(img, &refs) && libs_plan(&libs, img, &c.ro, &refs));
+		      (!input_refs_all_known(img, &refs) && libs_plan(&libs, img, &c.ro, &refs));
 		c.ro.libs = &libs;
 		c.ro.refs = &refs;
 	}
@@ -408,34 +447,6 @@ done:
 	free(script);
 	link_cli_free(&c);
 	return rc;
-}
-
-/* Every name the inputs use is defined by them or found in the program. */
-static bool names_all_known(const struct image *img, const struct input_refs *r)
-{
-	if (!r->set)
-		return false;
-	for (size_t i = 0; i < r->nnames; i++)
-		if (!strmap_get(r->defined, r->names[i]) && !image_symbol(img, r->names[i]))
-			return false;
-	return true;
-}
-
-/* Reading a large program's debug info takes a tenth of add-lib's time, so
- * it is read only when the new code may need it: to link the inputs' own
- * debug info with the program's, or to find a name that no symbol table
- * gives (a static function of a stripped program, FILE:NAME, a --replace
- * target), and when --debug-file names it (a bad one is then reported). A
- * name only a shared library defines reads it too, needlessly but
- * harmlessly. */
-static bool needs_debug_info(const struct image *img, const struct relink_opts *o, const struct input_refs *r)
-{
-	if (!r->set || r->debug || img->opts.debug_file || !names_all_known(img, r))
-		return true;
-	for (size_t i = 0; i < o->patch_reqs.n; i++)	/* patching */
-		if (!image_symbol(img, o->patch_reqs.v[i].old))
-			return true;
-	return false;
 }
 
 int cmd_add_lib(int argc, char **argv)
@@ -475,7 +486,7 @@ int cmd_add_lib(int argc, char **argv)
 
 	/* Read and check the program's headers; its old bytes start on their
 	 * way to the output while the rest is read (its debug info waits:
-	 * needs_debug_info). */
+	 * input_refs_need_dwarf). */
 	c.io.defer_dwarf = true;
 	if (image_open_headers(&img, c.args.v[0], &c.io))
 		goto done;
@@ -499,17 +510,17 @@ int cmd_add_lib(int argc, char **argv)
 	err = -1;
 	/* A name nothing the program's tables give may come from a library gcc
 	 * adds: the names those archives use are offered too. */
-	if (img->interest && !names_all_known(img, &refs)) {
+	if (img->interest && !input_refs_all_known(img, &refs)) {
 		err = libs_archive_names(&refs, img->arch);
 		if (err < 0 || (err > 0 && image_want(img, NULL)) || image_reload_symbols(img))
 			goto done;
 		err = -1;
 	}
-	if (needs_debug_info(img, &c.ro, &refs) && image_load_dwarf(img))
+	if (input_refs_need_dwarf(img, &c.ro, &refs) && image_load_dwarf(img))
 		goto done;
 	/* Then the program's shared libraries have nothing to give the linker,
 	 * nor the libraries gcc adds. */
-	c.ro.names_all_known = names_all_known(img, &refs);
+	c.ro.names_all_known = input_refs_all_known(img, &refs);
 	if (!c.ro.names_all_known) {
 		if (libs_plan(&libs, img, &c.ro, &refs))
 			goto done;
@@ -533,6 +544,24 @@ done:
 	free(obj);
 	free(script);
 	free(out);
+	link_cli_free(&c);
+	return rc;
+}
+
+/* inject: the link of add-lib, loaded into a process (live/). */
+int cmd_inject(int argc, char **argv)
+{
+	struct link_cli c = { 0 };
+	int rc = parse(&c, argc, argv, inject_help);
+
+	if (rc)
+		goto done;
+	if (c.args.n < 1 || (!c.ro.inputs.n && !c.ro.undefs.n)) {
+		rc = usage_error("inject needs a process and what to add: surgeon inject PID INPUT...");
+		goto done;
+	}
+	rc = live_inject(c.args.v[0], &c.ro, &c.io) ? EXIT_FAIL : EXIT_OK;
+done:
 	link_cli_free(&c);
 	return rc;
 }

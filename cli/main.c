@@ -32,6 +32,10 @@ static const char usage_text[] =
 	"  info --map FILE [NEW]           draw the address space: old and new segments\n"
 	"  disasm FILE [SYMBOL|ADDR[-END]]\n"
 	"                                  disassemble, with symbolized operands\n"
+	"  inject PID LIB... [--replace OLD=NEW]\n"
+	"                                  link libraries into a running process\n"
+	"  eject PID [ID]                  undo an injection\n"
+	"  info --pid PID                  what was injected into a process\n"
 	"\n"
 	"Options, before the command or after it:\n"
 	"  -v, --verbose      say what is done; list deliberate edits of old bytes\n"
@@ -84,6 +88,8 @@ static const struct verb {
 	{ "disasm", cmd_disasm },
 	{ "info", cmd_info },
 	{ "verify", cmd_verify },
+	{ "inject", cmd_inject },
+	{ "eject", cmd_eject },
 };
 
 static char **saved_argv;

@@ -300,3 +300,31 @@ void input_refs_free(struct input_refs *in)
 	strmap_free(in->defined);
 	memset(in, 0, sizeof(*in));
 }
+
+/* Every name the inputs use is defined by them or found in the program. */
+bool input_refs_all_known(const struct image *img, const struct input_refs *r)
+{
+	if (!r->set)
+		return false;
+	for (size_t i = 0; i < r->nnames; i++)
+		if (!strmap_get(r->defined, r->names[i]) && !image_symbol(img, r->names[i]))
+			return false;
+	return true;
+}
+
+/* Reading a large program's debug info takes a tenth of add-lib's time, so
+ * it is read only when the new code may need it: to link the inputs' own
+ * debug info with the program's, or to find a name that no symbol table
+ * gives (a static function of a stripped program, FILE:NAME, a --replace
+ * target), and when --debug-file names it (a bad one is then reported). A
+ * name only a shared library defines reads it too, needlessly but
+ * harmlessly. */
+bool input_refs_need_dwarf(const struct image *img, const struct relink_opts *o, const struct input_refs *r)
+{
+	if (!r->set || r->debug || img->opts.debug_file || !input_refs_all_known(img, r))
+		return true;
+	for (size_t i = 0; i < o->patch_reqs.n; i++)	/* patching */
+		if (!image_symbol(img, o->patch_reqs.v[i].old))
+			return true;
+	return false;
+}

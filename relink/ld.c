@@ -91,7 +91,8 @@ static bool old_tls(const struct image *img, const char *name)
 	return false;
 }
 
-static int explain(const char *ldname, char *msgs, const char *hint, const char *obj, const struct image *img)
+static int explain(const char *ldname, char *msgs, const char *hint, const char *obj, const struct image *img,
+		   bool live)
 {
 	char *who = NULL, *line, *save = NULL, *sym, *lib;
 	char *first = NULL, *any = NULL;
@@ -141,6 +142,22 @@ static int explain(const char *ldname, char *msgs, const char *hint, const char 
 				pr_err(who ? who : ldname, "defines '%s' again (first defined in %s)", sym,
 				       first_def ? first_def : "another input");
 			free(first_def);
+			free(sym);
+			goto out;
+		}
+		/* inject: a library variable is out of 32-bit reach of code
+		 * that reaches it directly (gcc's default -fPIE assumes the
+		 * executable has a copy of it). */
+		if ((sym = between(line, "relocation truncated to fit: ", "'"))) {
+			char *name = strchr(sym, '`') ? xstrdup(strchr(sym, '`') + 1) : NULL;
+
+			if (live)
+				pr_err(who ? who : ldname, "cannot reach '%s' with a 32-bit relocation: it is a shared "
+				       "library's, far from the program: build the added code with -fPIC",
+				       name ? name : sym);
+			else
+				pr_err(who ? who : ldname, "%s", line);
+			free(name);
 			free(sym);
 			goto out;
 		}
@@ -199,7 +216,8 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	ARG("-T"); ARG(script);
 	/* The output kind follows the program's: the new code is linked the
 	 * way the program was, position-independent in a PIE. */
-	if (!img->dyn.present) {
+	/* inject: nothing may be left to a dynamic loader (live/link.c). */
+	if (!img->dyn.present || o->live) {
 		ARG("-static");
 	} else if (img->pie && !img->interp) {
 		ARG("-static");
@@ -277,7 +295,7 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	/* The program's own libraries: new code may use what they define
 	 * (unless every name it uses is known elsewhere: then reading
 	 * libstdc++'s symbol table is most of ld's time, for nothing). */
-	if (img->dyn.present && img->interp && !o->names_all_known) {
+	if (img->dyn.present && img->interp && !o->names_all_known && !o->live) {
 		const struct dyninfo *d = &img->dyn;
 
 		ARG("--as-needed");
@@ -381,7 +399,7 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	} else {
 		/* Not a linker, mold, or too old: said so; otherwise its message, explained. */
 		err = ld_check_failure(ld, msgs ? msgs : "", false) ?:
-		      explain(ld, msgs ? msgs : (char[]){ "" }, o->undef_hint, obj, img);
+		      explain(ld, msgs ? msgs : (char[]){ "" }, o->undef_hint, obj, img, o->live);
 	}
 out:
 	free(msgs);

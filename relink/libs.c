@@ -616,6 +616,22 @@ int libs_plan(struct libs *lb, const struct image *img, const struct relink_opts
 	lb->arch = img->arch;
 	if (gcc_dirs(lb, img->arch))
 		return -1;
+	if (!is_static && o->live) {
+		/* inject into a dynamic program: the shared libraries are the
+		 * process's own, offered as an archive of stubs (live/link.c),
+		 * in one group with gcc's static helpers: libgcc.a, and glibc's
+		 * libc_nonshared.a (atexit, which needs libc's __cxa_atexit). */
+		char *p = musl_dyn ? NULL : libs_find(lb, "libc_nonshared.a");
+
+		if (add_arg(lb, "--start-group") || add_archive(lb, NULL, "libgcc.a", true) ||
+		    (p && (push_owned(&lb->archives, xstrdup(p)) || add_arg(lb, p))) ||
+		    (o->live_stubs && add_arg(lb, o->live_stubs)) || add_arg(lb, "--end-group")) {
+			free(p);
+			return -1;
+		}
+		free(p);
+		return 0;
+	}
 	if (!is_static) {
 		/* As gcc links a dynamic executable: libgcc for its helpers,
 		 * libgcc_s only when unwinding is needed, libc.so's script for

@@ -96,7 +96,7 @@ int relink_link(struct image *img, const char *obj, const char *script, const st
 	 * uses under another (the program's copy serves both), new
 	 * thread-local variables a linker laid out without the padding the
 	 * old block's offsets need (lld, gold). */
-	if (img->dyn.present && img->interp && dyn_copy_aliases(img, &lr->l, &lo->ld_extra))
+	if (img->dyn.present && img->interp && !o->live && dyn_copy_aliases(img, &lr->l, &lo->ld_extra))
 		return -1;
 	if (tls_pad_needed(&lr->l, img, &tls_pad))
 		return -1;

@@ -47,6 +47,11 @@ struct relink_opts {
 	const struct libs *libs;	/* the libraries gcc would add, or NULL (relink/libs.c) */
 	const struct input_refs *refs;	/* what the inputs use and define, or NULL */
 	struct strvec ld_extra;		/* more linker options (relink.c's second link) */
+	/* inject: the new code is loaded into the running process, not written
+	 * to a file: linked statically, everything resolved by the linker (the
+	 * process's libraries come as stubs, live/link.c), no dynamic tables. */
+	bool live;
+	const char *live_stubs;		/* the process's libraries, as an archive of stubs (live/link.c) */
 };
 
 /* A deliberate change to old bytes: planned once, with its bytes and its
@@ -184,6 +189,10 @@ int inputs_referenced(const struct relink_opts *o, const struct arch *arch, bool
 /* Adds what one more file uses and defines (an archive gcc adds itself). */
 int input_refs_add_file(struct input_refs *r, const char *path);
 void input_refs_free(struct input_refs *in);
+/* Every name the inputs use is defined by them or found in the program. */
+bool input_refs_all_known(const struct image *img, const struct input_refs *r);
+/* Whether the program's debug info is worth reading for this link. */
+bool input_refs_need_dwarf(const struct image *img, const struct relink_opts *o, const struct input_refs *r);
 
 /* relink/libs.c: the libraries gcc's driver adds to a link, and a static
  * program's own C library. */

@@ -40,7 +40,7 @@ check_eq commands-prefix "relink" "$(comp rel)"
 # Options: a command's --help options and the shared ones, as --help lists
 # them (a regular expression here, not the completion's awk).
 helpopts() { "$SURGEON" "$@" --help | grep -E '^ {2,7}-' | sed -E 's/^ +//; s/  .*//' | grep -oE '(^|[ ,])--?[A-Za-z][-A-Za-z]*=?' | tr -d ' ,' ; }
-for c in add-lib unexec relink headers verify info disasm; do
+for c in add-lib unexec relink headers verify info disasm inject eject; do
 	want=$( { helpopts "$c"; helpopts; } | sort -u | tr '\n' ' ' | sed 's/ $//')
 	got=$( { comp "$c" -; echo; comp "$c" --; } | tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' ' | sed 's/ $//')
 	check_eq "options-$c" "$want" "$got"
@@ -72,6 +72,10 @@ check_eq disasm-file "prog sub" "$(comp disasm --bytes '')"
 check_eq output-any-file "app.ld f.c libx.a libx.so libx.so.1 m.c noexec notes.txt prog script.sh sub x.o" "$(comp add-lib prog libx.a -o '')"
 check_eq debug-file-any "app.ld f.c libx.a libx.so libx.so.1 m.c noexec notes.txt prog script.sh sub x.o" "$(comp headers prog --debug-file '')"
 check pid "grep" -qw "$$" <(echo "$(comp unexec --pid '')")
+check inject-pid "grep" -qw "$$" <(echo "$(comp inject '')")
+check eject-pid "grep" -qw "$$" <(echo "$(comp eject '')")
+check info-pid "grep" -qw "$$" <(echo "$(comp info --pid '')")
+check_eq inject-inputs "libx.a libx.so libx.so.1 sub x.o" "$(comp inject $$ '')"
 check_eq no-errors "" "$(cat "$T/comp.err")"
 
 # bash-completion loads it on demand from <dir>/bash-completion/completions,

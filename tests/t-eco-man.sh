@@ -59,7 +59,7 @@ PY
 
 # The commands, from surgeon --help; every one has a page, and surgeon(1).
 mapfile -t cmds < <("$SURGEON" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 } on && /^$/ { on = 0 }' | sort -u)
-check_eq commands "add-lib disasm headers info relink unexec verify" "${cmds[*]}"
+check_eq commands "add-lib disasm eject headers info inject relink unexec verify" "${cmds[*]}"
 pages=(surgeon)
 for c in "${cmds[@]}"; do pages+=("surgeon-$c"); done
 check_eq pages-built "$(printf '%s.1\n' "${pages[@]}" | sort | tr '\n' ' ')" "$(ls "$MAN" | sort | tr '\n' ' ')"
@@ -128,7 +128,8 @@ import glob, os, re, subprocess, sys
 sys.path.insert(0, ".")
 from opts import *
 top, S = sys.argv[1], os.environ["SURGEON"]
-verbs = {"link.c": ["add-lib", "unexec", "relink"], "cmd_info.c": ["info"], "cmd_verify.c": ["verify"],
+verbs = {"link.c": ["add-lib", "unexec", "relink", "inject"], "cmd_info.c": ["info"], "cmd_verify.c": ["verify"],
+         "cmd_live.c": ["eject"],
          "cmd_disasm.c": ["disasm"], "cmd_headers.c": ["headers"], "main.c": [None]}
 common = re.findall(r'\{ "([a-z-]+)", \w+_argument', open(f"{top}/cli/cli.h").read())
 assert common, "CLI_COMMON_LONG_OPTS not found"

@@ -317,7 +317,8 @@ int image_open_headers(struct image **out, const char *path, const struct image_
 	return open_file(out, path, false, opts);
 }
 
-int image_open_mem(struct image **out, const char *path, void *buf, uint64_t size, const struct image_opts *opts)
+static int open_mem(struct image **out, const char *path, void *buf, uint64_t size, bool all,
+		    const struct image_opts *opts)
 {
 	struct image *img;
 
@@ -334,12 +335,23 @@ int image_open_mem(struct image **out, const char *path, void *buf, uint64_t siz
 	img->data = buf;
 	img->size = size;
 	img->path = xstrdup(path);
-	if (!img->path || begin(img) || image_init(img)) {
+	if (!img->path || begin(img) || (all ? image_init(img) : init_headers(img))) {
 		image_free(img);
 		return -1;
 	}
 	*out = img;
 	return 0;
+}
+
+int image_open_mem(struct image **out, const char *path, void *buf, uint64_t size, const struct image_opts *opts)
+{
+	return open_mem(out, path, buf, size, true, opts);
+}
+
+int image_open_mem_headers(struct image **out, const char *path, void *buf, uint64_t size,
+			   const struct image_opts *opts)
+{
+	return open_mem(out, path, buf, size, false, opts);
 }
 
 void image_free(struct image *img)

@@ -137,6 +137,7 @@ struct image {
 					 * names loaded when set (image_want) */
 	const char *frozen_from;	/* original path, when read from a frozen object */
 	struct dwarf_info *dwarf;	/* debug info (unexec/dwarf.h), or NULL */
+	uint64_t new_base;	/* where new code starts when not right after the image (inject), or 0 */
 };
 
 /* Reads and checks an executable. Every offset and size the file claims is
@@ -149,6 +150,9 @@ int image_open_headers(struct image **out, const char *path, const struct image_
 int image_load(struct image *img);
 /* Same, from bytes in memory that the image takes ownership of. */
 int image_open_mem(struct image **out, const char *path, void *buf, uint64_t size, const struct image_opts *opts);
+/* Its headers only, as image_open_headers (then image_load). */
+int image_open_mem_headers(struct image **out, const char *path, void *buf, uint64_t size,
+			   const struct image_opts *opts);
 /* Reads an object written by `surgeon unexec` back into the image it froze. */
 int image_open_frozen(struct image **out, const char *path, const struct image_opts *opts);
 void image_free(struct image *img);

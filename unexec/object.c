@@ -33,7 +33,7 @@ bool unexec_reserved_name(const char *name)
 
 uint64_t unexec_new_base(const struct image *img)
 {
-	return align_up(img->vaddr_end, img->page_size);
+	return img->new_base ? img->new_base : align_up(img->vaddr_end, img->page_size);
 }
 
 const GElf_Phdr *unexec_tls_segment(const struct image *img)

@@ -250,22 +250,7 @@ const struct mapping *maps_find(const struct maps *m, uint64_t addr)
 
 int mem_read(const struct target *t, uint64_t addr, void *buf, size_t len)
 {
-	unsigned char *b = buf;
-
-	if (addr >= (1ull << 47) || len > (1ull << 47) - addr)
-		return -1;
-	while (len) {
-		ssize_t n = pread(t->memfd, b, len, (off_t)addr);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		b += n;
-		addr += n;
-		len -= n;
-	}
-	return 0;
+	return pread_mem(t->memfd, addr, buf, len);
 }
 
 int mem_write(const struct target *t, uint64_t addr, const void *buf, size_t len)

@@ -36,24 +36,9 @@ static int proc_read(struct memsrc *s, uint64_t addr, void *buf, size_t len)
 {
 	struct proc *p = (struct proc *)s;
 	unsigned char probe;
-	unsigned char *b = buf ? buf : &probe;
 
-	if (!buf)
-		len = 1;
-	if (addr >= (1ull << 47) || len > (1ull << 47) - addr)
-		return -1;
-	while (len) {
-		ssize_t n = pread(p->memfd, b, len, (off_t)addr);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		b += n;
-		addr += n;
-		len -= n;
-	}
-	return 0;
+	/* No buffer: is the byte at addr readable? */
+	return buf ? pread_mem(p->memfd, addr, buf, len) : pread_mem(p->memfd, addr, &probe, 1);
 }
 
 static pid_t tracer_of(pid_t pid)

@@ -713,3 +713,27 @@ int copy_range(int src, off_t off, int dst, off_t dst_off, size_t len)
 	}
 	return 0;
 }
+
+/* ---- process memory ---- */
+
+int pread_mem(int memfd, uint64_t addr, void *buf, size_t len)
+{
+	unsigned char *b = buf;
+
+	/* Past the lowest user-space limit of the arches (x86-64's 47 bits):
+	 * an offset pread takes as negative, or a wrap. */
+	if (addr >= (1ull << 47) || len > (1ull << 47) - addr)
+		return -1;
+	while (len) {
+		ssize_t n = pread(memfd, b, len, (off_t)addr);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		b += n;
+		addr += n;
+		len -= n;
+	}
+	return 0;
+}

@@ -156,4 +156,8 @@ static inline bool range_ok(uint64_t off, uint64_t len, uint64_t size)
 	return off <= size && len <= size - off;
 }
 
+/* len bytes at addr of a process, through its /proc/PID/mem: 0, or -1 when
+ * some byte is not mapped (no message: the caller knows what it asked). */
+int pread_mem(int memfd, uint64_t addr, void *buf, size_t len);
+
 #endif

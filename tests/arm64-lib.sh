@@ -36,3 +36,34 @@ a64_same() {
 	elif [ ! -s "$T/.a.out" ]; then fail "$n" "the reference printed nothing: $(head -2 "$T/.a.err" | tr '\n' ' ')"
 	else ok "$n"; fi
 }
+#   a64_fetch ROOT PKG...: downloads arm64 Debian packages with apt-get
+#               download into a private apt state shared by the tests of one
+#               run ($TESTOUT/.arm64-debs: the machine's own apt
+#               configuration gains no architecture) and unpacks each with
+#               dpkg -x into ROOT. Prints why and returns 1 when a package
+#               cannot be had (no network, not in the archive).
+a64_fetch() {
+	local root=$1 cache=$TESTOUT/.arm64-debs p d missing=()
+	shift
+	local apt=(-o Dir::State="$cache/state" -o Dir::Cache="$cache/cache" -o Dir::State::status="$cache/state/status"
+		-o APT::Architecture=arm64 -o APT::Architectures::=arm64 -q)
+	mkdir -p "$cache/state/lists/partial" "$cache/cache/archives/partial" "$root"
+	touch "$cache/state/status"
+	for p in "$@"; do
+		ls "$cache/${p%%:*}"_*_arm64.deb >/dev/null 2>&1 || missing+=("${p%%:*}:arm64")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		if ! ls "$cache"/state/lists/*_Packages* >/dev/null 2>&1 &&
+		   ! (cd "$cache" && timeout 300 apt-get "${apt[@]}" update >update.log 2>&1); then
+			echo "apt-get update failed: $(tail -1 "$cache/update.log")"; return 1
+		fi
+		if ! (cd "$cache" && timeout 300 apt-get "${apt[@]}" download "${missing[@]}" >download.log 2>&1); then
+			echo "apt-get download ${missing[*]} failed: $(tail -1 "$cache/download.log")"; return 1
+		fi
+	fi
+	for p in "$@"; do
+		d=$(ls "$cache/${p%%:*}"_*_arm64.deb 2>/dev/null | head -1)
+		[ -n "$d" ] || { echo "no ${p%%:*}_*_arm64.deb after the download"; return 1; }
+		dpkg -x "$d" "$root" || { echo "dpkg -x $d failed"; return 1; }
+	done
+}

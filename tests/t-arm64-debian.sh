@@ -11,24 +11,10 @@
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/arm64-lib.sh"
 a64_need
-cache=$TESTOUT/.arm64-debs
-mkdir -p "$cache/state/lists/partial" "$cache/cache/archives/partial"
-touch "$cache/state/status"
-apt=(-o Dir::State="$cache/state" -o Dir::Cache="$cache/cache" -o Dir::State::status="$cache/state/status"
-     -o APT::Architecture=arm64 -o APT::Architectures::=arm64 -q)
-if ! ls "$cache"/coreutils_*_arm64.deb >/dev/null 2>&1; then
-	(cd "$cache" && timeout 300 apt-get "${apt[@]}" update >update.log 2>&1 &&
-	 timeout 120 apt-get "${apt[@]}" download coreutils:arm64 libselinux1:arm64 libacl1:arm64 libattr1:arm64 \
-		libgmp10:arm64 libpcre2-8-0:arm64 >download.log 2>&1)
-fi
-deb=$(ls "$cache"/coreutils_*_arm64.deb 2>/dev/null | head -1)
-if [ -z "$deb" ]; then
-	echo "skip t-arm64-debian: cannot download coreutils:arm64 ($(tail -1 "$cache/update.log" "$cache/download.log" 2>/dev/null | tr '\n' ' '))"
+if ! why=$(a64_fetch root coreutils libselinux1 libacl1 libattr1 libgmp10 libpcre2-8-0); then
+	echo "skip t-arm64-debian: cannot download coreutils:arm64: $why"
 	exit 0
 fi
-for d in "$deb" "$cache"/lib*_arm64.deb; do
-	[ -f "$d" ] && { dpkg -x "$d" root || fail unpack "dpkg -x $d failed"; }
-done
 A64_LIBPATH=$T/root/lib/aarch64-linux-gnu:$T/root/usr/lib/aarch64-linux-gnu
 libdirs=(-L "$T/root/lib/aarch64-linux-gnu" -L "$T/root/usr/lib/aarch64-linux-gnu")
 

@@ -65,6 +65,9 @@ struct arch {
 	 * [page_size, max_page_size]: an aarch64 program linked for 64 KiB
 	 * pages runs on kernels of both sizes (image.c: img->page_size). */
 	uint64_t page_size, max_page_size;
+	/* The end of user space: no program is loaded, and no process has
+	 * memory, at or above it (a core may hold the vsyscall page above). */
+	uint64_t user_end;
 	const char *ld_format, *ld_arch;	/* OUTPUT_FORMAT and OUTPUT_ARCH of linker scripts */
 	const char *multiarch;		/* Debian's library directory: /usr/lib/<multiarch> */
 	const char *musl_libdir;	/* musl-gcc's */

@@ -17,6 +17,7 @@
  *   the code is add-lib's byte for byte; otherwise the nearest free gap.
  * The link is static (relink_opts.live): nothing is left for a dynamic
  * loader to do, so loading is copying. */
+#include "arch/arch.h"
 #include "live/live.h"
 #include "relink/patch.h"
 #include "unexec/dwarf.h"
@@ -417,7 +418,7 @@ out:
 
 static bool range_free(const struct maps *m, uint64_t lo, uint64_t hi)
 {
-	if (lo < (1ull << 16) || hi > (1ull << 47) - (1ull << 20) || hi <= lo)
+	if (lo < (1ull << 16) || hi > arch_native()->user_end - (1ull << 20) || hi <= lo)
 		return false;
 	for (size_t i = 0; i < m->v.n; i++)
 		if (m->v.v[i].start < hi && m->v.v[i].end > lo)
@@ -449,14 +450,14 @@ static int choose_base(const struct target *t, const struct image *img, uint64_t
 	for (size_t i = 0; i <= m->v.n; i++) {
 		uint64_t g_lo = prev_end + img->arch->page_size, g_hi, cand, dist;
 
-		g_hi = (i < m->v.n ? m->v.v[i].start : (1ull << 47) - (1ull << 20)) - img->arch->page_size;
+		g_hi = (i < m->v.n ? m->v.v[i].start : img->arch->user_end - (1ull << 20)) - img->arch->page_size;
 		if (!strcmp(prev_path, "[heap]"))
 			g_lo += HEAP_ROOM;
 		if (i < m->v.n) {
 			prev_end = m->v.v[i].end;
 			prev_path = m->v.v[i].path;
 		}
-		if (g_hi <= g_lo || g_hi - g_lo < size || g_lo > (1ull << 47))
+		if (g_hi <= g_lo || g_hi - g_lo < size || g_lo > img->arch->user_end)
 			continue;
 		if (g_hi <= exe_lo)
 			cand = (g_hi - size) & ~(img->arch->page_size - 1);

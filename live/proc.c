@@ -1,6 +1,7 @@
 /* The target process: whether it can be operated on at all, its mappings,
  * its memory, its shared libraries. Everything here only reads /proc and
  * the target's memory: nothing changes it. */
+#include "arch/arch.h"
 #include "live/live.h"
 
 #include <elf.h>
@@ -257,7 +258,7 @@ int mem_write(const struct target *t, uint64_t addr, const void *buf, size_t len
 {
 	const unsigned char *b = buf;
 
-	if (addr >= (1ull << 47) || len > (1ull << 47) - addr)
+	if (addr >= arch_native()->user_end || len > arch_native()->user_end - addr)
 		return pr_err(t->name, "cannot write at 0x%llx", (unsigned long long)addr);
 	while (len) {
 		ssize_t n = pwrite(t->memfd, b, len, (off_t)addr);

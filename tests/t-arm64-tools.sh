@@ -8,6 +8,8 @@
 #  - a program linked for 64 KiB pages gets new segments aligned to 64 KiB,
 #    one linked for 4 KiB pages 4 KiB ones (offset and address agree modulo
 #    p_align), and both run;
+#  - a program loaded between 2^47 and 2^48 is taken on aarch64, refused
+#    for x86-64 (user_end in struct arch);
 #  - aarch64_be and ILP32 programs, and an aarch64 file given as a core, are
 #    refused in one line.
 . "$TOP/tests/lib.sh"
@@ -87,3 +89,20 @@ refuse be-info "^surgeon: be: is a big-endian aarch64 program (aarch64_be); surg
 refuse be-add-lib "^surgeon: be: is a big-endian aarch64" "$SURGEON" add-lib be libpa.a -o be.new
 refuse ilp-add-lib "^surgeon: ilp: is an aarch64 ILP32 program (32-bit ELF); surgeon handles 64-bit (LP64) aarch64 only" "$SURGEON" add-lib ilp libpa.a -o ilp.new
 [ "$(uname -m)" = x86_64 ] && refuse core-is-aarch64 "^surgeon: app: is an aarch64 file, not an x86-64 core file" "$SURGEON" unexec --core app --exe app -o core.o
+
+# User space ends at 2^48 on aarch64 (48-bit VA), at 2^47 on x86-64: a
+# program loaded between the two is an aarch64 program's right, and an
+# x86-64 program's impossibility (the kernel would not map it).
+if $A64CC -O1 -c -o tiny64.o tiny.c && aarch64-linux-gnu-ld -static -nostdlib -e _start -Ttext-segment=0x900000000000 -o high tiny64.o; then
+	check high-aarch64-info sh -c "'$SURGEON' info high | grep -q 0x9000000"
+	check high-aarch64-unexec "$SURGEON" unexec high -o high.o
+	check high-aarch64-relink "$SURGEON" relink high.o -o high.again
+	check high-aarch64-same cmp high high.again
+else
+	fail high-aarch64-build "aarch64-linux-gnu-ld failed"
+fi
+if gcc -O1 -c -o tinyx.o tiny.c && ld -static -nostdlib -e _start -Ttext-segment=0x900000000000 -o highx tinyx.o; then
+	refuse high-x86-64 "^surgeon: highx: program header 0: addresses 0x900000000000+0x[0-9a-f]* do not fit in user space" "$SURGEON" info highx
+else
+	fail high-x86-64-build "ld failed"
+fi

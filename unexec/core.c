@@ -232,7 +232,7 @@ static int core_regions(struct core *c, const char *exe_name)
 				    .flags = ph->p_flags & (PF_R | PF_W | PF_X), .kind = REG_GUESS };
 		bool skip = false;
 
-		if (ph->p_type != PT_LOAD || r.end <= r.start || r.start >= (1ull << 47) || (r.start & 0xfff))
+		if (ph->p_type != PT_LOAD || r.end <= r.start || r.start >= c->v.arch->user_end || (r.start & 0xfff))
 			continue;
 		if (main < c->rsps.n && c->rsps.v[main] >= r.start && c->rsps.v[main] < ph->p_vaddr + ph->p_memsz)
 			continue;

@@ -57,7 +57,7 @@ static int check_room(const struct rb *r)
 	for (size_t i = 0; i < r->v.phnum; i++) {
 		const Elf64_Phdr *ph = &r->v.ph[i];
 
-		if (ph->p_type == PT_LOAD && ph->p_vaddr + ph->p_memsz > (1ull << 47) - r->base)
+		if (ph->p_type == PT_LOAD && ph->p_vaddr + ph->p_memsz > r->v.arch->user_end - r->base)
 			return pr_err(r->path, "program header %zu: addresses 0x%llx+0x%llx do not fit in user space "
 				      "above 0x%llx", i, (unsigned long long)ph->p_vaddr,
 				      (unsigned long long)ph->p_memsz, (unsigned long long)r->base);
@@ -223,7 +223,7 @@ int undump_rebase(const char *path, const unsigned char *d, size_t size, uint64_
 	int err = -1;
 
 	*out = NULL;
-	if (base % 0x1000 || !base || base >= (1ull << 47))
+	if (base % 0x1000 || !base || base >= arch_native()->user_end)
 		return pr_err(path, "bad load address 0x%llx", (unsigned long long)base);
 	r.d = malloc(size ? size : 1);
 	if (!r.d)

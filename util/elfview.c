@@ -9,8 +9,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#define USER_END (1ull << 47)	/* the end of user space: no program is loaded above it */
-
 static const char *type_name(unsigned t)
 {
 	switch (t) {
@@ -205,7 +203,7 @@ static int check_phdrs(struct elfview *v)
 			return pr_err(v->name, "program header %zu: file size 0x%llx exceeds memory size 0x%llx",
 				      i, (unsigned long long)ph->p_filesz, (unsigned long long)ph->p_memsz);
 		/* A core may hold the vsyscall page, above user space. */
-		if (program && (add_overflows(ph->p_vaddr, ph->p_memsz, &end) || end > USER_END))
+		if (program && (add_overflows(ph->p_vaddr, ph->p_memsz, &end) || end > v->arch->user_end))
 			return pr_err(v->name, "program header %zu: addresses 0x%llx+0x%llx do not fit in user space",
 				      i, (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_memsz);
 		if (ph->p_type == PT_LOAD) {

@@ -1,4 +1,5 @@
 #include "util/util.h"
+#include "arch/arch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -720,9 +721,10 @@ int pread_mem(int memfd, uint64_t addr, void *buf, size_t len)
 {
 	unsigned char *b = buf;
 
-	/* Past the lowest user-space limit of the arches (x86-64's 47 bits):
-	 * an offset pread takes as negative, or a wrap. */
-	if (addr >= (1ull << 47) || len > (1ull << 47) - addr)
+	uint64_t end = arch_native()->user_end;
+
+	/* Past user space: an offset pread takes as negative, or a wrap. */
+	if (addr >= end || len > end - addr)
 		return -1;
 	while (len) {
 		ssize_t n = pread(memfd, b, len, (off_t)addr);

@@ -8,7 +8,8 @@
 # busy calling the patched function. The one thing a kill may leave
 # outside a record: the code surgeon runs its first system call from, in
 # the unused end of an executable page, which the next inject or eject
-# puts back as the file has it.
+# puts back as the file has it. A killed surgeon cannot remove its
+# temporary directory: those go to the test's own TMPDIR.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/live-lib.sh"
 libfix && lbuild srv exec || { fail build "cannot build"; exit 0; }
@@ -17,12 +18,13 @@ h=$((16#$(nm srv | awk '$3 == "handler" { print $1 }')))
 dd if=srv bs=1 skip=$((h - 0x400000)) count=16 2>/dev/null >handler.file
 
 bad=0 finished=0 partial=0 k=0
+mkdir -p killed-tmp
 for mode in pipe threads; do
 	if [ $mode = pipe ]; then start s ./srv pipe; else start s ./srv threads 2; fi
 	for a in $(seq 1 25); do
 		k=$((k + 1))
 		rm -f kill.fifo; mkfifo kill.fifo
-		"$SURGEON" -v inject $pid libfix.a --replace handler=handler_fixed 2>kill.fifo >/dev/null &
+		TMPDIR=$T/killed-tmp "$SURGEON" -v inject $pid libfix.a --replace handler=handler_fixed 2>kill.fifo >/dev/null &
 		spid=$!
 		exec 9<kill.fifo
 		case $((a % 3)) in

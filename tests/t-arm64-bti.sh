@@ -97,10 +97,10 @@ pair() {
 	shift 2
 	while [ "$1" != -- ]; do objs+=("$1"); shift; done
 	shift; args=("$@")
-	local flags=$SF start=start.o app=sapp.o
-	[ $k = d ] && flags=$DF start=dstart.o app=dapp.o
+	local flags=$SF start=start.o app=${APP:-sapp}.o prog=${APP:-s}
+	[ $k = d ] && flags=$DF start=dstart.o app=${APP:-dapp}.o prog=${APP:-d}
 	if ! $A64CC $BF $flags -o $n-ref $start $app "${objs[@]}"; then fail $n-ref "$A64CC failed"; return; fi
-	run_capture $n "$SURGEON" add-lib $k-app "${args[@]}" -o $n-out
+	run_capture $n "$SURGEON" add-lib $prog-app "${args[@]}" -o $n-out
 	check_eq $n-add-lib 0 "$(cat $n.rc)"
 	[ -x $n-out ] || return
 	check_eq $n-bti-kept "$(feature $n-ref)" "$(feature $n-out)"
@@ -122,6 +122,17 @@ for k in s d; do
 	pair $k-wrap $k twice.o bplug.o bwrap.o -Wl,--wrap=twice -- libbplug.a libbwrap.a --wrap twice
 	check_eq $k-wrap-real-ran "twice(5)=110" "$(sed -n 1p "$T/.b.out")"
 done
+
+# Programs with their own constructor (and destructor): surgeon's init and
+# fini thunks, called through .init_array and .fini_array.
+if $A64CC $BF -ffreestanding -DCTOR -c -o sctor.o "$R/bti-app.c" && $A64CC $BF -DLIBC -DCTOR -c -o dctor.o "$R/bti-app.c" &&
+   $A64CC $BF $SF -o sctor-app start.o sctor.o twice.o && $A64CC $BF $DF -o dctor-app dstart.o dctor.o twice.o; then
+	APP=sctor pair s-ctor s twice.o bplug.o -- libbplug.a
+	APP=dctor pair d-ctor d twice.o bplug.o -- libbplug.a
+	check_eq d-ctor-dtor-ran "app_fini 40" "$(sed -n 3p "$T/.b.out")"
+else
+	fail ctor-build "$A64CC failed"
+fi
 
 # Added code that claims BTI without a landing pad: the output keeps BTI
 # and faults at the indirect call, as gcc's link does; so the new segments

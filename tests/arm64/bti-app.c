@@ -34,10 +34,23 @@ int app_add1(int x) { return x + 1; }
 int (*volatile tw)(int) = twice;
 int (*volatile hook)(int);
 
+/* With CTOR the program has its own constructor (and, with libc, a
+ * destructor): surgeon hooks its .init_array and .fini_array slots with
+ * its thunks, which the start-up code and ld.so call through pointers. */
+#ifdef CTOR
+static int ctor_ran;
+__attribute__((constructor)) static void app_init(void) { ctor_ran = 40; }
+#ifdef LIBC
+__attribute__((destructor)) static void app_fini(void) { say("app_fini ", ctor_ran); }
+#endif
+#else
+#define ctor_ran 0
+#endif
+
 int main(int argc, char **argv)
 {
 	(void)argv;
-	say("twice(5)=", tw(5 + argc - 1));
+	say("twice(5)=", tw(5 + argc - 1) + ctor_ran);
 	if (hook)
 		say("hook(7)=", hook(7));
 	return 0;

@@ -186,6 +186,9 @@ static const uint32_t fini_words[] = {
 
 /*
  * entry:	(for programs with no .init_array: e_entry points here)
+ *	bti c					# ld.so enters a BTI program's entry
+ *						# by an indirect branch (the kernel,
+ *						# a static one's, by none)
  *	mov x24, x0; mov x25, sp		# keep rtld_fini and the stack
  *	ldr x21, [x25]; add x22, x25, #8	# argc, argv
  *	add x23, x22, x21, lsl #3; add x23, x23, #8	# envp
@@ -195,7 +198,7 @@ static const uint32_t fini_words[] = {
  *	b TARGET				# the program's entry, as the kernel left it
  */
 static const uint32_t entry_words[] = {
-	0xaa0003f8, 0x910003f9, 0xf9400335, 0x91002336, 0x8b150ed7, 0x910022f7,
+	0xd503245f, 0xaa0003f8, 0x910003f9, 0xf9400335, 0x91002336, 0x8b150ed7, 0x910022f7,
 	0x90000013, 0x91000273, 0x90000014, 0x91000294, 0xeb14027f, 0x54000122,
 	0xf9400a63, 0xd2800000, 0xd2800001, 0xd63f0060, 0xf9400261, 0xf9000020,
 	0x91006273, 0x17fffff7, 0x90000000, 0x91000000, 0x90000001, 0x91000021,
@@ -223,10 +226,10 @@ static const struct code_fixup fini_fixups[] = {
 };
 
 static const struct code_fixup entry_fixups[] = {
-	{ 0x18, PG, I_START }, { 0x1c, LO, I_START }, { 0x20, PG, I_END }, { 0x24, LO, I_END },
-	{ 0x50, PG, R_START }, { 0x54, LO, R_START }, { 0x58, PG, R_END }, { 0x5c, LO, R_END },
-	{ 0x74, PG, B_START }, { 0x78, LO, B_START }, { 0x7c, PG, B_END }, { 0x80, LO, B_END },
-	{ 0xb4, REL_JUMP26, TARGET },
+	{ 0x1c, PG, I_START }, { 0x20, LO, I_START }, { 0x24, PG, I_END }, { 0x28, LO, I_END },
+	{ 0x54, PG, R_START }, { 0x58, LO, R_START }, { 0x5c, PG, R_END }, { 0x60, LO, R_END },
+	{ 0x78, PG, B_START }, { 0x7c, LO, B_START }, { 0x80, PG, B_END }, { 0x84, LO, B_END },
+	{ 0xb8, REL_JUMP26, TARGET },
 };
 
 /* Instruction words are little-endian in a little-endian program: the

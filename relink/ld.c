@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -188,6 +189,47 @@ out:
 	return err;
 }
 
+/* gold's aarch64 back end turns the last code section of each stub group
+ * (every .old.* code section: each is its own output section) into a stub
+ * table's owner and copies its bytes from the object file, NOBITS or not
+ * (gold/aarch64.cc, AArch64_input_section::init). The frozen object holds
+ * none of the program's bytes: when such a section reaches past the
+ * object's end, gold stops with "attempt to map ... exceeds size of file";
+ * when it does not, gold reads unrelated bytes, which are never used (the
+ * old bytes come from the program). Refused before the link, with why. */
+static int gold_reads_code(const struct image *img, const char *obj)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = NULL;
+	struct stat st;
+	Elf *e;
+	int fd, err = 0;
+
+	if (img->arch->machine != EM_AARCH64)
+		return 0;
+	fd = open(obj, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		err = pr_err(obj, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	if (!(e = elf_begin(fd, ELF_C_READ, NULL))) {
+		close(fd);
+		return pr_elf(obj, "cannot read the frozen object");
+	}
+	while (!err && (scn = elf_nextscn(e, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOBITS && (sh.sh_flags & SHF_EXECINSTR) &&
+		    sh.sh_size && sh.sh_offset + sh.sh_size > (uint64_t)st.st_size)
+			err = pr_err(img->path, "gold cannot link this aarch64 program: it reads the program's code "
+				     "at 0x%llx (%llu bytes) from the frozen object, which holds none of it, and fails "
+				     "(a gold bug); use --ld bfd or --ld lld", (unsigned long long)sh.sh_addr,
+				     (unsigned long long)sh.sh_size);
+	elf_end(e);
+	close(fd);
+	return err;
+}
+
 int ld_run(const struct relink_opts *o, const struct image *img, const char *obj, const char *hook,
 	   const char *script, const char *out)
 {
@@ -205,7 +247,7 @@ int ld_run(const struct relink_opts *o, const struct image *img, const char *obj
 	pid_t pid;
 	FILE *f;
 
-	if (!ld)
+	if (!ld || (gold && gold_reads_code(img, obj)))
 		return -1;
 	errpath = xasprintf("%s/ld.stderr", tmp_dir());
 	if (!errpath)

@@ -109,6 +109,9 @@ struct arch {
 	int64_t code_addend;
 	/* Alignment padding filler of generated code (int3; aarch64: udf #0). */
 	uint8_t trap;
+	/* gold's back end for this machine reads the bytes of executable
+	 * NOBITS input sections from the file (aarch64: relink/ld.c). */
+	bool gold_reads_nobits_code;
 	/* The GNU property whose bits every input must have for the output to
 	 * keep them (aarch64: GNU_PROPERTY_AARCH64_FEATURE_1_AND, BTI and PAC),
 	 * and the bits surgeon's own code (thunks, trampolines) has; 0: not

@@ -205,7 +205,7 @@ static int gold_reads_code(const struct image *img, const char *obj)
 	Elf *e;
 	int fd, err = 0;
 
-	if (img->arch->machine != EM_AARCH64)
+	if (!img->arch->gold_reads_nobits_code)
 		return 0;
 	fd = open(obj, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {

@@ -395,6 +395,8 @@ int live_inject(const char *pid_arg, const struct relink_opts *o, const struct i
 	int err = -1;
 
 	ld.t.memfd = -1;
+	if (remote_host_ok(pid_arg))
+		return -1;
 	/* Before the process is stopped: everything that takes time. */
 	if (target_open(&ld.t, pid_arg) || records_find(&ld.t, &ld.recs) || live_link(&ld.t, &ld.ll, o, io))
 		goto out;
@@ -499,6 +501,8 @@ int live_eject(const char *pid_arg, const char *id_arg)
 	size_t at = 0;
 	int err = -1;
 
+	if (remote_host_ok(pid_arg))
+		return -1;
 	if (target_open(&t, pid_arg) || records_find(&t, &recs) || pick(&t, &recs, id_arg, &at))
 		goto out;
 	r = &recs.v[at];

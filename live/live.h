@@ -111,6 +111,9 @@ int hold_signal(struct target *t, pid_t tid, int sig);
 
 /* ---- remote.c ---- */
 struct remote;
+/* 0 when surgeon can run code in processes of its own machine; else -1
+ * after a message naming `name`. */
+int remote_host_ok(const char *name);
 /* Prepares a stopped thread to run system calls and functions for
  * surgeon; remote_end puts it back exactly as it was. Whatever happens to
  * surgeon meanwhile (SIGKILL), the thread finds its way back by itself:

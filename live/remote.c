@@ -58,6 +58,15 @@
 /* Kernel-internal restart codes a thread stopped in a system call holds in rax. */
 enum { ERESTARTSYS_ = 512, ERESTARTNOINTR_ = 513, ERESTARTNOHAND_ = 514, ERESTART_RESTARTBLOCK_ = 516 };
 
+/* Only x86-64 is written: the code above, the registers (user_regs_struct,
+ * orig_rax for restarts) and the FPU state (XSAVE) are x86-64's. An aarch64
+ * surgeon refuses before it stops anything; see remote_host_ok. */
+#if defined(__x86_64__)
+int remote_host_ok(const char *name)
+{
+	return 0;
+}
+
 struct remote {
 	struct target *t;
 	pid_t tid;
@@ -510,6 +519,43 @@ int remote_call(struct remote *r, uint64_t fn, const uint64_t a[6], uint64_t *re
 	}
 	return err;
 }
+
+#else
+struct remote {
+	struct target *t;
+};
+
+int remote_host_ok(const char *name)
+{
+	return pr_err(name, "inject and eject run code in the process with x86-64 instructions and registers; "
+		      "this surgeon was built for another machine");
+}
+
+int remote_begin(struct target *t, uint64_t code_at, struct remote **out)
+{
+	return remote_host_ok(t->name);
+}
+
+int remote_move_code(struct remote *r, uint64_t to)
+{
+	return remote_host_ok(r->t->name);
+}
+
+int remote_syscall(struct remote *r, long nr, const uint64_t a[6], int64_t *ret)
+{
+	return remote_host_ok(r->t->name);
+}
+
+int remote_call(struct remote *r, uint64_t fn, const uint64_t a[6], uint64_t *ret, const char *what)
+{
+	return remote_host_ok(r->t->name);
+}
+
+int remote_end(struct remote *r)
+{
+	return 0;
+}
+#endif
 
 static int64_t sys(struct remote *r, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 		   uint64_t a5, int *err)

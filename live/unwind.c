@@ -14,6 +14,12 @@
 #include <sys/user.h>
 
 #define MAX_FRAMES 4096
+/* The stack pointer's DWARF number, on the host (the target is one of its processes). */
+#if defined(__aarch64__)
+#define DWARF_SP 31
+#else
+#define DWARF_SP 7	/* rsp */
+#endif
 #define SCAN_MAX (8u << 20)
 
 struct walk {
@@ -46,7 +52,7 @@ static int frame_cb(Dwfl_Frame *f, void *arg)
 
 	if (!dwfl_frame_pc(f, &pc, &activation))
 		return DWARF_CB_ABORT;
-	if (!dwfl_frame_reg(f, 7 /* DWARF's rsp */, &sp)) {
+	if (!dwfl_frame_reg(f, DWARF_SP, &sp)) {
 		w->sp = sp;
 		w->have_sp = true;
 	}
@@ -125,13 +131,8 @@ int threads_check(struct target *t, const hot_vec *hot, struct unsafe_thread *u)
 		/* The unwinding stopped short of the outermost frame: what is
 		 * left of the stack is searched instead. */
 		if (r && w.depth < MAX_FRAMES) {
-			struct user_regs_struct g;
-
-			if (!w.have_sp) {
-				if (ptrace(PTRACE_GETREGS, u->tid, 0, &g))
-					continue;
-				w.sp = g.rsp;
-			}
+			if (!w.have_sp && ptrace_sp(u->tid, &w.sp))
+				continue;
 			pr_info("%s: thread %d: unwound %u frames (%s); searching the rest of its stack", t->name,
 				(int)u->tid, w.depth, dwfl_errmsg(-1));
 			scan_stack(t, w.sp, &w);

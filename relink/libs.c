@@ -34,6 +34,19 @@ static const char *cc_driver(const struct arch *a)
 	return arch_tool(a, "gcc", buf, sizeof(buf));
 }
 
+/* Debian's package of that driver: gcc-x86-64-linux-gnu, since a package
+ * name has no '_' (the triplet x86_64-linux-gnu has). */
+static const char *cc_package(const struct arch *a)
+{
+	static char buf[96];
+
+	snprintf(buf, sizeof(buf), "gcc-%s", a->triplet);
+	for (char *p = buf; *p; p++)
+		if (*p == '_')
+			*p = '-';
+	return buf;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -96,8 +109,8 @@ const struct strvec *libs_gcc_dirs(const struct arch *a)
 		free(out);
 		if (a != arch_native())
 			pr_err(argv[0], "cannot ask for its library directories (%s): the %s cross compiler is "
-			       "needed for %s programs (Debian: gcc-%s)", rc < 0 ? strerror(errno) : "it failed",
-			       a->name, a->name, a->triplet);
+			       "needed for %s programs (Debian: %s)", rc < 0 ? strerror(errno) : "it failed",
+			       a->name, a->name, cc_package(a));
 		else
 			pr_err(argv[0], "cannot ask for its library directories (%s)",
 			       rc < 0 ? strerror(errno) : "it failed");
@@ -181,8 +194,8 @@ const char *libs_linker(const struct arch *a, const char *ld)
 	if (rc != 0 || !n || n >= sizeof(path)) {
 		free(out);
 		pr_err(argv[0], "cannot name the %s linker (%s): the %s cross compiler is needed for %s programs "
-		       "(Debian: gcc-%s)", a->name, rc < 0 ? strerror(errno) : "it failed", a->name, a->name,
-		       a->triplet);
+		       "(Debian: %s)", a->name, rc < 0 ? strerror(errno) : "it failed", a->name, a->name,
+		       cc_package(a));
 		return NULL;
 	}
 	memcpy(path, out, n);

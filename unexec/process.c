@@ -62,10 +62,10 @@ static pid_t tracer_of(pid_t pid)
  * stack below goes with the thread. */
 static void thread_rsp(struct tracee *t)
 {
-	struct user_regs_struct regs;
+	uint64_t sp;
 
-	if (!ptrace(PTRACE_GETREGS, t->tid, 0, &regs))
-		t->rsp = regs.rsp;
+	if (!ptrace_sp(t->tid, &sp))
+		t->rsp = sp;
 }
 
 static int stop_thread(struct proc *p, pid_t tid, bool leader)

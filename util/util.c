@@ -8,7 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/user.h>
 #include <unistd.h>
 #include <ftw.h>
 
@@ -737,5 +741,23 @@ int pread_mem(int memfd, uint64_t addr, void *buf, size_t len)
 		addr += n;
 		len -= n;
 	}
+	return 0;
+}
+
+/* PTRACE_GETREGSET rather than PTRACE_GETREGS: aarch64 has only the former. */
+int ptrace_sp(pid_t tid, uint64_t *sp)
+{
+	struct user_regs_struct g;
+	struct iovec io = { .iov_base = &g, .iov_len = sizeof(g) };
+
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)(long)NT_PRSTATUS, &io))
+		return -1;
+#if defined(__x86_64__)
+	*sp = g.rsp;
+#elif defined(__aarch64__)
+	*sp = g.sp;
+#else
+#error "ptrace_sp: which register is the stack pointer on this host?"
+#endif
 	return 0;
 }

@@ -160,4 +160,9 @@ static inline bool range_ok(uint64_t off, uint64_t len, uint64_t size)
  * some byte is not mapped (no message: the caller knows what it asked). */
 int pread_mem(int memfd, uint64_t addr, void *buf, size_t len);
 
+/* The stack pointer of a thread stopped under ptrace, in surgeon's own
+ * register layout (the host's: a traced process is one of the host's):
+ * 0, or -1 with errno. */
+int ptrace_sp(pid_t tid, uint64_t *sp);
+
 #endif

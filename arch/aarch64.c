@@ -246,6 +246,7 @@ const struct arch arch_aarch64 = {
 	.machine = EM_AARCH64,
 	.page_size = 0x1000,
 	.max_page_size = 0x10000,
+	.article = "an",
 	.gold_reads_nobits_code = true,
 	.user_end = 1ull << 48,		/* 48-bit VA; a 52-bit kernel gives more only to mmap hints above it */
 	.ld_format = "elf64-littleaarch64",

@@ -38,7 +38,7 @@ const char *arch_elf_kind(const unsigned char *d, char *buf, size_t len)
 	bool be = d[EI_DATA] == ELFDATA2MSB, c64 = d[EI_CLASS] == ELFCLASS64;
 
 	if (a && c64)
-		snprintf(buf, len, "%s %s", be ? "a big-endian" : a->name[0] == 'a' ? "an" : "a", a->name);
+		snprintf(buf, len, "%s %s", be ? "a big-endian" : a->article, a->name);
 	else if (m == EM_AARCH64)
 		snprintf(buf, len, "%s aarch64 ILP32", be ? "a big-endian" : "an");
 	else if (m == EM_386)

@@ -60,6 +60,7 @@ struct code {
 
 struct arch {
 	const char *name;		/* in messages: "x86-64" */
+	const char *article;		/* its article there: "an x86-64" */
 	uint16_t machine;		/* e_machine */
 	/* New segments are aligned to the program's own PT_LOAD p_align, within
 	 * [page_size, max_page_size]: an aarch64 program linked for 64 KiB

@@ -7,6 +7,7 @@
 #include "relink/relink.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@ struct refs {
 	struct strmap *defined;	/* the subset some input defines */
 	bool debug;		/* some input has debug info */
 	bool unknown;		/* some input could not be scanned */
+	bool named;		/* the file being scanned was named, not found by -l */
 };
 
 static int add_name(struct refs *r, const char *name, bool defined)
@@ -37,7 +39,7 @@ static int add_name(struct refs *r, const char *name, bool defined)
 }
 
 /* Names one relocatable ELF object uses or defines globally. */
-static int scan_object(struct refs *r, Elf *e)
+static int scan_object(struct refs *r, Elf *e, const char *path, const char *member)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Ehdr eh;
@@ -45,6 +47,22 @@ static int scan_object(struct refs *r, Elf *e)
 	if (!gelf_getehdr(e, &eh) || eh.e_type != ET_REL) {
 		r->unknown = true;
 		return 0;
+	}
+	/* ld would say "file in wrong format" of a named input of another
+	 * machine (it skips those it finds by -l, and so does this). */
+	if (r->arch && r->named && eh.e_machine != r->arch->machine) {
+		char kind[64], tool[64];
+		size_t n;
+		const unsigned char *raw = (const unsigned char *)elf_rawfile(e, &n);
+
+		if (raw && n >= 20)
+			arch_elf_kind(raw, kind, sizeof(kind));
+		else
+			snprintf(kind, sizeof(kind), "a machine %u", eh.e_machine);
+		return pr_err(path, "%s%s%s%s object, and the program is %s %s one: build it with %s",
+			      member ? "member " : "", member ? member : "", member ? " is " : "is ", kind,
+			      r->arch->article, r->arch->name,
+			      arch_tool(r->arch, "gcc", tool, sizeof(tool)));
 	}
 	while ((scn = elf_nextscn(e, scn))) {
 		GElf_Shdr sh;
@@ -170,7 +188,7 @@ static int scan_file(struct refs *r, const char *path, int depth)
 
 		/* A shared library's own needs are met at run time, not by the program. */
 		if (!gelf_getehdr(ar, &eh) || eh.e_type != ET_DYN)
-			err = scan_object(r, ar);
+			err = scan_object(r, ar, path, NULL);
 	} else if (elf_kind(ar) == ELF_K_AR) {
 		while (!err && (m = elf_begin(fd, cmd, ar))) {
 			Elf_Arhdr *h = elf_getarhdr(m);
@@ -178,7 +196,7 @@ static int scan_file(struct refs *r, const char *path, int depth)
 			/* The archive's symbol index and long-name table are not members. */
 			if (h && h->ar_name[0] != '/') {
 				if (elf_kind(m) == ELF_K_ELF)
-					err = scan_object(r, m);
+					err = scan_object(r, m, path, h->ar_name);
 				else
 					r->unknown = true;
 			}
@@ -251,6 +269,7 @@ int inputs_referenced(const struct relink_opts *o, const struct arch *arch, bool
 		const struct input *in = &o->inputs.v[i];
 		char *p;
 
+		r.named = in->kind == IN_FILE;
 		if (in->kind == IN_FILE) {
 			err = scan_file(&r, in->arg, 0);
 		} else if (in->kind == IN_LIB) {

@@ -450,9 +450,10 @@ static char *file_glibc_version(const char *path)
 	return v;
 }
 
-/* The names the new code uses that neither it nor the program defines. */
-static int missing_names(const struct image *img, const struct input_refs *refs, char *buf, size_t len,
-			 size_t *count)
+/* The names the new code uses that neither it nor the program defines
+ * (nor, when given, the archives indexed in `also`). */
+static int missing_names(const struct image *img, const struct input_refs *refs, const struct strmap *also,
+			 char *buf, size_t len, size_t *count)
 {
 	size_t at = 0, n = 0;
 
@@ -460,7 +461,7 @@ static int missing_names(const struct image *img, const struct input_refs *refs,
 	for (size_t i = 0; refs && refs->set && i < refs->nnames; i++) {
 		const char *name = refs->names[i];
 
-		if (strmap_get(refs->defined, name) || image_symbol(img, name))
+		if (strmap_get(refs->defined, name) || image_symbol(img, name) || (also && strmap_get(also, name)))
 			continue;
 		if (n < 4 && at < len)
 			at += snprintf(buf + at, len - at, "%s'%s'", n ? ", " : "", name);
@@ -493,6 +494,40 @@ static int archive_needed(const struct image *img, const struct input_refs *refs
 	return err;
 }
 
+/* A musl program's libc.a is not where musl-gcc keeps it (musl-dev is not
+ * installed for the program's machine: aarch64 from x86-64, where Debian
+ * has no musl cross package). Nothing is lost while gcc's own archives
+ * give all the new code lacks; otherwise only --libc can say where it is. */
+static int musl_absent(struct libs *lb, const struct image *img, const struct input_refs *refs,
+		       const char *archive)
+{
+	static const char *const gcc_archives[] = { "libgcc.a", "libgcc_eh.a" };
+	struct strmap *idx = strmap_new(1024);
+	struct strvec owned = { 0 };
+	char missing[256];
+	size_t nmissing = 0;
+	int err = idx ? 0 : -1;
+
+	for (size_t i = 0; !err && i < sizeof(gcc_archives) / sizeof(*gcc_archives); i++) {
+		char *p = libs_find(lb, gcc_archives[i]);
+
+		err = p ? add_index(p, idx, &owned) : 0;
+		free(p);
+	}
+	if (!err)
+		missing_names(img, refs, idx, missing, sizeof(missing), &nmissing);
+	if (!err && (nmissing || lb->cxx))
+		err = pr_err(img->path, "the added code needs %s, which the program does not contain; the program's "
+			     "C library is musl, and %s is not there (Debian's musl-dev for %s installs it): name "
+			     "musl's libc.a with --libc FILE",
+			     nmissing ? missing : "functions", archive, img->arch->name);
+	for (size_t i = 0; i < owned.n; i++)
+		free(owned.v[i]);
+	VEC_FREE(&owned);
+	strmap_free(idx);
+	return err;
+}
+
 /* The static program's libc.a: --libc, or the system's for its kind, when
  * the sizes of what the program has agree with it. Left out when they do
  * not and nothing the new code names is in it (the linker then names what
@@ -512,7 +547,10 @@ static int match_libc(struct libs *lb, const struct image *img, const struct rel
 	if (!archive)
 		return 0;
 	if (!is_file(archive)) {
-		pr_err(archive, "%s", errno ? strerror(errno) : "not a file");
+		if (o->libc_file)
+			pr_err(archive, "%s", errno ? strerror(errno) : "not a file");
+		else
+			err = musl_absent(lb, img, refs, archive);
 		goto out;
 	}
 	/* Needed when the new code names something in it, or when an archive
@@ -520,7 +558,7 @@ static int match_libc(struct libs *lb, const struct image *img, const struct rel
 	if (archive_needed(img, refs, archive, &needed))
 		goto out;
 	needed |= lb->cxx;
-	missing_names(img, refs, missing, sizeof(missing), &nmissing);
+	missing_names(img, refs, NULL, missing, sizeof(missing), &nmissing);
 	if (lb->libc == LIBC_NONE && !o->libc_file) {
 		if (!needed) {
 			err = 0;
@@ -618,6 +656,18 @@ static int add_archive(struct libs *lb, const char *dir, const char *file, bool 
 	return 0;
 }
 
+/* dir (owned) searched before gcc's directories. */
+static int first_dir(struct libs *lb, char *dir)
+{
+	if (!dir || VEC_PUSH(&lb->dirs, NULL)) {
+		free(dir);
+		return -1;
+	}
+	memmove(lb->dirs.v + 1, lb->dirs.v, (lb->dirs.n - 1) * sizeof(*lb->dirs.v));
+	lb->dirs.v[0] = dir;
+	return 0;
+}
+
 int libs_plan(struct libs *lb, const struct image *img, const struct relink_opts *o, const struct input_refs *refs)
 {
 	bool is_static = !img->interp;
@@ -649,16 +699,8 @@ int libs_plan(struct libs *lb, const struct image *img, const struct relink_opts
 		/* As gcc links a dynamic executable: libgcc for its helpers,
 		 * libgcc_s only when unwinding is needed, libc.so's script for
 		 * libc_nonshared.a. A musl program's libc is musl's. */
-		if (musl_dyn) {
-			char *d = xstrdup(img->arch->musl_libdir);
-
-			if (!d || VEC_PUSH(&lb->dirs, NULL)) {
-				free(d);
-				return -1;
-			}
-			memmove(lb->dirs.v + 1, lb->dirs.v, (lb->dirs.n - 1) * sizeof(*lb->dirs.v));
-			lb->dirs.v[0] = d;
-		}
+		if (musl_dyn && first_dir(lb, xstrdup(img->arch->musl_libdir)))
+			return -1;
 		if (lb->cxx && (add_arg(lb, "--as-needed") || add_arg(lb, "-lstdc++") || add_arg(lb, "-lm") ||
 				add_arg(lb, "--no-as-needed")))
 			return -1;
@@ -675,9 +717,24 @@ int libs_plan(struct libs *lb, const struct image *img, const struct relink_opts
 		}
 		return 0;
 	}
-	/* A static program: its own C library's archive, with gcc's. */
+	/* A static program: its own C library's archive, with gcc's. musl's
+	 * libm.a, libpthread.a... are empty (libc.a has it all): -lm must find
+	 * them beside its libc.a, not glibc's in gcc's directories, as
+	 * musl-gcc's -L does. */
 	if (match_libc(lb, img, o, refs))
 		return -1;
+	if (lb->libc == LIBC_MUSL) {
+		char *d = xstrdup(lb->libc_archive ? lb->libc_archive : img->arch->musl_libdir), *slash;
+
+		if (d && lb->libc_archive && (slash = strrchr(d, '/')))
+			*slash = 0;
+		else if (d && lb->libc_archive)
+			strcpy(d, ".");
+		if (d && !is_dir(d)) {
+			free(d);
+		} else if (first_dir(lb, d))
+			return -1;
+	}
 	lb->borrowed = strmap_new(4096);
 	if (!lb->borrowed)
 		return -1;

@@ -151,6 +151,14 @@ for kind in exec pie static; do
 	same_run "with-lm-$kind-oracle" "./uselog-$kind.oracle" "./uselog-$kind.out"
 done
 
+# A musl program's -lm is musl's empty libm.a (its libc.a has log), found
+# beside its libc.a as musl-gcc finds it, not glibc's.
+if [ -x app-musl ] && musl-gcc -c -o uselog-musl.o uselog.c &&
+   musl-gcc -O2 -static -o uselog-musl.oracle "$R/app.c" uselog-musl.o -lm; then
+	check with-lm-musl "$SURGEON" add-lib app-musl uselog-musl.o -lm -o uselog-musl.out
+	same_run with-lm-musl-oracle ./uselog-musl.oracle ./uselog-musl.out
+fi
+
 # A static program's C library: named with --libc; the wrong one (musl's
 # for a glibc program) refused with the reason; a stripped program, whose
 # C library surgeon cannot see, refused rather than given a second copy.

@@ -69,6 +69,12 @@ struct arch {
 	/* The end of user space: no program is loaded, and no process has
 	 * memory, at or above it (a core may hold the vsyscall page above). */
 	uint64_t user_end;
+	/* SBCL's page on this machine (+backend-page-bytes+, the runtime's
+	 * os_vm_page_size): save-lisp-and-die pads the runtime to it before the
+	 * core, and the core's spaces are mapped in its units from the core's
+	 * start, so a moved core keeps that alignment. x86-64 32 KiB; arm64
+	 * 64 KiB, the largest page its ABI allows, for mprotect. */
+	uint64_t sbcl_page;
 	const char *ld_format, *ld_arch;	/* OUTPUT_FORMAT and OUTPUT_ARCH of linker scripts */
 	const char *multiarch;		/* Debian's library directory: /usr/lib/<multiarch> */
 	const char *musl_libdir;	/* musl-gcc's */

@@ -175,6 +175,7 @@ const struct arch arch_x86_64 = {
 	.max_page_size = 0x1000,
 	.article = "an",
 	.user_end = 1ull << 47,		/* 4-level paging; 5-level gives more only to mmap hints above it */
+	.sbcl_page = 0x8000,
 	.ld_format = "elf64-x86-64",
 	.ld_arch = "i386:x86-64",
 	.multiarch = "x86_64-linux-gnu",

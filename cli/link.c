@@ -430,10 +430,15 @@ int cmd_relink(int argc, char **argv)
 		err = !script || unexec_write_script(img, script);
 	}
 	err = err ?: relink_begin(&rout, img, &c.ro);
-	/* The libraries gcc would add, as add-lib adds them. */
+	/* The libraries gcc would add, as add-lib adds them; as there, when
+	 * the program defines every name the inputs use (or nothing is new),
+	 * the linker need not find the program's libraries (a cross link may
+	 * have no copy of them). */
+	c.ro.names_all_known = !relink_adds_code(&c.ro);
 	if (!err && c.ro.inputs.n) {
-		err = inputs_referenced(&c.ro, img->arch, img->dynamic, &refs) ||
-		      (!input_refs_all_known(img, &refs) && libs_plan(&libs, img, &c.ro, &refs));
+		err = inputs_referenced(&c.ro, img->arch, img->dynamic, &refs);
+		c.ro.names_all_known = !err && input_refs_all_known(img, &refs);
+		err = err || (!c.ro.names_all_known && libs_plan(&libs, img, &c.ro, &refs));
 		c.ro.libs = &libs;
 		c.ro.refs = &refs;
 	}

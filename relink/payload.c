@@ -62,7 +62,9 @@ static bool find_sbcl(const struct image *img, struct payload *p)
 	p->kind = PAYLOAD_SBCL;
 	p->trailer_off = toff;
 	p->core_off = core;
-	p->align = SBCL_CORE_ALIGN;
+	/* SBCL maps the core's pages from the file: the core stays aligned
+	 * to SBCL's page, which differs between machines. */
+	p->align = img->arch->sbcl_page;
 	/* The zeros before the core are SBCL's padding: new padding replaces
 	 * them. Anything else there moves with the core, at the same distance. */
 	if (all_zero(d + img->overlay_off, core - img->overlay_off)) {

@@ -13,9 +13,6 @@
  * the core's file offset (LE 64-bit), then the magic word. */
 #define SBCL_CORE_MAGIC "LCBS\0\0\0\0"
 #define SBCL_TRAILER_SIZE 16
-/* SBCL maps the core's pages from the file: the core's offset must be page
- * aligned; its own page size (backend page) is 32 KiB. */
-#define SBCL_CORE_ALIGN 0x8000
 
 enum payload_kind {
 	PAYLOAD_NONE,		/* no overlay */

@@ -27,6 +27,14 @@ int relink_begin(struct relink_out *ro, const struct image *img, const struct re
 	return 0;
 }
 
+bool relink_adds_code(const struct relink_opts *o)
+{
+	for (size_t i = 0; i < o->inputs.n; i++)
+		if (o->inputs.v[i].kind != IN_LIBDIR)
+			return true;
+	return o->undefs.n || o->patch_reqs.n;
+}
+
 void relink_abandon(struct relink_out *ro)
 {
 	bg_wait(&ro->copy);
@@ -66,7 +74,8 @@ int relink_link(struct image *img, const char *obj, const char *script, const st
 	memset(&lo->ld_extra, 0, sizeof(lo->ld_extra));
 	if (!dir || !(lr->path = xasprintf("%s/linked", dir)))
 		return -1;
-	if (o->inputs.n) {
+	/* Without new code the thunks would be new sections of their own. */
+	if (relink_adds_code(o)) {
 		lr->hook = xasprintf("%s/hook.o", dir);
 		if (!lr->hook || hook_write_object(img, lr->hook))
 			return -1;

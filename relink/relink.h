@@ -239,6 +239,9 @@ struct relink_out {
 	const struct image *img;
 };
 int relink_begin(struct relink_out *ro, const struct image *img, const struct relink_opts *o);
+/* Whether the link brings new code: an input that is not a -L directory, a
+ * -u name, or a --replace/--wrap. */
+bool relink_adds_code(const struct relink_opts *o);
 /* Waits for the copy and removes the file: for a caller that gives up
  * before relink_run(). Harmless after it. */
 void relink_abandon(struct relink_out *ro);

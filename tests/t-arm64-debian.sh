@@ -74,3 +74,35 @@ for name in $progs; do
 	SURGEON_PROBE=1 a64_run "new/$name" --version >/dev/null 2>probe.err
 	check "$name-probe" grep -qx 'surgeon-probe: constructor ran' probe.err
 done
+
+# python3.11-minimal:arm64: the interpreter (ET_EXEC, libpython linked in,
+# exporting its C API), its standard library from libpython3.11-minimal as
+# PYTHONHOME, and libexpat1 and zlib1g beyond libc. The script reaches both
+# libraries (zlib, pyexpat) and the interpreter's own big-number, float and
+# regex code; the original interpreter is the oracle.
+if ! why=$(a64_fetch root python3.11-minimal libpython3.11-minimal libexpat1 zlib1g); then
+	echo "skip python3.11: cannot download python3.11-minimal:arm64: $why"
+	exit 0
+fi
+cat >task.py <<'PY'
+import math, re, zlib, pyexpat
+print(math.factorial(40), "%.12f" % math.sqrt(2), hex(2**100 // 7))
+print(re.sub(r"(\w+)@(\w+)", r"\2 at \1", "alice@example bob@host"))
+data = ("surgeon " * 500).encode()
+z = zlib.compress(data, 9)
+print(len(z), zlib.crc32(data), zlib.decompress(z) == data)
+tags = []
+p = pyexpat.ParserCreate()
+p.StartElementHandler = lambda name, attrs: tags.append((name, sorted(attrs.items())))
+p.Parse("<a x='1'><b y='2'/><c/></a>", True)
+print(tags, sorted({"b": 2, "a": [1, 2.5, None]}.items()))
+PY
+py=root/usr/bin/python3.11
+check python3.11-add-lib "$SURGEON" add-lib "$py" libprobe.a "${libdirs[@]}" -o new/python3.11
+(
+	export PYTHONHOME=$T/root/usr
+	a64_same python3.11-oracle "$py" new/python3.11 -S task.py
+	SURGEON_PROBE=1 a64_run new/python3.11 -S -c pass 2>probe.err
+	check python3.11-probe grep -qx 'surgeon-probe: constructor ran' probe.err
+)
+check python3.11-verify "$SURGEON" verify "$py" new/python3.11

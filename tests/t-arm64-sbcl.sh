@@ -93,6 +93,8 @@ check_eq prog2b-add 42 "$(a64_run ./prog2b add 2 40 2>&1)"
 check unexec-prog "$SURGEON" unexec prog -o prog.o
 check relink-prog-same "$SURGEON" relink prog.o -o prog-rt
 check relink-prog-identical cmp prog prog-rt
+check relink-prog-libdir "$SURGEON" relink prog.o -L root/usr/lib/aarch64-linux-gnu -o prog-rt2
+check relink-prog-libdir-identical cmp prog prog-rt2
 check relink-prog-lib "$SURGEON" relink prog.o libmyadd.a -o prog-rl
 check_eq prog-rl-add 42 "$(a64_run ./prog-rl add 2 40 2>&1)"
 core_bytes prog-rl prog-rl.core

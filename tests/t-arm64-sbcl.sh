@@ -10,6 +10,7 @@
 # choice of the core's alignment in the executable it wrote (64 KiB on
 # arm64: qemu-user maps 4 KiB-aligned offsets too, so running cannot tell).
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/sbcl-lib.sh"
 . "$TOP/tests/arm64-lib.sh"
 a64_need
 if ! why=$(a64_fetch root sbcl libzstd1); then
@@ -29,24 +30,6 @@ if ! out=$(lisp root/usr/bin/sbcl --eval '(princ (+ 1 2))' 2>&1) || [ "$out" != 
 	exit 0
 fi
 
-# The core of an SBCL executable, found as the runtime finds it: the trailer
-# (LE 64-bit offset, then "LCBS" and 4 zeros) in the last 16 bytes.
-trailer() {
-	python3 - "$1" <<'PY'
-import struct, sys
-d = open(sys.argv[1], 'rb').read()
-assert d[-8:] == b'LCBS\0\0\0\0', 'no trailer'
-off = struct.unpack('<Q', d[-16:-8])[0]
-assert d[off:off + 8] == b'LCBS\0\0\0\0', 'no core magic at 0x%x' % off
-print(off, len(d) - 16)
-PY
-}
-core_bytes() {	# core_bytes FILE OUT: the core, from its offset to the trailer
-	local t off end
-	t=$(trailer "$1") || return 1
-	off=${t% *} end=${t#* }
-	tail -c +$((off + 1)) "$1" | head -c $((end - off)) >"$2"
-}
 
 cat >myadd.c <<'C'
 long my_add(long a, long b) { return a + b; }

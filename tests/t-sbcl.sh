@@ -7,6 +7,7 @@
 # the libraries loaded, cmp for the core bytes, the unpatched programs for the
 # failure the surgery removes.
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/sbcl-lib.sh"
 
 GMP=/usr/lib/x86_64-linux-gnu/libgmp.a
 STOCK_CORE=/usr/lib/sbcl/sbcl.core
@@ -17,25 +18,6 @@ unset SBCL_HOME
 fact30=$(python3 -c 'import math; print(math.factorial(30))')
 fact100=$(python3 -c 'import math; print(math.factorial(100))')
 
-# The core of an SBCL executable, found as the runtime finds it: the trailer
-# (LE 64-bit offset, then "LCBS" and 4 zeros) in the last 16 bytes.
-trailer() {
-	python3 - "$1" <<'PY'
-import struct, sys
-d = open(sys.argv[1], 'rb').read()
-assert d[-8:] == b'LCBS\0\0\0\0', 'no trailer'
-off = struct.unpack('<Q', d[-16:-8])[0]
-assert d[off:off + 8] == b'LCBS\0\0\0\0', 'no core magic at 0x%x' % off
-print(off, len(d) - 16)
-PY
-}
-# core_bytes FILE OUT: the core (from its offset to the trailer) into OUT.
-core_bytes() {
-	local t off end
-	t=$(trailer "$1") || return 1
-	off=${t% *} end=${t#* }
-	tail -c +$((off + 1)) "$1" | head -c $((end - off)) >"$2"
-}
 # no_libgmp NAME CMD...: the process never loads a libgmp shared object.
 no_libgmp() {
 	local n=$1; shift

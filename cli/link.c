@@ -436,7 +436,7 @@ int cmd_relink(int argc, char **argv)
 	 * have no copy of them). */
 	c.ro.names_all_known = !relink_adds_code(&c.ro);
 	if (!err && c.ro.inputs.n) {
-		err = inputs_referenced(&c.ro, img->arch, img->dynamic, &refs);
+		err = inputs_referenced(&c.ro, img, &refs);
 		c.ro.names_all_known = !err && input_refs_all_known(img, &refs);
 		err = err || (!c.ro.names_all_known && libs_plan(&libs, img, &c.ro, &refs));
 		c.ro.libs = &libs;
@@ -500,7 +500,7 @@ int cmd_add_lib(int argc, char **argv)
 		goto done;
 	/* Only the program's names the inputs use (and --replace/--wrap name)
 	 * are loaded and offered to the linker: node has 184K symbols. */
-	if (inputs_referenced(&c.ro, img->arch, img->dynamic, &refs))
+	if (inputs_referenced(&c.ro, img, &refs))
 		goto done;
 	for (size_t i = 0; refs.set && i < c.ro.patch_reqs.n; i++)	/* patching */
 		if (strmap_put(refs.set, c.ro.patch_reqs.v[i].old, (void *)c.ro.patch_reqs.v[i].old))

@@ -601,7 +601,7 @@ int live_link(struct target *t, struct live_link *ll, const struct relink_opts *
 		return -1;
 	img = ll->img;
 	/* As add-lib: only the program's names the inputs use are loaded. */
-	if (inputs_referenced(&ll->ro, img->arch, img->dynamic, &ll->refs))
+	if (inputs_referenced(&ll->ro, img, &ll->refs))
 		return -1;
 	if (!ll->refs.set)
 		return pr_err(t->name, "cannot tell which names the inputs use (an LTO object, a linker script, a "

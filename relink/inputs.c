@@ -15,6 +15,7 @@
 struct refs {
 	const struct relink_opts *opts;	/* for -l in a linker script */
 	const struct arch *arch;
+	const char *prog;	/* the program's name, for messages */
 	bool dynamic;
 	struct strmap *set;
 	VEC(char *) names;
@@ -59,8 +60,8 @@ static int scan_object(struct refs *r, Elf *e, const char *path, const char *mem
 			arch_elf_kind(raw, kind, sizeof(kind));
 		else
 			snprintf(kind, sizeof(kind), "a machine %u", eh.e_machine);
-		return pr_err(path, "%s%s%s%s object, and the program is %s %s one: build it with %s",
-			      member ? "member " : "", member ? member : "", member ? " is " : "is ", kind,
+		return pr_err(r->prog, "input %s%s%s%s is %s object, and the program is %s %s one: build it with %s",
+			      path, member ? " (member " : "", member ? member : "", member ? ")" : "", kind,
 			      r->arch->article, r->arch->name,
 			      arch_tool(r->arch, "gcc", tool, sizeof(tool)));
 	}
@@ -251,9 +252,9 @@ static char *find_lib(const struct refs *r, const char *name)
 	return p;
 }
 
-int inputs_referenced(const struct relink_opts *o, const struct arch *arch, bool dynamic, struct input_refs *out)
+int inputs_referenced(const struct relink_opts *o, const struct image *img, struct input_refs *out)
 {
-	struct refs r = { .opts = o, .arch = arch, .dynamic = dynamic, .set = strmap_new(256), .defined = strmap_new(256) };
+	struct refs r = { .opts = o, .arch = img->arch, .prog = img->path, .dynamic = img->dynamic, .set = strmap_new(256), .defined = strmap_new(256) };
 	size_t i;
 	int err = 0;
 

@@ -185,7 +185,7 @@ struct input_refs {
 	size_t nnames;
 	bool debug;		/* some input carries debug info */
 };
-int inputs_referenced(const struct relink_opts *o, const struct arch *arch, bool dynamic, struct input_refs *out);
+int inputs_referenced(const struct relink_opts *o, const struct image *img, struct input_refs *out);
 /* Adds what one more file uses and defines (an archive gcc adds itself). */
 int input_refs_add_file(struct input_refs *r, const char *path);
 void input_refs_free(struct input_refs *in);

@@ -112,8 +112,8 @@ fi
 # surgeon before the link (ld would say only "file in wrong format"); one
 # found by -l is skipped, as ld skips it.
 gcc -O1 -c -o px86.o "$P/plug_a.c" && ar rcs libpx86.a px86.o && gcc -O1 -o appx86 "$P/app.c" || fail wrong-machine-build "gcc failed"
-refuse wrong-machine-member "^surgeon: libpx86.a: member px86.o is an x86-64 object, and the program is an aarch64 one: build it with aarch64-linux-gnu-gcc$" "$SURGEON" add-lib app libpx86.a -o wm1
-refuse wrong-machine-object "^surgeon: pa.o: is an aarch64 object, and the program is an x86-64 one: build it with gcc$" "$SURGEON" add-lib appx86 pa.o -o wm2
+refuse wrong-machine-member "^surgeon: app: input libpx86.a (member px86.o) is an x86-64 object, and the program is an aarch64 one: build it with aarch64-linux-gnu-gcc$" "$SURGEON" add-lib app libpx86.a -o wm1
+refuse wrong-machine-object "^surgeon: appx86: input pa.o is an aarch64 object, and the program is an x86-64 one: build it with gcc$" "$SURGEON" add-lib appx86 pa.o -o wm2
 check_eq wrong-machine-no-output "" "$(ls wm1 wm2 2>/dev/null)"
 run_capture wm3 "$SURGEON" add-lib appx86 -L. -lpa -o wm3
 check wrong-machine-l-skipped grep -q "skipping incompatible ./libpa.a when searching for -lpa" wm3.err

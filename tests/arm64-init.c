@@ -14,23 +14,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/reboot.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 
 static char *envp[] = { "PATH=/", "LD_LIBRARY_PATH=/lib", 0 };
 
 static void nap(void) { nanosleep(&(struct timespec){ 0, 20000000 }, 0); }
 
-/* Starts ARGV with stdin, stdout and stderr from the given descriptors (-1:
- * the console's). */
+/* Starts ARGV with stdin from IN (-1: the console), stdout and stderr to the
+ * files OUT and ERR (0: the console). */
 static pid_t start(char *const argv[], int in, const char *out, const char *err)
 {
 	pid_t pid = fork();
 	if (pid)
 		return pid;
+	/* A dump with anonymous memory at its old addresses: the kernel must
+	 * not put the new stack there (t-undump-lib's norand). */
+	if (getenv("NORAND"))
+		personality(ADDR_NO_RANDOMIZE);
 	if (in >= 0)
 		dup2(in, 0);
 	if (out)
@@ -117,15 +123,65 @@ static void save_maps(pid_t pid, const char *to)
 	close(o);
 }
 
-static void unexec(const char *n, pid_t pid)
+static void unexec(const char *n, pid_t pid, int anon)
 {
 	char spid[16], obj[32], err[32];
 	snprintf(spid, sizeof(spid), "%d", pid);
 	snprintf(obj, sizeof(obj), "/%s.o", n);
 	snprintf(err, sizeof(err), "/%s.err", n);
-	char *argv[] = { "/surgeon", "unexec", "--pid", spid, "-o", obj, 0 };
+	char *argv[] = { "/surgeon", "unexec", "--pid", spid, "-o", obj, anon ? "--anon" : 0, 0 };
 	printf("R %s-unexec %d\n", n, finish(start(argv, -1, 0, err)));
 	emit(err + 1, err);
+}
+
+/* The threads of PID, and how many of them are running (state R). */
+static void tasks(const char *what, pid_t pid)
+{
+	char path[64];
+	int all = 0, running = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	for (struct dirent *e; d && (e = readdir(d));)
+		if (e->d_name[0] != '.') {
+			all++;
+			running += state(atoi(e->d_name)) == 'R';
+		}
+	if (d)
+		closedir(d);
+	printf("R %s-tasks %d\nR %s-running %d\n", what, all, what, running);
+}
+
+/* A running process, blocked on a pipe (its other threads may be busy): N
+ * is the name of its files. */
+static void pipe_case(const char *n, char *const argv[], int anon)
+{
+	char out[32], err[32], what[32], buf[16] = "";
+	int p[2];
+	snprintf(out, sizeof(out), "/%s.out", n);
+	snprintf(err, sizeof(err), "/%s.stderr", n);
+	if (pipe(p))
+		return;
+	pid_t pid = start(argv, p[0], out, err);
+	close(p[0]);
+	for (int i = 0; i < 500; i++) {
+		int f = open(out, O_RDONLY);
+		ssize_t k = f >= 0 ? read(f, buf, sizeof(buf) - 1) : 0;
+		close(f);
+		if (k > 0 && !strncmp(buf, "ready", 5))
+			break;
+		nap();
+	}
+	printf("R %s-waits %c\n", n, wait_state(pid, 'S'));
+	snprintf(what, sizeof(what), "%s-before", n);
+	tasks(what, pid);
+	unexec(n, pid, anon);
+	printf("R %s-state %c\n", n, wait_state(pid, 'S'));
+	snprintf(what, sizeof(what), "%s-after", n);
+	tasks(what, pid);
+	if (write(p[1], "x", 1) != 1)
+		printf("R %s-write %s\n", n, strerror(errno));
+	close(p[1]);
+	printf("R %s-finishes %d\n", n, finish(pid));
 }
 
 static void off(void)
@@ -141,13 +197,19 @@ static void off(void)
 static void run_dump(void)
 {
 	char *full[] = { "/stop.dump", 0 }, *addr[] = { "/stop.dump", "addr", 0 };
+	char *tfull[] = { "/thr.dump", 0 }, *tcount[] = { "/thr.dump", "count", 0 };
 	printf("R dump %d\n", finish(start(full, -1, "/dump.out", "/dump.err")));
 	printf("R addr1 %d\n", finish(start(addr, -1, "/addr1.out", 0)));
 	printf("R addr2 %d\n", finish(start(addr, -1, "/addr2.out", 0)));
-	emit("dump.out", "/dump.out");
-	emit("dump.err", "/dump.err");
-	emit("addr1.out", "/addr1.out");
-	emit("addr2.out", "/addr2.out");
+	setenv("NORAND", "1", 1);
+	printf("R tdump %d\n", finish(start(tfull, -1, "/tdump.out", "/tdump.err")));
+	printf("R tcount %d\n", finish(start(tcount, -1, "/tcount.out", 0)));
+	const char *files[] = { "dump.out", "dump.err", "addr1.out", "addr2.out", "tdump.out", "tdump.err", "tcount.out" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/%s", files[i]);
+		emit(files[i], path);
+	}
 	off();
 }
 
@@ -179,38 +241,20 @@ int main(void)
 	waitpid(pid, &st, WUNTRACED);
 	printf("R stop-stopped %d\n", WIFSTOPPED(st));
 	save_maps(pid, "/stop.maps");
-	unexec("stop", pid);
+	unexec("stop", pid, 0);
 	/* Detached, it passes through R on its way back into the stop. */
 	printf("R stop-state %c\n", wait_state(pid, 'T'));
 	kill(pid, SIGCONT);
 	printf("R stop-finishes %d\n", finish(pid));
 
-	/* A running process, blocked on a pipe: the static program. */
-	int p[2];
-	if (pipe(p))
-		return 1;
-	char *run[] = { "/sapp", "pipe", 0 };
-	pid = start(run, p[0], "/pipe.out", "/pipe.stderr");
-	close(p[0]);
-	char buf[16] = "";
-	for (int i = 0; i < 500; i++) {
-		int f = open("/pipe.out", O_RDONLY);
-		ssize_t n = f >= 0 ? read(f, buf, sizeof(buf) - 1) : 0;
-		close(f);
-		if (n > 0 && !strncmp(buf, "ready", 5))
-			break;
-		nap();
-	}
-	printf("R pipe-waits %c\n", wait_state(pid, 'S'));
-	save_maps(pid, "/pipe.maps");
-	unexec("pipe", pid);
-	printf("R pipe-state %c\n", wait_state(pid, 'S'));
-	if (write(p[1], "x", 1) != 1)
-		printf("R pipe-write %s\n", strerror(errno));
-	close(p[1]);
-	printf("R pipe-finishes %d\n", finish(pid));
+	/* A running process, blocked on a pipe: the static program; then a
+	 * static one with three busy threads (ptrace_sp: their stack pointers). */
+	char *run[] = { "/sapp", "pipe", 0 }, *thr[] = { "/thr", "pipe", "busy", 0 };
+	pipe_case("pipe", run, 0);
+	pipe_case("thr", thr, 1);
 
-	const char *files[] = { "stop.o", "stop.ld", "stop.maps", "stop.out", "pipe.o", "pipe.ld", "pipe.maps", "pipe.out" };
+	const char *files[] = { "stop.o", "stop.ld", "stop.maps", "stop.out", "pipe.o", "pipe.ld", "pipe.maps", "pipe.out",
+				"thr.o", "thr.ld", "thr.out" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
 		char path[32];
 		snprintf(path, sizeof(path), "/%s", files[i]);

@@ -57,16 +57,17 @@ vmlinuz=$(ls "$KROOT/boot/vmlinuz-${kpkg#linux-image-}" 2>/dev/null) ||
 	{ fail kernel "no /boot/vmlinuz-${kpkg#linux-image-} in $kpkg"; exit 0; }
 
 # The programs: t-undump-pid's app, a PIE to stop and a static one to read
-# while it runs.
-$A64CC -pie -fPIE -O1 -DNOBIG -o dp "$APP_SRC" && $A64CC -static -no-pie -O1 -DNOBIG -DFREE_OLD -o sg "$APP_SRC" ||
+# while it runs; t-undump-threads' with three busy workers.
+$A64CC -pie -fPIE -O1 -DNOBIG -o dp "$APP_SRC" && $A64CC -static -no-pie -O1 -DNOBIG -DFREE_OLD -o sg "$APP_SRC" &&
+	$A64CC -static -no-pie -O1 -pthread -o thr "$TOP/tests/undump-threads.c" ||
 	{ fail app-build "$A64CC failed"; exit 0; }
 aarch64-linux-gnu-gcc -static -O1 -Wall -Wextra -Werror -o init "$TOP/tests/arm64-init.c" ||
 	{ fail init-build "$A64CC failed on tests/arm64-init.c"; exit 0; }
 
 # The initramfs, uncompressed: inflating it under TCG would cost more than
-# reading it. /app is the PIE, /sapp the static program.
+# reading it. /app is the PIE, /sapp the static program, /thr the threads.
 mkdir -p rootfs/lib rootfs/proc rootfs/dev
-cp init rootfs/init && cp "$B/surgeon" rootfs/surgeon && cp dp rootfs/app && cp sg rootfs/sapp
+cp init rootfs/init && cp "$B/surgeon" rootfs/surgeon && cp dp rootfs/app && cp sg rootfs/sapp && cp thr rootfs/thr
 cp -L "$A64ROOT/lib/ld-linux-aarch64.so.1" rootfs/lib/
 # needs FILE: the shared libraries FILE needs, and theirs, into rootfs/lib.
 needs() {
@@ -86,8 +87,8 @@ needs rootfs/app
 boot() {
 	(cd "$1" && find . | cpio -o -H newc --quiet) >"$1.cpio" || { fail "$1-initramfs" "cpio failed"; return 1; }
 	# -cpu max with the cheap pointer authentication: QARMA under TCG is slow.
-	timeout 600 "$QSYS" -M virt -cpu max,pauth-impdef=on -smp 2 -m 1024 -nographic -no-reboot \
-		-kernel "$vmlinuz" -initrd "$1.cpio" -append "console=ttyAMA0 panic=-1 quiet rdinit=/init" \
+	timeout 300 "$QSYS" -M virt -cpu max,pauth-impdef=on -smp 2 -m 1024 -nographic -no-reboot \
+		-kernel "$vmlinuz" -initrd "$1.cpio" -append "console=ttyAMA0 panic=-1 quiet loglevel=1 rdinit=/init" \
 		</dev/null >"$1.log" 2>"$1.err"
 	local rc=$?
 	tr -d '\r' <"$1.log" >"$1.txt"
@@ -127,14 +128,36 @@ if [ -x pipe.dump ]; then
 	check pipe-same-output cmp sg.ref pipe.d.out
 	check pipe-malloc-after grep -qx 'malloc ok' pipe.d.out
 fi
-[ -x stop.dump ] || exit 0
+# Threads: every one stopped while the memory is read (PTRACE_INTERRUPT),
+# the workers' stack pointers by PTRACE_GETREGSET, all running again after.
+a64_run ./thr full busy >thr.ref 2>/dev/null
+check_eq thr-waits S "$(r rootfs thr-waits)"
+check_eq thr-has-4-threads 4 "$(r rootfs thr-before-tasks)"
+check_eq thr-workers-running 1 "$([ "$(r rootfs thr-before-running)" -ge 1 ] && echo 1)"
+block rootfs thr.err
+check_eq thr-unexec 0 "$(r rootfs thr-unexec)$(head -c 200 thr.err)"
+check_eq thr-left-with-4-threads 4 "$(r rootfs thr-after-tasks)"
+check_eq thr-workers-resumed 1 "$([ "$(r rootfs thr-after-running)" -ge 1 ] && echo 1)"
+check_eq thr-original-finishes 0 "$(r rootfs thr-finishes)"
+block rootfs thr.out; sed -i 1d thr.out
+check thr-original-output cmp thr.ref thr.out
+block rootfs thr.o; block rootfs thr.ld
+check thr-relink "$SURGEON" relink thr.o -o thr.dump
+# The workers' stacks (8 MiB each: init's stack limit) are not in the dump.
+check_eq thr-stacks-left-out 1 "$([ "$(stat -c %s thr.dump)" -lt $((8 << 20)) ] && echo 1)"
+
+[ -x stop.dump ] && [ -x thr.dump ] || exit 0
 # The PIE became a fixed-address program where the kernel had put it,
-# 0xaaaa..., beyond the 47 bits qemu-user on x86-64 can map: it runs in a
-# second boot.
-mkdir rootfs2 && cp -al rootfs/lib rootfs/init rootfs/proc rootfs/dev rootfs2/ && cp stop.dump rootfs2/
+# 0xaaaa..., and the threads' dump keeps anonymous memory at 0xffff...:
+# beyond the 47 bits qemu-user on x86-64 can map, they run in a second boot.
+mkdir rootfs2 && cp -al rootfs/lib rootfs/init rootfs/proc rootfs/dev rootfs2/ && cp stop.dump thr.dump rootfs2/
 boot rootfs2
 check_eq stop-dump-runs 0 "$(r rootfs2 dump)"
-block rootfs2 dump.out; block rootfs2 dump.err; block rootfs2 addr1.out; block rootfs2 addr2.out
+for f in dump.out dump.err addr1.out addr2.out tdump.out tdump.err tcount.out; do block rootfs2 $f; done
+check_eq thr-dump-runs 0 "$(r rootfs2 tdump)"
+check_eq thr-no-reinit "init ran: no" "$(cat tdump.err)"
+check thr-same-output cmp thr.ref tdump.out
+check_eq thr-one-thread "1 threads" "$(cat tcount.out)"
 check_eq stop-no-reinit "init ran: no" "$(cat dump.err)"
 check stop-same-output cmp dp.ref dump.out
 check stop-malloc-after grep -qx 'malloc ok' dump.out

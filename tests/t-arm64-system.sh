@@ -136,6 +136,7 @@ check_eq thr-has-4-threads 4 "$(r rootfs thr-before-tasks)"
 check_eq thr-workers-running 1 "$([ "$(r rootfs thr-before-running)" -ge 1 ] && echo 1)"
 block rootfs thr.err
 check_eq thr-unexec 0 "$(r rootfs thr-unexec)$(head -c 200 thr.err)"
+check_eq thr-left-waiting S "$(r rootfs thr-state)"
 check_eq thr-left-with-4-threads 4 "$(r rootfs thr-after-tasks)"
 check_eq thr-workers-resumed 1 "$([ "$(r rootfs thr-after-running)" -ge 1 ] && echo 1)"
 check_eq thr-original-finishes 0 "$(r rootfs thr-finishes)"

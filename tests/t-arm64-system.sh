@@ -87,7 +87,7 @@ needs rootfs/app
 boot() {
 	(cd "$1" && find . | cpio -o -H newc --quiet) >"$1.cpio" || { fail "$1-initramfs" "cpio failed"; return 1; }
 	# -cpu max with the cheap pointer authentication: QARMA under TCG is slow.
-	timeout 300 "$QSYS" -M virt -cpu max,pauth-impdef=on -smp 2 -m 1024 -nographic -no-reboot \
+	timeout 300 "$QSYS" -M virt -cpu max,pauth-impdef=on -smp 2 -m 1024 -nographic -nic none -no-reboot \
 		-kernel "$vmlinuz" -initrd "$1.cpio" -append "console=ttyAMA0 panic=-1 quiet loglevel=1 rdinit=/init" \
 		</dev/null >"$1.log" 2>"$1.err"
 	local rc=$?

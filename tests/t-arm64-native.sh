@@ -38,7 +38,9 @@ find "$ROOT" -type l -lname '/*' | while read -r l; do
 	ln -sfn "$(realpath -m --relative-to="$(dirname "$l")" "$ROOT$(readlink "$l")")" "$l"
 done
 # -O1: the build is most of this test's time (the objects are kept in $B).
-if ! (cd "$TOP" && CFLAGS=-O1 make -s -j2 DEPS=0 CROSS=aarch64-linux-gnu- SYSROOT="$ROOT" BUILD="$B" "$B/surgeon") \
+# ASAN=0: the ASAN suite exports ASAN=1, and there is no arm64 libasan run
+# under qemu (LeakSanitizer cannot run there).
+if ! (cd "$TOP" && CFLAGS=-O1 make -s -j2 DEPS=0 ASAN=0 CROSS=aarch64-linux-gnu- SYSROOT="$ROOT" BUILD="$B" "$B/surgeon") \
 		>build.log 2>&1; then
 	fail build "$(grep -m3 -E 'error|cannot' build.log | tr '\n' ' ')"
 	exit 0

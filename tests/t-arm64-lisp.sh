@@ -8,9 +8,9 @@
 #   :executable t (runtime, memory image, its offset in the last 8 bytes),
 #   before and after the library was added.
 #   ECL: /usr/bin/ecl with ffi:def-function :module :default (the dynamic
-#   FFI, libffi). ECL saves no images: its programs are built by its
-#   compiler through gcc and the arm64 libecl-dev, which this test does not
-#   fetch.
+#   FFI, libffi), and, as ECL saves no images, a program built by its
+#   compiler (c:build-program, through the cross gcc and the arm64 -dev
+#   packages).
 # Oracles: the unpatched programs (the call fails there), shell arithmetic,
 # the C source's string, cmp of the memory image bytes and of relinked files.
 . "$TOP/tests/lib.sh"
@@ -131,4 +131,34 @@ else
 	check ecl-unexec "$SURGEON" unexec ecl -o ecl.o
 	check ecl-relink-same "$SURGEON" relink ecl.o -o ecl-rt
 	check ecl-relink-identical cmp ecl ecl-rt
+
+	# A program built by ECL's compiler, which runs gcc: here the cross gcc
+	# (qemu-user runs the x86-64 program it executes natively) with the
+	# arm64 headers and libraries of the -dev packages.
+	if ! why=$(a64_fetch root libecl-dev libgmp-dev libgc-dev libffi-dev libatomic-ops-dev); then
+		echo "skip t-arm64-lisp-ecl-program: cannot download libecl-dev:arm64: $why"
+	else
+		cp "$TOP/tests/lisp/ecl-app.lisp" eapp.lisp
+		R=$T/root
+		cat >build.lisp <<L
+(require 'cmp)
+(setf c::*cc* "$A64CC" c::*ld* "$A64CC"
+      c::*ecl-include-directory* "$R/usr/include/"
+      c::*ecl-library-directory* "$R/usr/lib/aarch64-linux-gnu/")
+(setf c::*cc-flags* (concatenate 'string c::*cc-flags* " -I$R/usr/include/aarch64-linux-gnu"))
+(setf c::*ld-flags* (concatenate 'string "-L$R/usr/lib/aarch64-linux-gnu " c::*ld-flags*))
+(compile-file "eapp.lisp" :system-p t)
+(c:build-program "eapp" :lisp-files '("eapp.o"))
+L
+		# ECLDIR: where ECL finds cmp.fas (its compiled-in path is under /usr;
+		# qemu-user passes the environment on).
+		ECLDIR=$(ls -d "$R"/usr/lib/aarch64-linux-gnu/ecl-*/ | head -1) a64_run ./ecl --norc --load build.lisp --eval '(ext:quit 0)' \
+			>build.out 2>&1 </dev/null || true
+		check ecl-program-built test -x eapp
+		a64_run ./eapp 2 40 </dev/null >eapp-stock.out 2>&1
+		check ecl-program-stock-fails grep -q 'Could not load foreign symbol "my_add"' eapp-stock.out
+		check ecl-program-add-lib "$SURGEON" add-lib eapp libmyadd.a -o eapp2
+		check_eq ecl-program-add $((4000000000000 + 2)) "$(a64_run ./eapp2 4000000000000 2 </dev/null 2>/dev/null)"
+		check ecl-program-verify "$SURGEON" verify eapp eapp2
+	fi
 fi

@@ -146,7 +146,7 @@ static void json_payload(const struct image *img)
 	printf("{\"format\": ");
 	json_str(stdout, payload_format(&p));
 	printf(", \"offset\": %" PRIu64 ", \"size\": %" PRIu64, p.off, p.size);
-	if (p.kind == PAYLOAD_SBCL)
+	if (PAYLOAD_HAS_TRAILER(&p))
 		printf(", \"trailer\": %" PRIu64 ", \"core\": %" PRIu64, p.trailer_off, p.core_off);
 	printf("},\n");
 }
@@ -156,9 +156,10 @@ static void text_payload(const struct image *img)
 	struct payload p;
 
 	payload_find(img, &p);
-	if (p.kind == PAYLOAD_SBCL)
-		printf("payload: SBCL core, trailer at 0x%" PRIx64 ", core at 0x%" PRIx64 " (%" PRIu64
-		       " bytes from 0x%" PRIx64 ")\n", p.trailer_off, p.core_off, p.size, p.off);
+	if (PAYLOAD_HAS_TRAILER(&p))
+		printf("payload: %s, trailer at 0x%" PRIx64 ", %s at 0x%" PRIx64 " (%" PRIu64
+		       " bytes from 0x%" PRIx64 ")\n", payload_format(&p), p.trailer_off,
+		       p.kind == PAYLOAD_SBCL ? "core" : "image", p.core_off, p.size, p.off);
 	else if (p.kind == PAYLOAD_UNKNOWN)
 		printf("payload: unrecognised format (%" PRIu64 " bytes at 0x%" PRIx64 ")%s%s\n", p.size, p.off,
 		       p.why[0] ? ": " : "", p.why);

@@ -295,7 +295,7 @@ static void print_overlay(FILE *o, const struct mfile *f, bool two)
 	human(f->img->overlay_size, sz, sizeof(sz));
 	fprintf(o, "%s%soverlay: %s at file offset 0x%" PRIx64 ", not loaded (%s", two ? f->path : "", two ? ": " : "",
 		sz, f->img->overlay_off, payload_format(&f->pl));
-	if (f->pl.kind == PAYLOAD_SBCL)
+	if (PAYLOAD_HAS_TRAILER(&f->pl))
 		fprintf(o, " at 0x%" PRIx64 ", its trailer at 0x%" PRIx64, f->pl.core_off, f->pl.trailer_off);
 	fprintf(o, ")\n");
 }
@@ -510,7 +510,7 @@ static void print_json(struct mfile *f, size_t nf, uint64_t unit)
 			printf("{\"offset\": %" PRIu64 ", \"size\": %" PRIu64 ", \"format\": ", m->img->overlay_off,
 			       m->img->overlay_size);
 			json_str(stdout, payload_format(&m->pl));
-			if (m->pl.kind == PAYLOAD_SBCL)
+			if (PAYLOAD_HAS_TRAILER(&m->pl))
 				printf(", \"core\": %" PRIu64 ", \"trailer\": %" PRIu64, m->pl.core_off, m->pl.trailer_off);
 			printf("}}");
 		} else {

@@ -78,12 +78,37 @@ static bool find_sbcl(const struct image *img, struct payload *p)
 	return true;
 }
 
+/* CLISP's executable image: the runtime's file as it was, the memory image
+ * (starting with its header's magic), and the image's offset as the file's
+ * last 8 bytes. The runtime seeks to that offset in its own file, checks
+ * the header there, and reads or maps the image from it. */
+static bool find_clisp(const struct image *img, struct payload *p)
+{
+	const unsigned char *d = img->data;
+	uint64_t toff, mem;
+
+	if (img->overlay_size < CLISP_TRAILER_SIZE + 4)
+		return false;
+	toff = img->size - CLISP_TRAILER_SIZE;
+	mem = le64(d + toff);
+	if (mem < img->overlay_off || mem > toff - 4 || memcmp(d + mem, CLISP_MEM_MAGIC, 4))
+		return false;
+	p->kind = PAYLOAD_CLISP;
+	p->trailer_off = toff;
+	p->core_off = mem;
+	p->off = img->overlay_off;
+	p->size = img->overlay_size;
+	p->align = CLISP_MOVE_ALIGN;
+	p->anchor = (CLISP_MOVE_ALIGN - p->off % CLISP_MOVE_ALIGN) % CLISP_MOVE_ALIGN;
+	return true;
+}
+
 void payload_find(const struct image *img, struct payload *p)
 {
 	memset(p, 0, sizeof(*p));
 	if (!img->overlay_size || !range_ok(img->overlay_off, img->overlay_size, img->size))
 		return;
-	if (find_sbcl(img, p))
+	if (find_sbcl(img, p) || find_clisp(img, p))
 		return;
 	p->kind = PAYLOAD_UNKNOWN;
 	p->off = img->overlay_off;
@@ -95,6 +120,7 @@ const char *payload_format(const struct payload *p)
 {
 	switch (p->kind) {
 	case PAYLOAD_SBCL: return "SBCL core";
+	case PAYLOAD_CLISP: return "CLISP memory image";
 	case PAYLOAD_UNKNOWN: return "unrecognised";
 	default: return "none";
 	}
@@ -109,9 +135,10 @@ uint64_t payload_place(const struct payload *p, uint64_t end)
 
 void payload_note(const struct payload *p, struct surgery_record *rec)
 {
-	if (p->kind != PAYLOAD_SBCL)
+	if (!PAYLOAD_HAS_TRAILER(p))
 		return;		/* copied unchanged: nothing to record */
-	rec->payload = "SBCL core: its trailer names the new offset";
+	rec->payload = p->kind == PAYLOAD_SBCL ? "SBCL core: its trailer names the new offset" :
+		       "CLISP memory image: its trailer names the new offset";
 	rec->payload_off = p->off;
 	rec->payload_size = p->size;
 }
@@ -132,16 +159,16 @@ int payload_write(const struct image *img, const struct payload *p, int fd, uint
 			p->why[0] ? ": " : "", p->why);
 		return 0;
 	}
-	if (p->kind == PAYLOAD_SBCL) {
+	if (PAYLOAD_HAS_TRAILER(p)) {
 		uint64_t core = new_off + (p->core_off - p->off), toff = new_off + (p->trailer_off - p->off);
 		unsigned char b[8];
 
 		put_le64(b, core);
 		if (write_all(fd, b, 8, toff))
-			return pr_err(path, "cannot write the SBCL trailer: %m");
-		pr_info("payload: SBCL core (%" PRIu64 " bytes) moved from 0x%" PRIx64 " to 0x%" PRIx64
+			return pr_err(path, "cannot write the %s trailer: %m", p->kind == PAYLOAD_SBCL ? "SBCL" : "CLISP");
+		pr_info("payload: %s (%" PRIu64 " bytes) moved from 0x%" PRIx64 " to 0x%" PRIx64
 			"; its trailer at 0x%" PRIx64 " now names 0x%" PRIx64 " (was 0x%" PRIx64 ")",
-			p->size, p->off, new_off, toff, core, p->core_off);
+			payload_format(p), p->size, p->off, new_off, toff, core, p->core_off);
 	}
 	return 0;
 }

@@ -37,3 +37,21 @@ check_eq patched-fact100 "fact $fact100" "$(clisp lisp-gmp.run "$TOP/tests/lisp/
   echo '(ffi:with-foreign-object (z (quote (ffi:c-array ffi:uint8 64))) (let ((p (ffi:foreign-address z))) (mpz-init p) (mpz-fac-ui p 30) (format t "fact ~a~%" (mpz-get-str nil 10 p))))'
   echo '(ext:quit)'; } | clisp lisp-gmp.run >repl.out 2>&1
 check_eq repl-fact30 "fact $fact30" "$(grep -o 'fact [0-9]*' repl.out)"
+
+# An executable saved with saveinitmem :executable t (runtime, memory image,
+# the image's offset in the last 8 bytes) before a C archive is added: the
+# image moves after the new code and the trailer names it (before surgeon
+# knew the format, the runtime found no image there and failed).
+printf 'long my_add(long a, long b) { return a + b; }\n' >myadd.c
+gcc -c -o myadd.o myadd.c && ar rcs libmyadd.a myadd.o
+printf '(load "%s")\n(ext:saveinitmem "app" :init-function (function main) :executable t :quiet t)\n' \
+	"$TOP/tests/lisp/clisp-app.lisp" >save.lisp
+clisp lisp.run save.lisp >app.save 2>&1 </dev/null
+check app-saved test -x app
+./app add 2 40 </dev/null >app-stock.out 2>&1
+check app-stock-fails grep -q 'no dynamic object named "my_add"' app-stock.out
+check app-add-lib "$SURGEON" add-lib app libmyadd.a -o app2
+check_eq app2-add 42 "$(./app2 add 2 40 2>&1)"
+check app2-verify "$SURGEON" verify app app2
+check app2-resave ./app2 resave app3
+check_eq app3-add 42 "$(./app3 add 2 40 2>&1)"

@@ -72,6 +72,15 @@ C
 	if cmp -s sg.o sg2.o; then ok sg-unexec-deterministic; else fail sg-unexec-deterministic "two runs differ"; fi
 fi
 
+# Without --anon: the heap is found though qemu's brk runs on from the bss
+# (one mapping in the core), and the program has no other anonymous memory.
+"$A64CC" -static -no-pie -O1 -DNOBIG -DFREE_OLD -o sn "$APP_SRC"
+if a64_core sn; then
+	check sn-unexec "$SURGEON" unexec --core sn.core --exe sn -o sn.o
+	check sn-relink "$SURGEON" relink sn.o -o sn.dump
+	check_a64_dump sn ./sn ./sn.dump
+else fail sn-core "no core was written"; fi
+
 # Refusals: one line, exit status 1, nothing written.
 refuse() {
 	local n=$1 want=$2; shift 2

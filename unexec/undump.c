@@ -388,8 +388,9 @@ static int pick_regions(const struct exe *x, struct memsrc *src, unsigned flags,
 		if (r->kind != REG_GUESS)
 			continue;
 		/* A core does not say where brk is: the heap is the anonymous
-		 * memory that starts within brk's random offset after the program. */
-		if (!heap_found && r->start >= x->hi && r->start <= x->hi + BRK_RANDOM + PG) {
+		 * memory that starts within brk's random offset after the program,
+		 * or that runs on from its bss (brk not moved: qemu-user's). */
+		if (!heap_found && r->end > x->hi && r->start <= x->hi + BRK_RANDOM + PG) {
 			r->kind = REG_HEAP;
 			while (i + 1 < src->regions.n && src->regions.v[i + 1].kind == REG_GUESS &&
 			       src->regions.v[i + 1].start == r->end) {

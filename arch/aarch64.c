@@ -250,6 +250,7 @@ const struct arch arch_aarch64 = {
 	.gold_reads_nobits_code = true,
 	.user_end = 1ull << 48,		/* 48-bit VA; a 52-bit kernel gives more only to mmap hints above it */
 	.sbcl_page = 0x10000,
+	.prstatus_sp = 112 + 31 * 8,
 	.ld_format = "elf64-littleaarch64",
 	.ld_arch = "aarch64",
 	.multiarch = "aarch64-linux-gnu",

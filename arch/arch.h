@@ -69,6 +69,13 @@ struct arch {
 	/* The end of user space: no program is loaded, and no process has
 	 * memory, at or above it (a core may hold the vsyscall page above). */
 	uint64_t user_end;
+	/* A core's NT_PRSTATUS (struct elf_prstatus): where the stack pointer
+	 * is (pr_reg starts at 112 on both; x86-64's RSP is its 20th register,
+	 * aarch64's sp follows x0..x30). */
+	size_t prstatus_sp;
+	/* What a function may use below its stack pointer without moving it,
+	 * so a dump keeps it (x86-64's red zone, 128 bytes; aarch64 has none). */
+	uint64_t red_zone;
 	/* SBCL's page on this machine (+backend-page-bytes+, the runtime's
 	 * os_vm_page_size): save-lisp-and-die pads the runtime to it before the
 	 * core, and the core's spaces are mapped in its units from the core's

@@ -4,7 +4,8 @@
  * from the initramfs; surgeon and the test program use the aarch64 libraries
  * in /lib. No ld in the machine: the objects go out on the console, base64
  * between BEGIN and END lines, and are relinked outside; a second boot
- * (/stop.dump in the initramfs) runs the relinked PIE. Results are lines
+ * (/stop.dump in the initramfs) runs the relinked PIE and the dumps of the
+ * first boot's kernel core. Results are lines
  * "R NAME VALUE" the test reads. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/reboot.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -184,6 +186,41 @@ static void pipe_case(const char *n, char *const argv[], int anon)
 	printf("R %s-finishes %d\n", n, finish(pid));
 }
 
+/* A kernel core: the dynamic PIE killed by SIGABRT while it waits on a
+ * pipe, its core in /core (RLIMIT_CORE unlimited, core_pattern a path), and
+ * this machine's surgeon's unexec --core of it. The core goes out too: the
+ * x86-64 surgeon reads it outside. */
+static void core_case(void)
+{
+	char *app[] = { "/app", "pipe", 0 }, buf[16] = "";
+	char *un[] = { "/surgeon", "unexec", "--core", "/core", "--exe", "/app", "-o", "/kcore.o", 0 };
+	int p[2], f = open("/proc/sys/kernel/core_pattern", O_WRONLY), st;
+	if (f < 0 || write(f, "/core", 5) != 5 || setrlimit(RLIMIT_CORE, &(struct rlimit){ RLIM_INFINITY, RLIM_INFINITY }) ||
+	    pipe(p)) {
+		printf("R kcore-setup %s\n", strerror(errno));
+		return;
+	}
+	close(f);
+	pid_t pid = start(app, p[0], "/kcore.out", "/kcore.stderr");
+	close(p[0]);
+	for (int i = 0; i < 500; i++) {
+		int o = open("/kcore.out", O_RDONLY);
+		ssize_t k = o >= 0 ? read(o, buf, sizeof(buf) - 1) : 0;
+		close(o);
+		if (k > 0 && !strncmp(buf, "ready", 5))
+			break;
+		nap();
+	}
+	printf("R kcore-waits %c\n", wait_state(pid, 'S'));
+	save_maps(pid, "/kcore.maps");
+	kill(pid, SIGABRT);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	close(p[1]);
+	printf("R kcore-dumped %d\n", WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && WCOREDUMP(st));
+	printf("R kcore-unexec %d\n", finish(start(un, -1, 0, "/kcore.err")));
+}
+
 static void off(void)
 {
 	printf("R done 1\n");
@@ -204,7 +241,12 @@ static void run_dump(void)
 	setenv("NORAND", "1", 1);
 	printf("R tdump %d\n", finish(start(tfull, -1, "/tdump.out", "/tdump.err")));
 	printf("R tcount %d\n", finish(start(tcount, -1, "/tcount.out", 0)));
-	const char *files[] = { "dump.out", "dump.err", "addr1.out", "addr2.out", "tdump.out", "tdump.err", "tcount.out" };
+	/* The kernel core's dumps: by the x86-64 surgeon, and by this machine's. */
+	char *kx[] = { "/kcore-x86.dump", 0 }, *ka[] = { "/kcore-a64.dump", 0 };
+	printf("R kx %d\n", finish(start(kx, -1, "/kx.out", "/kx.err")));
+	printf("R ka %d\n", finish(start(ka, -1, "/ka.out", "/ka.err")));
+	const char *files[] = { "dump.out", "dump.err", "addr1.out", "addr2.out", "tdump.out", "tdump.err", "tcount.out",
+				"kx.out", "kx.err", "ka.out", "ka.err" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
 		char path[32];
 		snprintf(path, sizeof(path), "/%s", files[i]);
@@ -252,9 +294,10 @@ int main(void)
 	char *run[] = { "/sapp", "pipe", 0 }, *thr[] = { "/thr", "pipe", "busy", 0 };
 	pipe_case("pipe", run, 0);
 	pipe_case("thr", thr, 1);
+	core_case();
 
 	const char *files[] = { "stop.o", "stop.ld", "stop.maps", "stop.out", "pipe.o", "pipe.ld", "pipe.maps", "pipe.out",
-				"thr.o", "thr.ld", "thr.out" };
+				"thr.o", "thr.ld", "thr.out", "core", "kcore.o", "kcore.err", "kcore.maps" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
 		char path[32];
 		snprintf(path, sizeof(path), "/%s", files[i]);

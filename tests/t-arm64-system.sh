@@ -7,6 +7,8 @@
 #  - surgeon info in the machine;
 #  - a PIE that stopped itself and a static program blocked on a pipe are
 #    dumped, left as they were (stopped; waiting), and finish as a full run;
+#  - a kernel core of the PIE (SIGABRT): unexec --core in the machine, and
+#    by the x86-64 surgeon outside; both dumps run in the second boot;
 #  - outside (no ld in the machine) the objects are relinked by the x86-64
 #    surgeon and run under qemu-user: the output of a full run, without the
 #    initialization, and the PIE's data at the address it had in the machine.
@@ -146,15 +148,38 @@ block rootfs thr.o; block rootfs thr.ld
 check thr-relink "$SURGEON" relink thr.o -o thr.dump
 # The workers' stacks (8 MiB each: init's stack limit) are not in the dump.
 check_eq thr-stacks-left-out 1 "$([ "$(stat -c %s thr.dump)" -lt $((8 << 20)) ] && echo 1)"
+# A kernel core of the PIE (core_pattern /core, killed by SIGABRT as it
+# waited): unexec --core by the aarch64 surgeon in the machine and by this
+# one; both relinked here, run in the second boot.
+check_eq kcore-waits S "$(r rootfs kcore-waits)"
+check_eq kcore-dumped 1 "$(r rootfs kcore-dumped)"
+block rootfs core; block rootfs kcore.o; block rootfs kcore.err; block rootfs kcore.maps
+check kcore-has-nt-file grep -q NT_FILE <(readelf -n core 2>&1)
+check_eq kcore-unexec-a64 0 "$(r rootfs kcore-unexec)$(head -c 200 kcore.err)"
+check kcore-unexec-x86 "$SURGEON" unexec --core core --exe dp -o kcore-x86.o
+check kcore-relink-x86 "$SURGEON" relink kcore-x86.o -o kcore-x86.dump
+check kcore-relink-a64 "$SURGEON" relink kcore.o -o kcore-a64.dump
+# The objects differ only in the program's path they record (/app, dp).
+check kcore-same-dump cmp kcore-x86.dump kcore-a64.dump
 
 [ -x stop.dump ] && [ -x thr.dump ] || exit 0
 # The PIE became a fixed-address program where the kernel had put it,
 # 0xaaaa..., and the threads' dump keeps anonymous memory at 0xffff...:
 # beyond the 47 bits qemu-user on x86-64 can map, they run in a second boot.
 mkdir rootfs2 && cp -al rootfs/lib rootfs/init rootfs/proc rootfs/dev rootfs2/ && cp stop.dump thr.dump rootfs2/
+for f in kcore-x86.dump kcore-a64.dump; do [ -x $f ] && cp $f rootfs2/; done
 boot rootfs2
 check_eq stop-dump-runs 0 "$(r rootfs2 dump)"
-for f in dump.out dump.err addr1.out addr2.out tdump.out tdump.err tcount.out; do block rootfs2 $f; done
+for f in dump.out dump.err addr1.out addr2.out tdump.out tdump.err tcount.out kx.out kx.err ka.out ka.err; do
+	block rootfs2 $f
+done
+for k in kx ka; do
+	n=kcore-$([ $k = kx ] && echo x86 || echo a64)-dump
+	check_eq $n-runs 0 "$(r rootfs2 $k)"
+	check_eq $n-no-reinit "init ran: no" "$(cat $k.err)"
+	check $n-same-output cmp dp.ref $k.out
+	check $n-malloc-after grep -qx 'malloc ok' $k.out
+done
 check_eq thr-dump-runs 0 "$(r rootfs2 tdump)"
 check_eq thr-no-reinit "init ran: no" "$(cat tdump.err)"
 check thr-same-output cmp thr.ref tdump.out

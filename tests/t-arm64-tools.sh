@@ -89,7 +89,7 @@ refuse() {	# refuse NAME PATTERN CMD...
 refuse be-info "^surgeon: be: is a big-endian aarch64 program (aarch64_be); surgeon handles little-endian aarch64 only" "$SURGEON" info be
 refuse be-add-lib "^surgeon: be: is a big-endian aarch64" "$SURGEON" add-lib be libpa.a -o be.new
 refuse ilp-add-lib "^surgeon: ilp: is an aarch64 ILP32 program (32-bit ELF); surgeon handles 64-bit (LP64) aarch64 only" "$SURGEON" add-lib ilp libpa.a -o ilp.new
-[ "$(uname -m)" = x86_64 ] && refuse core-is-aarch64 "^surgeon: app: is an aarch64 file, not an x86-64 core file" "$SURGEON" unexec --core app --exe app -o core.o
+refuse core-is-program "^surgeon: app: is a PIE or shared library, not a core file" "$SURGEON" unexec --core app --exe app -o core.o
 
 # User space ends at 2^48 on aarch64 (48-bit VA), at 2^47 on x86-64: a
 # program loaded between the two is an aarch64 program's right, and an

@@ -16,7 +16,6 @@
 #ifndef NT_FILE
 #define NT_FILE 0x46494c45
 #endif
-#define PRSTATUS_RSP (112 + 19 * 8)	/* pr_reg[RSP] in struct elf_prstatus */
 #define PRSTATUS_PID 32			/* pr_pid, the thread's id */
 #define PRPSINFO_PID 24			/* pr_pid in struct elf_prpsinfo */
 
@@ -71,11 +70,11 @@ static int parse_note(struct core *c, uint32_t type, const char *name, const uns
 {
 	uint64_t k;
 
-	if (type == NT_PRSTATUS && sz >= PRSTATUS_RSP + 8) {
+	if (type == NT_PRSTATUS && sz >= c->v.arch->prstatus_sp + 8) {
 		uint64_t rsp;
 		uint32_t tid;
 
-		memcpy(&rsp, desc + PRSTATUS_RSP, 8);
+		memcpy(&rsp, desc + c->v.arch->prstatus_sp, 8);
 		memcpy(&tid, desc + PRSTATUS_PID, 4);
 		if (VEC_PUSH(&c->rsps, rsp) || VEC_PUSH(&c->tids, tid))
 			return -1;
@@ -168,6 +167,20 @@ static int check_owner(struct core *c, const char *exe, const unsigned char *d, 
 
 	if (elfview_init(&x, exe, d, size, ELFVIEW_PROGRAM))
 		goto out;
+	if (x.arch != c->v.arch) {
+		pr_err(c->path, "not a core of %s: it is %s %s core, and %s is %s %s program", exe, c->v.arch->article,
+		       c->v.arch->name, exe, x.arch->article, x.arch->name);
+		goto out;
+	}
+	/* Without NT_FILE every mapping looks anonymous: a shared library's
+	 * data would become the dump's, at addresses ld.so then maps libraries
+	 * at. qemu-user's cores have none; the kernel's and gdb's have. */
+	for (i = 0; i < x.phnum && !c->have_files; i++)
+		if (x.ph[i].p_type == PT_INTERP) {
+			pr_err(c->path, "has no NT_FILE note (qemu-user writes none), so the shared libraries' memory "
+			       "cannot be told from %s's: a dynamic program needs a kernel's or gdb's core", exe);
+			goto out;
+		}
 	/* A PIE's place is its entry point in memory minus its entry in the file. */
 	if (x.eh.e_type == ET_DYN && c->have_auxv) {
 		base = c->entry - x.eh.e_entry;
@@ -280,6 +293,7 @@ int undump_core(const char *core, const char *exe, unsigned flags, bytevec *out)
 		goto out;
 	if (check_owner(&c, exe, file, size, &exe_name) || core_regions(&c, exe_name))
 		goto out;
+	c.src.arch = c.v.arch;
 	c.src.entry = c.entry;
 	c.src.have_entry = c.have_auxv;
 	err = undump_build(exe, file, size, &c.src, flags | UNDUMP_STRICT, out);

@@ -115,7 +115,7 @@ static void rebase_relocs(struct rb *r, const struct reltab *t, uint64_t skip_lo
 			continue;	/* the other table's entries, done there */
 		}
 		memcpy(&rel, r->d + t->off + k, sizeof(rel));
-		type = arch_native()->rel_class(ELF64_R_TYPE(rel.r_info));
+		type = r->v.arch->rel_class(ELF64_R_TYPE(rel.r_info));
 		if (type == REL_RELATIVE || (type == REL_ABS64 && !ELF64_R_SYM(rel.r_info)))
 			memset(&rel, 0, sizeof(rel));
 		if (type == REL_NONE || !rel.r_info) {
@@ -159,7 +159,7 @@ static int rebase_dynamic(struct rb *r)
 				return pr_err(r->path, "has text relocations (DF_TEXTREL): its code differs in memory from the file");
 			break;
 		case DT_REL: case DT_RELSZ:
-			return pr_err(r->path, "has REL relocations, which %s programs do not use", arch_native()->name);
+			return pr_err(r->path, "has REL relocations, which %s programs do not use", r->v.arch->name);
 		case DT_RELR: case DT_RELRSZ: case DT_RELRENT:
 			continue;	/* relative relocations, applied in memory: dropped */
 		case DT_FLAGS_1:
@@ -223,13 +223,19 @@ int undump_rebase(const char *path, const unsigned char *d, size_t size, uint64_
 	int err = -1;
 
 	*out = NULL;
-	if (base % 0x1000 || !base || base >= arch_native()->user_end)
+	if (base % 0x1000 || !base || base >= (1ull << 48))	/* no machine's user space reaches past it */
 		return pr_err(path, "bad load address 0x%llx", (unsigned long long)base);
 	r.d = malloc(size ? size : 1);
 	if (!r.d)
 		return pr_err(path, "out of memory (%zu bytes)", size);
 	memcpy(r.d, d, size);
-	if (elfview_init(&r.v, path, r.d, size, ELFVIEW_PROGRAM) || check_room(&r) || rebase_dynamic(&r))
+	if (elfview_init(&r.v, path, r.d, size, ELFVIEW_PROGRAM))
+		goto out;
+	if (base >= r.v.arch->user_end) {
+		pr_err(path, "bad load address 0x%llx", (unsigned long long)base);
+		goto out;
+	}
+	if (check_room(&r) || rebase_dynamic(&r))
 		goto out;
 	for (i = 1; i < r.v.shnum; i++)
 		if ((r.v.sh[i].sh_type == SHT_SYMTAB || r.v.sh[i].sh_type == SHT_DYNSYM) &&

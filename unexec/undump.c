@@ -92,7 +92,7 @@ int undump_read_file(const char *path, unsigned char **buf, size_t *size)
 }
 
 /* The headers of x->d, checked; what the dump needs beyond the view's checks. */
-static int parse_exe(struct exe *x)
+static int parse_exe(struct exe *x, const struct arch *mem)
 {
 	const char *p = x->path;
 	size_t i;
@@ -103,12 +103,18 @@ static int parse_exe(struct exe *x)
 	x->hi = 0;
 	if (elfview_init(&x->v, p, x->d, x->size, ELFVIEW_PROGRAM))
 		return -1;
-	if (x->v.arch != arch_native()) {
+	if (!mem && x->v.arch != arch_native()) {
 		char kind[64];
 
 		/* A process is of the machine surgeon runs on; so is its program. */
 		return pr_err(p, "is %s program: surgeon dumps processes of the machine it runs on (%s) only",
 			      arch_elf_kind(x->d, kind, sizeof(kind)), arch_native()->name);
+	}
+	if (mem && x->v.arch != mem) {
+		char kind[64];
+
+		return pr_err(p, "is %s program, and the memory is of %s %s process",
+			      arch_elf_kind(x->d, kind, sizeof(kind)), mem->article, mem->name);
 	}
 	for (i = 0; i < x->v.phnum; i++) {
 		const Elf64_Phdr *ph = &x->v.ph[i];
@@ -268,7 +274,7 @@ static int dynamic_keeps(const struct exe *x, range_vec *keep)
 			unsigned t;
 
 			memcpy(&r, x->d + off + k, sizeof(r));
-			t = arch_native()->rel_class(ELF64_R_TYPE(r.r_info));
+			t = x->v.arch->rel_class(ELF64_R_TYPE(r.r_info));
 			if (t != REL_NONE && t != REL_COPY && VEC_PUSH(keep, ((struct range){ r.r_offset, 8 })))
 				return -1;
 		}
@@ -382,8 +388,9 @@ static int pick_regions(const struct exe *x, struct memsrc *src, unsigned flags,
 		if (r->kind != REG_GUESS)
 			continue;
 		/* A core does not say where brk is: the heap is the anonymous
-		 * memory that starts within brk's random offset after the program. */
-		if (!heap_found && r->start >= x->hi && r->start <= x->hi + BRK_RANDOM + PG) {
+		 * memory that starts within brk's random offset after the program,
+		 * or that runs on from its bss (brk not moved: qemu-user's). */
+		if (!heap_found && r->end > x->hi && r->start <= x->hi + BRK_RANDOM + PG) {
 			r->kind = REG_HEAP;
 			while (i + 1 < src->regions.n && src->regions.v[i + 1].kind == REG_GUESS &&
 			       src->regions.v[i + 1].start == r->end) {
@@ -414,7 +421,7 @@ static int pick_regions(const struct exe *x, struct memsrc *src, unsigned flags,
 		 * trimmed rather than left out: the kernel merges neighbouring
 		 * anonymous mappings, and a malloc'd block may share it. */
 		for (j = 0; j < src->stacks.n && r.kind == REG_ANON; j++) {
-			uint64_t sp = src->stacks.v[j], cut = (sp - 128) & ~(PG - 1);
+			uint64_t sp = src->stacks.v[j], cut = (sp - x->v.arch->red_zone) & ~(PG - 1);
 
 			if (sp >= r.start && sp < r.end && cut > r.start) {
 				pr_info("%s: a thread's unused stack at 0x%llx-0x%llx is left out", src->name,
@@ -516,7 +523,8 @@ int undump_build(const char *exe_path, const unsigned char *exe, size_t exe_size
 	int err = -1;
 
 	out->n = 0;
-	if (parse_exe(&x) || (x.v.eh.e_type == ET_DYN && (place_pie(&x, src, &rebased) || parse_exe(&x))))
+	if (parse_exe(&x, src->arch) ||
+	    (x.v.eh.e_type == ET_DYN && (place_pie(&x, src, &rebased) || parse_exe(&x, src->arch))))
 		goto out;
 	if (dynamic_keeps(&x, &keep) || (!x.interp && static_keeps(&x, &keep)))
 		goto out;

@@ -32,6 +32,9 @@ struct region {
 /* Where memory comes from: a process, a core file. */
 struct memsrc {
 	const char *name;	/* for messages: "pid 123", the core's path */
+	/* The machine the memory is of: a core's (an aarch64 core is read on
+	 * x86-64 too); NULL: the one surgeon runs on (a process). */
+	const struct arch *arch;
 	/* Copies [addr, addr+len); -1 when a byte is not available (no message). */
 	int (*read)(struct memsrc *src, uint64_t addr, void *buf, size_t len);
 	VEC(struct region) regions;	/* anonymous memory, by address */

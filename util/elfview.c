@@ -48,11 +48,11 @@ static int check_ehdr(struct elfview *v)
 	if (v->size >= 20) {
 		char kind[64];
 
-		/* Cores are of the machine surgeon runs on. */
-		if (core && !(d[EI_CLASS] == ELFCLASS64 && d[EI_DATA] == ELFDATA2LSB &&
-			      d[18] == (arch_native()->machine & 0xff) && d[19] == arch_native()->machine >> 8))
-			return pr_err(v->name, "is %s file, not an %s core file: surgeon reads cores of the machine it "
-				      "runs on", arch_elf_kind(d, kind, sizeof(kind)), arch_native()->name);
+		/* A core is a file: one of another machine is parsed as well
+		 * (its NT_PRSTATUS layout is the arch's). */
+		if (core && !arch_elf_known(d))
+			return pr_err(v->name, "is %s file, not a core file surgeon reads: x86-64 and aarch64 cores only",
+				      arch_elf_kind(d, kind, sizeof(kind)));
 		/* aarch64's other ABIs by name: ILP32 (32-bit ELF) and aarch64_be. */
 		if (d[EI_CLASS] == ELFCLASS32 && strstr(arch_elf_kind(d, kind, sizeof(kind)), "aarch64 ILP32"))
 			return pr_err(v->name, "is %s program (32-bit ELF); surgeon handles 64-bit (LP64) aarch64 only",

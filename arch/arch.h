@@ -69,10 +69,12 @@ struct arch {
 	/* The end of user space: no program is loaded, and no process has
 	 * memory, at or above it (a core may hold the vsyscall page above). */
 	uint64_t user_end;
-	/* A core's NT_PRSTATUS (struct elf_prstatus): where the stack pointer
-	 * is (pr_reg starts at 112 on both; x86-64's RSP is its 20th register,
-	 * aarch64's sp follows x0..x30). */
-	size_t prstatus_sp;
+	/* The stack pointer's place in the general registers as the kernel
+	 * gives them (pr_reg of a core's NT_PRSTATUS, which starts at 112 on
+	 * both; PTRACE_GETREGSET NT_PRSTATUS): x86-64's rsp is the 20th
+	 * register, aarch64's sp follows x0..x30. Its DWARF register number. */
+	size_t sp_reg_off;
+	unsigned dwarf_sp;
 	/* What a function may use below its stack pointer without moving it,
 	 * so a dump keeps it (x86-64's red zone, 128 bytes; aarch64 has none). */
 	uint64_t red_zone;

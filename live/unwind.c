@@ -4,6 +4,7 @@
  * Where the unwinding cannot go on (code without call frame information,
  * a JIT's), the rest of that thread's stack is searched word by word for
  * an address in the ranges: a false alarm costs a retry, never a crash. */
+#include "arch/arch.h"
 #include "live/live.h"
 
 #include <elfutils/libdwfl.h>
@@ -11,15 +12,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/user.h>
 
 #define MAX_FRAMES 4096
-/* The stack pointer's DWARF number, on the host (the target is one of its processes). */
-#if defined(__aarch64__)
-#define DWARF_SP 31
-#else
-#define DWARF_SP 7	/* rsp */
-#endif
 #define SCAN_MAX (8u << 20)
 
 struct walk {
@@ -52,7 +46,7 @@ static int frame_cb(Dwfl_Frame *f, void *arg)
 
 	if (!dwfl_frame_pc(f, &pc, &activation))
 		return DWARF_CB_ABORT;
-	if (!dwfl_frame_reg(f, DWARF_SP, &sp)) {
+	if (!dwfl_frame_reg(f, arch_native()->dwarf_sp, &sp)) {
 		w->sp = sp;
 		w->have_sp = true;
 	}

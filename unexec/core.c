@@ -17,6 +17,7 @@
 #define NT_FILE 0x46494c45
 #endif
 #define PRSTATUS_PID 32			/* pr_pid, the thread's id */
+#define PRSTATUS_REG 112		/* pr_reg, the general registers */
 #define PRPSINFO_PID 24			/* pr_pid in struct elf_prpsinfo */
 
 struct fmap {
@@ -70,11 +71,11 @@ static int parse_note(struct core *c, uint32_t type, const char *name, const uns
 {
 	uint64_t k;
 
-	if (type == NT_PRSTATUS && sz >= c->v.arch->prstatus_sp + 8) {
+	if (type == NT_PRSTATUS && sz >= PRSTATUS_REG + c->v.arch->sp_reg_off + 8) {
 		uint64_t rsp;
 		uint32_t tid;
 
-		memcpy(&rsp, desc + c->v.arch->prstatus_sp, 8);
+		memcpy(&rsp, desc + PRSTATUS_REG + c->v.arch->sp_reg_off, 8);
 		memcpy(&tid, desc + PRSTATUS_PID, 4);
 		if (VEC_PUSH(&c->rsps, rsp) || VEC_PUSH(&c->tids, tid))
 			return -1;

@@ -223,7 +223,7 @@ int undump_rebase(const char *path, const unsigned char *d, size_t size, uint64_
 	int err = -1;
 
 	*out = NULL;
-	if (base % 0x1000 || !base || base >= (1ull << 48))	/* no machine's user space reaches past it */
+	if (base % 0x1000 || !base)
 		return pr_err(path, "bad load address 0x%llx", (unsigned long long)base);
 	r.d = malloc(size ? size : 1);
 	if (!r.d)

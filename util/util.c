@@ -12,7 +12,6 @@
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <sys/user.h>
 #include <unistd.h>
 #include <ftw.h>
 
@@ -724,7 +723,6 @@ int copy_range(int src, off_t off, int dst, off_t dst_off, size_t len)
 int pread_mem(int memfd, uint64_t addr, void *buf, size_t len)
 {
 	unsigned char *b = buf;
-
 	uint64_t end = arch_native()->user_end;
 
 	/* Past user space: an offset pread takes as negative, or a wrap. */
@@ -747,17 +745,12 @@ int pread_mem(int memfd, uint64_t addr, void *buf, size_t len)
 /* PTRACE_GETREGSET rather than PTRACE_GETREGS: aarch64 has only the former. */
 int ptrace_sp(pid_t tid, uint64_t *sp)
 {
-	struct user_regs_struct g;
-	struct iovec io = { .iov_base = &g, .iov_len = sizeof(g) };
+	uint64_t regs[64];	/* more than either machine's general registers */
+	struct iovec io = { .iov_base = regs, .iov_len = sizeof(regs) };
+	size_t off = arch_native()->sp_reg_off;
 
-	if (ptrace(PTRACE_GETREGSET, tid, (void *)(long)NT_PRSTATUS, &io))
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)(long)NT_PRSTATUS, &io) || io.iov_len < off + 8)
 		return -1;
-#if defined(__x86_64__)
-	*sp = g.rsp;
-#elif defined(__aarch64__)
-	*sp = g.sp;
-#else
-#error "ptrace_sp: which register is the stack pointer on this host?"
-#endif
+	memcpy(sp, (unsigned char *)regs + off, 8);
 	return 0;
 }

@@ -67,3 +67,25 @@ a64_fetch() {
 		dpkg -x "$d" "$root" || { echo "dpkg -x $d failed"; return 1; }
 	done
 }
+#   a64_build_surgeon: surgeon built for aarch64 (make CROSS=aarch64-linux-gnu-
+#               SYSROOT=...) against Debian's arm64 -dev packages, fetched
+#               into A64_DEVROOT; the objects stay in A64_BUILD between the
+#               tests and runs that use it. Status 1 and why on stdout when
+#               the packages cannot be had; 2 when the build fails
+#               (build.log in the current directory).
+A64_DEVROOT=$TESTOUT/.arm64-native-root
+A64_BUILD=$TESTOUT/.arm64-native-build
+a64_build_surgeon() {
+	local l
+	a64_fetch "$A64_DEVROOT" libelf-dev libelf1 libdw-dev libdw1 libdwarf-dev libdwarf1 libcapstone-dev \
+		libcapstone4 libssl-dev libssl3 zlib1g-dev zlib1g liblzma-dev liblzma5 libbz2-1.0 libzstd1 || return 1
+	# Debian's development links may be absolute (libz.so -> /lib/...):
+	# inside the root they must point into it.
+	find "$A64_DEVROOT" -type l -lname '/*' | while read -r l; do
+		ln -sfn "$(realpath -m --relative-to="$(dirname "$l")" "$A64_DEVROOT$(readlink "$l")")" "$l"
+	done
+	# -O1: the build is most of its time. ASAN=0: the ASAN suite exports
+	# ASAN=1, and there is no arm64 libasan run under qemu.
+	(cd "$TOP" && CFLAGS=-O1 make -s -j2 DEPS=0 ASAN=0 CROSS=aarch64-linux-gnu- SYSROOT="$A64_DEVROOT" \
+		BUILD="$A64_BUILD" "$A64_BUILD/surgeon") >build.log 2>&1 || return 2
+}

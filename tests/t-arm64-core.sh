@@ -81,17 +81,6 @@ if a64_core sn; then
 	check_a64_dump sn ./sn ./sn.dump
 else fail sn-core "no core was written"; fi
 
-# Refusals: one line, exit status 1, nothing written.
-refuse() {
-	local n=$1 want=$2; shift 2
-	rm -f refused.o
-	"$@" >"$T/.r.out" 2>"$T/.r.err"; local rc=$?
-	if [ $rc != 1 ]; then fail "$n" "exit status $rc"
-	elif [ "$(wc -l <"$T/.r.err")" != 1 ]; then fail "$n" "not one line: $(tr '\n' '|' <"$T/.r.err")"
-	elif ! grep -q "^surgeon: .*$want" "$T/.r.err"; then fail "$n" "message: $(cat "$T/.r.err")"
-	elif [ -e refused.o ]; then fail "$n" "an output was left"
-	else ok "$n"; fi
-}
 if [ -e sg.core ]; then
 	head -c $(( $(stat -c %s sg.core) / 2 )) sg.core >half.core
 	refuse truncated-core "truncated core" "$SURGEON" unexec --core half.core --exe sg -o refused.o

@@ -22,29 +22,16 @@ if [ "$A64NATIVE" = 1 ]; then
 	exit 0
 fi
 P=$TOP/tests/pie
-ROOT=$TESTOUT/.arm64-native-root
-B=$TESTOUT/.arm64-native-build
-LIBDIR=$ROOT/usr/lib/aarch64-linux-gnu:$ROOT/lib/aarch64-linux-gnu
 QEMU=$(command -v qemu-aarch64)
 
-if ! why=$(a64_fetch "$ROOT" libelf-dev libelf1 libdw-dev libdw1 libdwarf-dev libdwarf1 libcapstone-dev \
-		libcapstone4 libssl-dev libssl3 zlib1g-dev zlib1g liblzma-dev liblzma5 libbz2-1.0 libzstd1); then
-	echo "skip arm64-native: cannot have the arm64 -dev packages: $why"
-	exit 0
-fi
-# Debian's development links may be absolute (libz.so -> /lib/...): inside
-# ROOT they must point into ROOT.
-find "$ROOT" -type l -lname '/*' | while read -r l; do
-	ln -sfn "$(realpath -m --relative-to="$(dirname "$l")" "$ROOT$(readlink "$l")")" "$l"
-done
-# -O1: the build is most of this test's time (the objects are kept in $B).
-# ASAN=0: the ASAN suite exports ASAN=1, and there is no arm64 libasan run
-# under qemu (LeakSanitizer cannot run there).
-if ! (cd "$TOP" && CFLAGS=-O1 make -s -j2 DEPS=0 ASAN=0 CROSS=aarch64-linux-gnu- SYSROOT="$ROOT" BUILD="$B" "$B/surgeon") \
-		>build.log 2>&1; then
-	fail build "$(grep -m3 -E 'error|cannot' build.log | tr '\n' ' ')"
-	exit 0
-fi
+why=$(a64_build_surgeon)
+case $? in
+1) echo "skip arm64-native: cannot have the arm64 -dev packages: $why"; exit 0 ;;
+2) fail build "$(grep -m3 -E 'error|cannot' build.log | tr '\n' ' ')"; exit 0 ;;
+esac
+ROOT=$A64_DEVROOT
+B=$A64_BUILD
+LIBDIR=$ROOT/usr/lib/aarch64-linux-gnu:$ROOT/lib/aarch64-linux-gnu
 check_eq build-is-aarch64 AArch64 "$(readelf -hW "$B/surgeon" | sed -n 's/^ *Machine: *//p')"
 
 # An arm64 machine's tools, by their plain names.

@@ -48,17 +48,7 @@ check_eq add-lib 0 "$(cat addlib.rc)"
 check_eq prog2-add 42 "$(a64_run ./prog2 add 2 40 2>&1)"
 check_eq prog2-add-big $((4000000000000 + -17)) "$(a64_run ./prog2 add 4000000000000 -17 2>&1)"
 a64_same prog2-toplevel-usage prog prog2 usage
-core_bytes prog prog.core && core_bytes prog2 prog2.core
-check prog2-core-identical cmp prog.core prog2.core
-t2=$(trailer prog2); off2=${t2% *}
-check_eq prog2-core-aligned-64k 0 $((off2 % 65536))
-elf_end=$("$SURGEON" info --json prog2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["overlay"]["offset"])')
-check prog2-core-after-elf test "$elf_end" -le "$off2"
-check_eq prog2-verbose-trailer 1 "$(grep -c "trailer at 0x$(printf %x "${t2#* }") now names 0x$(printf %x "$off2") (was 0x$(printf %x "$off1"))" addlib.err)"
-check_eq prog2-no-warning 0 "$(grep -c warning addlib.err)"
-check prog2-verify "$SURGEON" verify prog prog2
-check_eq info-prog "payload: SBCL core, trailer at 0x$(printf %x "${t1#* }"), core at 0x$(printf %x "$off1")" \
-	"$("$SURGEON" info prog | grep '^payload:' | sed 's/ (.*//')"
+sbcl_moved prog prog2 65536 addlib.err
 "$SURGEON" info --json prog2 | python3 -c '
 import json, sys
 j = json.load(sys.stdin); p = j["payload"]

@@ -27,22 +27,14 @@ fi
 QSYS=$(command -v qemu-system-aarch64) || { echo "skip arm64-system: no qemu-system-aarch64 (qemu-system-arm): make deps installs it"; exit 0; }
 command -v cpio >/dev/null || { echo "skip arm64-system: no cpio: make deps installs it"; exit 0; }
 
-ROOT=$TESTOUT/.arm64-native-root
-B=$TESTOUT/.arm64-native-build
 KROOT=$TESTOUT/.arm64-kernel
-if ! why=$(a64_fetch "$ROOT" libelf-dev libelf1 libdw-dev libdw1 libdwarf-dev libdwarf1 libcapstone-dev \
-		libcapstone4 libssl-dev libssl3 zlib1g-dev zlib1g liblzma-dev liblzma5 libbz2-1.0 libzstd1); then
-	echo "skip arm64-system: cannot have the arm64 -dev packages: $why"
-	exit 0
-fi
-find "$ROOT" -type l -lname '/*' | while read -r l; do
-	ln -sfn "$(realpath -m --relative-to="$(dirname "$l")" "$ROOT$(readlink "$l")")" "$l"
-done
-if ! (cd "$TOP" && CFLAGS=-O1 make -s -j2 DEPS=0 CROSS=aarch64-linux-gnu- SYSROOT="$ROOT" BUILD="$B" "$B/surgeon") \
-		>build.log 2>&1; then
-	fail build "$(grep -m3 -E 'error|cannot' build.log | tr '\n' ' ')"
-	exit 0
-fi
+why=$(a64_build_surgeon)
+case $? in
+1) echo "skip arm64-system: cannot have the arm64 -dev packages: $why"; exit 0 ;;
+2) fail build "$(grep -m3 -E 'error|cannot' build.log | tr '\n' ' ')"; exit 0 ;;
+esac
+ROOT=$A64_DEVROOT
+B=$A64_BUILD
 # The cloud flavour: a quarter of the generic one's size, and it has the
 # virt machine's PL011 console built in. The metapackage names the kernel.
 if ! why=$(a64_fetch "$KROOT" linux-image-cloud-arm64); then

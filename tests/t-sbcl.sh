@@ -41,18 +41,7 @@ check_eq add-lib-gmp 0 "$(cat addlib.rc)"
 check_eq prog2-fact30 "$fact30" "$(./prog2 fact 30 2>&1)"
 check_eq prog2-fact100 "$fact100" "$(./prog2 fact 100 2>&1)"
 no_libgmp prog2-no-libgmp-so ./prog2 fact 5
-core_bytes prog prog.core && core_bytes prog2 prog2.core
-check prog2-core-identical cmp prog.core prog2.core
-t2=$(trailer prog2); off2=${t2% *}; t1=$(trailer prog); off1=${t1% *}
-check_eq prog2-core-aligned 0 $((off2 % 32768))
-# The core follows the new segments: everything the headers describe is before it.
-elf_end=$("$SURGEON" info --json prog2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["overlay"]["offset"])')
-check prog2-core-after-elf test "$elf_end" -le "$off2"
-check_eq prog2-verbose-trailer 1 "$(grep -c "trailer at 0x$(printf %x "${t2#* }") now names 0x$(printf %x "$off2") (was 0x$(printf %x "$off1"))" addlib.err)"
-check_eq prog2-no-warning 0 "$(grep -c warning addlib.err)"
-check prog2-verify "$SURGEON" verify prog prog2
-check_eq info-prog "payload: SBCL core, trailer at 0x$(printf %x "${t1#* }"), core at 0x$(printf %x "$off1")" \
-	"$("$SURGEON" info prog | grep '^payload:' | sed 's/ (.*//')"
+sbcl_moved prog prog2 32768 addlib.err
 "$SURGEON" info --json prog2 | python3 -c '
 import json, sys
 p = json.load(sys.stdin)["payload"]

@@ -3,17 +3,6 @@
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/undump-lib.sh"
 
-refuse() {
-	local n=$1 want=$2; shift 2
-	rm -f refused.o
-	"$@" >"$T/.r.out" 2>"$T/.r.err"; local rc=$?
-	if [ $rc != 1 ]; then fail "$n" "exit status $rc: $(cat "$T/.r.err")"
-	elif [ "$(wc -l <"$T/.r.err")" != 1 ]; then fail "$n" "not one line: $(tr '\n' '|' <"$T/.r.err")"
-	elif ! grep -q "^surgeon: .*$want" "$T/.r.err"; then fail "$n" "message: $(cat "$T/.r.err")"
-	elif [ -e refused.o ]; then fail "$n" "an output was left"
-	else ok "$n"; fi
-}
-
 # No process has a pid above pid_max.
 nopid=$(( $(cat /proc/sys/kernel/pid_max) + 1 ))
 refuse no-such-process "pid $nopid: no such process" "$SURGEON" unexec --pid $nopid -o refused.o

@@ -49,17 +49,6 @@ case $pattern in
 	done ;;
 esac
 
-# Refusals: one line, exit status 1, nothing written.
-refuse() {
-	local n=$1 want=$2; shift 2
-	rm -f refused.o
-	"$@" >"$T/.r.out" 2>"$T/.r.err"; local rc=$?
-	if [ $rc != 1 ]; then fail "$n" "exit status $rc"
-	elif [ "$(wc -l <"$T/.r.err")" != 1 ]; then fail "$n" "not one line: $(tr '\n' '|' <"$T/.r.err")"
-	elif ! grep -q "^surgeon: .*$want" "$T/.r.err"; then fail "$n" "message: $(cat "$T/.r.err")"
-	elif [ -e refused.o ]; then fail "$n" "an output was left"
-	else ok "$n"; fi
-}
 refuse core-of-other-program "not a core of" "$SURGEON" unexec --core sg.core --exe dg -o refused.o
 refuse core-of-other-pie "not a core of" "$SURGEON" unexec --core dp.core --exe dg -o refused.o
 build dp2 dp -DNOBIG	# a PIE of other code: its entry point is elsewhere

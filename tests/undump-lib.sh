@@ -75,3 +75,15 @@ check_dump() {
 	else fail "$n-same-output" "$(diff "$T/.ref.out" "$T/.d.out" | head -4 | tr '\n' ' ')"; fi
 	if grep -qx 'malloc ok' "$T/.d.out"; then ok "$n-malloc-after"; else fail "$n-malloc-after" "no 'malloc ok'"; fi
 }
+# refuse NAME PATTERN CMD...: CMD is refused in one line matching
+# "surgeon: .*PATTERN", with exit status 1 and no refused.o written.
+refuse() {
+	local n=$1 want=$2; shift 2
+	rm -f refused.o
+	"$@" >"$T/.r.out" 2>"$T/.r.err"; local rc=$?
+	if [ $rc != 1 ]; then fail "$n" "exit status $rc: $(cat "$T/.r.err")"
+	elif [ "$(wc -l <"$T/.r.err")" != 1 ]; then fail "$n" "not one line: $(tr '\n' '|' <"$T/.r.err")"
+	elif ! grep -q "^surgeon: .*$want" "$T/.r.err"; then fail "$n" "message: $(cat "$T/.r.err")"
+	elif [ -e refused.o ]; then fail "$n" "an output was left"
+	else ok "$n"; fi
+}
